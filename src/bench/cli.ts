@@ -1,0 +1,127 @@
+// `stagewise bench`: parse flags, run the sweep (and peers), print tables, write JSON/SVG.
+// Every effect goes through BenchDeps so the whole command runs in CPU tests with fakes.
+import { access, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { peerShapes, runPeers, type PeersReport } from './peers.js';
+import { benchPlotPoints } from './plot.js';
+import { loadDefaultProvider } from './provider.js';
+import { buildReport, sourceState, type SourceState } from './report.js';
+import { runSweep } from './runner.js';
+import { renderSvg } from './svg.js';
+import { buildSweep, parseBenchArgs, UsageError, USAGE } from './sweep.js';
+import { formatTables } from './table.js';
+import type { BenchProvider } from './types.js';
+
+export interface BenchDeps {
+  loadProvider: () => Promise<BenchProvider>;
+  runPeers: typeof runPeers;
+  /** Tables and --help: the part a user pipes to a file. */
+  stdout: (text: string) => void;
+  /** Progress, errors and notes. */
+  stderr: (line: string) => void;
+  now: () => Date;
+  source: () => SourceState;
+  writeFile: (file: string, text: string) => Promise<void>;
+}
+
+/** Triton autotunes every shape; a whole sweep of peers can take a while, but not forever. */
+const PEERS_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+
+const defaultDeps: BenchDeps = {
+  loadProvider: loadDefaultProvider,
+  runPeers,
+  stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  now: () => new Date(),
+  source: () => sourceState(),
+  writeFile: (file, text) => writeFile(file, text, 'utf8'),
+};
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Fail on an unwritable output before an hour of sweep, not after. */
+async function checkWritable(flag: string, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  const dir = path.dirname(path.resolve(file));
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag}: directory '${dir}' does not exist or is not writable`);
+  }
+}
+
+export async function runBench(argv: readonly string[], overrides: Partial<BenchDeps> = {}): Promise<number> {
+  const deps: BenchDeps = { ...defaultDeps, ...overrides };
+  let options;
+  try {
+    options = parseBenchArgs(argv);
+    if (!options.help) {
+      await checkWritable('--json', options.json);
+      await checkWritable('--svg', options.svg);
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    deps.stderr(`stagewise bench: ${err.message}`);
+    deps.stderr("run 'stagewise bench --help' for the options");
+    return 2;
+  }
+  if (options.help) {
+    deps.stdout(USAGE);
+    return 0;
+  }
+
+  let provider: BenchProvider;
+  try {
+    provider = await deps.loadProvider();
+  } catch (err) {
+    deps.stderr(`stagewise bench: cannot load the stagewise api: ${errorMessage(err)}`);
+    return 1;
+  }
+  let card: string;
+  try {
+    card = provider.deviceName();
+  } catch (err) {
+    card = `unknown card (${errorMessage(err)})`;
+  }
+
+  const configs = buildSweep(options);
+  deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each)`);
+  const results = await runSweep(provider, configs, { warmup: options.warmup, iterations: options.iterations, progress: deps.stderr });
+
+  let peers: PeersReport | undefined;
+  if (options.peers) {
+    const shapes = peerShapes(configs);
+    deps.stderr(`peers: timing torch SDPA (cuDNN, flash) and Triton on ${shapes.length} shapes with ${options.python}`);
+    peers = await deps.runPeers(shapes, {
+      python: options.python,
+      warmup: options.warmup,
+      iterations: options.iterations,
+      timeoutMs: PEERS_TIMEOUT_MS,
+      onStderr: (line) => deps.stderr(`peers: ${line}`),
+      flops: (s) => provider.flops(s),
+    });
+    if (!peers.available) deps.stderr(`peers: unavailable: ${peers.reason}`);
+  }
+
+  deps.stdout(formatTables(results, { card, warmup: options.warmup, iterations: options.iterations, peers }));
+
+  if (options.json !== undefined) {
+    const report = buildReport({ card, date: deps.now(), source: deps.source(), argv, options, results, peers });
+    await deps.writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    deps.stderr(`wrote ${options.json}`);
+  }
+  if (options.svg !== undefined) {
+    const svg = renderSvg(benchPlotPoints(results, peers), {
+      title: `stagewise attention forward, ${card}`,
+      subtitle: `TFLOP/s, median of ${options.iterations} launches; colour = schedule, dashed = cp.async, dotted = peers`,
+    });
+    await deps.writeFile(options.svg, svg);
+    deps.stderr(`wrote ${options.svg}`);
+  }
+
+  // A failed check is a wrong kernel, worth a red CI; ERR (e.g. a resource limit) is reported but expected.
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}

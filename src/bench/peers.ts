@@ -1,0 +1,188 @@
+// Runs bench/peers.py as a child process and turns its JSON into per-shape peer numbers.
+// The bench must run without it: any way the child can fail becomes one reason string.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AttentionConfig, Dtype, FlopsShape, HeadDim } from './types.js';
+
+/** Column order of the peers; the names bench/peers.py reports under. */
+export const PEERS = ['torch-cudnn', 'torch-flash', 'triton'] as const;
+
+export interface PeerShape {
+  batch: number;
+  heads: number;
+  seqLen: number;
+  headDim: HeadDim;
+  dtype: Dtype;
+  causal: boolean;
+}
+
+export type PeerCell =
+  | { status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number }
+  /** The backend cannot run this dtype/head dim/shape (or is not installed). */
+  | { status: 'unsupported'; reason: string }
+  /** Its output disagreed with torch math SDPA in fp32, so it was not timed. */
+  | { status: 'fail'; reason: string }
+  | { status: 'error'; reason: string };
+
+export interface PeerRow {
+  shape: PeerShape;
+  peers: Record<string, PeerCell>;
+}
+
+export type PeersReport =
+  | { available: true; versions: Record<string, string | null>; device?: string; rows: PeerRow[] }
+  | { available: false; reason: string };
+
+export interface PeersRunOptions {
+  python: string;
+  /** Path to peers.py; defaults to bench/peers.py at the package root. */
+  script?: string;
+  warmup: number;
+  iterations: number;
+  peers?: readonly string[];
+  /** Triton autotuning over a full sweep is slow, but a hung child must not hang the bench. */
+  timeoutMs?: number;
+  /** Each stderr line of the child (its progress), as it arrives. */
+  onStderr?: (line: string) => void;
+  flops: (shape: FlopsShape) => number;
+}
+
+/** dist/bench/peers.js and src/bench/peers.ts both sit two levels below the package root. */
+export function defaultPeersScript(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers.py');
+}
+
+export function peerShapeKey(s: PeerShape): string {
+  return `${s.dtype} ${s.causal ? 'causal' : 'non-causal'} ${s.batch}x${s.heads}x${s.seqLen}x${s.headDim}`;
+}
+
+/** The distinct (shape, dtype, causal) of a sweep, in sweep order: peers have no schedule or load kind. */
+export function peerShapes(configs: readonly AttentionConfig[]): PeerShape[] {
+  const seen = new Map<string, PeerShape>();
+  for (const c of configs) {
+    const shape: PeerShape = { batch: c.batch, heads: c.heads, seqLen: c.seqLen, headDim: c.headDim, dtype: c.dtype, causal: c.causal };
+    const key = peerShapeKey(shape);
+    if (!seen.has(key)) seen.set(key, shape);
+  }
+  return [...seen.values()];
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function positive(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0;
+}
+
+function parseCell(raw: unknown, flops: number): PeerCell {
+  if (!isRecord(raw)) return { status: 'error', reason: 'peers.py gave no entry' };
+  if (typeof raw.error === 'string') {
+    const status = raw.kind === 'unsupported' ? 'unsupported' : raw.kind === 'check' ? 'fail' : 'error';
+    return { status, reason: raw.error };
+  }
+  if (!positive(raw.median_ms)) return { status: 'error', reason: `peers.py gave no valid median_ms (${JSON.stringify(raw.median_ms)})` };
+  const medianMs = raw.median_ms;
+  return {
+    status: 'ok',
+    medianMs,
+    minMs: positive(raw.min_ms) ? raw.min_ms : medianMs,
+    maxMs: positive(raw.max_ms) ? raw.max_ms : medianMs,
+    // Our formula, not the child's, so stagewise and peers columns can never disagree on FLOPs.
+    tflops: flops / (medianMs * 1e9),
+    ...(isRecord(raw.check) && typeof raw.check.rel_l2 === 'number' ? { relL2: raw.check.rel_l2 } : {}),
+  };
+}
+
+/** peers.py stdout -> report. Pure, so the contract is testable without python. */
+export function parsePeersOutput(stdout: string, shapes: readonly PeerShape[], flops: (s: FlopsShape) => number): PeersReport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    const tail = stdout.trim().slice(-200);
+    return { available: false, reason: `peers.py printed no JSON${tail ? `: ${tail}` : ''}` };
+  }
+  if (!isRecord(doc)) return { available: false, reason: 'peers.py printed JSON that is not an object' };
+  if (typeof doc.error === 'string') return { available: false, reason: doc.error };
+  if (!Array.isArray(doc.results) || doc.results.length !== shapes.length) {
+    return { available: false, reason: `peers.py returned ${Array.isArray(doc.results) ? doc.results.length : 'no'} results for ${shapes.length} shapes` };
+  }
+  const rows = shapes.map((shape, i): PeerRow => {
+    const entry = (doc as { results: unknown[] }).results[i];
+    const peers: Record<string, PeerCell> = {};
+    const raw = isRecord(entry) && isRecord(entry.peers) ? entry.peers : {};
+    for (const [name, cell] of Object.entries(raw)) peers[name] = parseCell(cell, flops(shape));
+    return { shape, peers };
+  });
+  const versions: Record<string, string | null> = {};
+  if (isRecord(doc.versions)) {
+    for (const [k, v] of Object.entries(doc.versions)) versions[k] = typeof v === 'string' ? v : null;
+  }
+  return { available: true, versions, ...(typeof doc.device === 'string' ? { device: doc.device } : {}), rows };
+}
+
+/** The spec peers.py reads on stdin; field names follow the python side. */
+export function peersSpec(shapes: readonly PeerShape[], opts: Pick<PeersRunOptions, 'warmup' | 'iterations' | 'peers'>): string {
+  return JSON.stringify({
+    configs: shapes.map((s) => ({ batch: s.batch, heads: s.heads, seq_len: s.seqLen, head_dim: s.headDim, dtype: s.dtype, causal: s.causal })),
+    warmup: opts.warmup,
+    iterations: opts.iterations,
+    peers: [...(opts.peers ?? PEERS)],
+  });
+}
+
+export function runPeers(shapes: readonly PeerShape[], opts: PeersRunOptions): Promise<PeersReport> {
+  const script = opts.script ?? defaultPeersScript();
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (report: PeersReport) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(report);
+    };
+
+    const child = spawn(opts.python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderrTail = '';
+    let partial = '';
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      child.kill('SIGKILL');
+      finish({ available: false, reason: `peers.py took longer than ${Math.round(opts.timeoutMs! / 1000)} s and was stopped` });
+    }, opts.timeoutMs);
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ENOENT' ? `${opts.python} not found` : `could not start ${opts.python}: ${err.message}`;
+      finish({ available: false, reason: why });
+    });
+    // The child may exit before reading its spec (e.g. python without the script); its exit says why.
+    child.stdin.on('error', () => {});
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) opts.onStderr?.(line);
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
+    });
+    child.on('close', (code, signal) => {
+      if (partial) opts.onStderr?.(partial);
+      const out = Buffer.concat(stdout).toString('utf8');
+      if (code !== 0) {
+        const last = stderrTail.trim().split('\n').slice(-3).join(' | ');
+        const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+        // peers.py reports "no torch" as JSON with status 0; a non-zero exit is a crash or a missing script.
+        const parsed = out.trim() ? parsePeersOutput(out, shapes, opts.flops) : undefined;
+        finish(parsed && !parsed.available && !parsed.reason.startsWith('peers.py printed no JSON')
+          ? parsed
+          : { available: false, reason: `peers.py ${how}${last ? `: ${last}` : ''}` });
+        return;
+      }
+      finish(parsePeersOutput(out, shapes, opts.flops));
+    });
+
+    child.stdin.end(peersSpec(shapes, opts));
+  });
+}

@@ -1,0 +1,21 @@
+import type { BenchProvider } from './types.js';
+
+/**
+ * Loads src/api lazily, so `stagewise bench --help` and bad flags never touch the native
+ * addon. The specifier is a variable on purpose: the bench must not depend at compile
+ * time on a module that is written in parallel and needs a GPU to load.
+ */
+export async function loadDefaultProvider(): Promise<BenchProvider> {
+  const specifier = '../api/index.js';
+  const api = (await import(specifier)) as Partial<BenchProvider>;
+  for (const name of ['prepareAttention', 'flops', 'deviceName'] as const) {
+    if (typeof api[name] !== 'function') {
+      throw new Error(`stagewise api (${specifier}) does not export ${name}()`);
+    }
+  }
+  return {
+    prepareAttention: api.prepareAttention!.bind(api),
+    flops: api.flops!.bind(api),
+    deviceName: api.deviceName!.bind(api),
+  };
+}

@@ -1,0 +1,106 @@
+// Runs a sweep: for each config prepare (compile via the cache), check, and only then time.
+import { describeConfig } from './sweep.js';
+import { summarize, tflops, type TimingSummary } from './stats.js';
+import type { AttentionConfig, BenchProvider, CheckResult, PreparedAttention } from './types.js';
+
+export type BenchResult =
+  | { config: AttentionConfig; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number }
+  /** The check said the output is wrong: never timed, so no fast wrong number reaches a table. */
+  | { config: AttentionConfig; flops: number; status: 'fail'; check: CheckResult; reason: string }
+  /** Something threw (compile failure, resource limit, launch error) in the named stage. */
+  | { config: AttentionConfig; flops: number; status: 'error'; stage: ErrorStage; reason: string; check?: CheckResult };
+
+export type ErrorStage = 'prepare' | 'check' | 'time';
+
+export interface SweepOptions {
+  warmup: number;
+  iterations: number;
+  /** One line per finished config, e.g. "[3/48] firstDot/tma f16 8x16x8192x128 ... 512.3 TFLOP/s". */
+  progress?: (line: string) => void;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/**
+ * Why a check result must not be timed, or undefined when it passed. Stricter than `ok`
+ * alone: NaN or rows the kernel never wrote mean wrong output whatever `ok` says.
+ */
+export function checkFailure(check: CheckResult): string | undefined {
+  const problems: string[] = [];
+  if (!check.ok) problems.push('check not ok');
+  if (check.nan) problems.push('NaN in output');
+  if (check.unwritten > 0) problems.push(`${check.unwritten} output elements unwritten`);
+  if (!Number.isFinite(check.relL2)) problems.push(`relL2 ${check.relL2}`);
+  if (problems.length === 0) return undefined;
+  const numbers = `relL2 ${fmt(check.relL2)}, maxAbs ${fmt(check.maxAbs)}`;
+  return `${problems.join(', ')} (${numbers})${check.message ? `: ${check.message}` : ''}`;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(3) : String(x);
+}
+
+/** Rejects timings that would make a meaningless median. */
+function validateSamples(samples: unknown, iterations: number): number[] {
+  if (!Array.isArray(samples)) throw new Error(`time() returned ${typeof samples}, not an array of ms`);
+  if (samples.length < iterations) throw new Error(`time() returned ${samples.length} samples, asked for ${iterations}`);
+  const bad = samples.find((s) => typeof s !== 'number' || !Number.isFinite(s) || s <= 0);
+  if (bad !== undefined) throw new Error(`time() returned a non-positive or non-finite sample (${String(bad)} ms)`);
+  return samples as number[];
+}
+
+async function benchOne(provider: BenchProvider, config: AttentionConfig, flops: number, opts: SweepOptions): Promise<BenchResult> {
+  let prepared: PreparedAttention;
+  try {
+    prepared = await provider.prepareAttention(config);
+  } catch (err) {
+    return { config, flops, status: 'error', stage: 'prepare', reason: errorMessage(err) };
+  }
+  try {
+    let check: CheckResult;
+    try {
+      check = await prepared.check();
+    } catch (err) {
+      return { config, flops, status: 'error', stage: 'check', reason: errorMessage(err) };
+    }
+    const failure = checkFailure(check);
+    if (failure !== undefined) return { config, flops, status: 'fail', check, reason: failure };
+    try {
+      const samples = validateSamples(await prepared.time({ warmup: opts.warmup, iterations: opts.iterations }), opts.iterations);
+      const timing = summarize(samples);
+      return { config, flops, status: 'ok', check, timing, tflops: tflops(flops, timing.medianMs) };
+    } catch (err) {
+      return { config, flops, status: 'error', stage: 'time', reason: errorMessage(err), check };
+    }
+  } finally {
+    try {
+      prepared.dispose();
+    } catch {
+      // A failed free must not hide the result we already have; the next prepare will surface a broken context.
+    }
+  }
+}
+
+export function progressLine(index: number, total: number, result: BenchResult): string {
+  const head = `[${index}/${total}] ${describeConfig(result.config)} ...`;
+  switch (result.status) {
+    case 'ok': return `${head} ${result.tflops.toFixed(1)} TFLOP/s`;
+    case 'fail': return `${head} FAIL (${result.reason})`;
+    case 'error': return `${head} ERR in ${result.stage} (${result.reason})`;
+  }
+}
+
+/** Runs every config in order; one config's failure or error never stops the sweep. */
+export async function runSweep(provider: BenchProvider, configs: readonly AttentionConfig[], opts: SweepOptions): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const [i, config] of configs.entries()) {
+    const flops = provider.flops(config);
+    const result = await benchOne(provider, config, flops, opts);
+    results.push(result);
+    opts.progress?.(progressLine(i + 1, configs.length, result));
+  }
+  return results;
+}

@@ -1,0 +1,256 @@
+// What to time: the default sweep, the flags that narrow it, and the config list they give.
+import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
+
+/** The named schedules of the default sweep, in column order. */
+export const DEFAULT_SCHEDULES = ['baseline', 'firstDot', 'secondDot'] as const;
+/** Every name `--schedules` accepts; 'auto' is opt-in until the api supports it. */
+export const KNOWN_SCHEDULES: readonly string[] = [...DEFAULT_SCHEDULES, 'auto'];
+export const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
+export const DTYPES: readonly Dtype[] = ['f16', 'bf16'];
+export const HEAD_DIMS: readonly HeadDim[] = [64, 128, 256];
+
+export const DEFAULT_ITERATIONS = 30;
+/** A median of fewer runs is too easy to flatter with one lucky launch. */
+export const MIN_ITERATIONS = 20;
+export const DEFAULT_WARMUP = 10;
+
+export interface Shape {
+  batch: number;
+  heads: number;
+  seqLen: number;
+  headDim: HeadDim;
+}
+
+export const HEADLINE: Shape = { batch: 8, heads: 16, seqLen: 8192, headDim: 128 };
+
+/** Batch x seqLen is held at 64k tokens so every point of the seqlen sweep does the same work per token. */
+const TOKENS = 64 * 1024;
+
+/**
+ * The headline shape first, then seqlen 1k..16k at head dim 128 (16 heads), then head dims
+ * 64 and 256 at 4k and 8k. Those keep heads x headDim = 2048, as FlashAttention's own
+ * benchmarks do, so the FLOP count per token matches the head-dim-128 rows.
+ */
+export function defaultShapes(): Shape[] {
+  const shapes: Shape[] = [HEADLINE];
+  for (const seqLen of [1024, 2048, 4096, 8192, 16384]) {
+    shapes.push({ batch: TOKENS / seqLen, heads: 16, seqLen, headDim: 128 });
+  }
+  for (const headDim of [64, 256] as const) {
+    for (const seqLen of [4096, 8192]) {
+      shapes.push({ batch: TOKENS / seqLen, heads: 2048 / headDim, seqLen, headDim });
+    }
+  }
+  return dedupeShapes(shapes);
+}
+
+export function shapeKey(s: Shape): string {
+  return `${s.batch}x${s.heads}x${s.seqLen}x${s.headDim}`;
+}
+
+function dedupeShapes(shapes: Shape[]): Shape[] {
+  const seen = new Set<string>();
+  return shapes.filter((s) => {
+    const key = shapeKey(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export interface BenchOptions {
+  shapes: Shape[];
+  schedules: string[];
+  loads: LoadKind[];
+  dtypes: Dtype[];
+  causal: boolean[];
+  warmup: number;
+  iterations: number;
+  json?: string;
+  svg?: string;
+  peers: boolean;
+  /** The interpreter that runs bench/peers.py. */
+  python: string;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: stagewise bench [options]
+
+Times every schedule x load kind on each shape (compile via the cache, check against an
+fp32 reference, then time), and prints TFLOP/s tables grouped by dtype and causality.
+A config whose check fails shows FAIL and is never timed; one that throws shows ERR.
+
+The default sweep (${defaultShapes().length} shapes x 2 dtypes x 2 causal x ${DEFAULT_SCHEDULES.length} schedules x ${LOADS.length} loads)
+takes a while; narrow it with the flags below.
+
+options:
+  --quick               headline shape ${shapeKey(HEADLINE)} only, f16, non-causal, every schedule x load
+                        (explicit --shape/--dtype/--causal still win)
+  --shape B,H,N,D       a shape to time instead of the default sweep (repeatable; D is 64, 128 or 256)
+  --schedules a,b       schedules to time (default ${DEFAULT_SCHEDULES.join(',')}; known: ${KNOWN_SCHEDULES.join(', ')})
+  --loads tma,cp.async  load kinds to time (default both)
+  --dtype f16|bf16|both (default both)
+  --causal yes|no|both  (default both)
+  --iterations N        timed launches per config, median reported (default ${DEFAULT_ITERATIONS}, minimum ${MIN_ITERATIONS})
+  --warmup N            untimed launches before timing (default ${DEFAULT_WARMUP}, minimum 1)
+  --json FILE           write every number with its config, card, date and commit
+  --svg FILE            draw TFLOP/s against seqlen per schedule
+  --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
+  --python PATH         interpreter for --peers (default python3)
+  --help                this text
+
+exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad flags.`;
+
+const FLAGS_WITH_VALUE = new Set([
+  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--json', '--svg', '--python',
+]);
+const BOOLEAN_FLAGS = new Set(['--quick', '--peers', '--help', '-h']);
+
+function parseIntFlag(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a whole number, got '${value}'`);
+  const n = Number(value);
+  if (n < min) throw new UsageError(`${flag} must be at least ${min}, got ${n}`);
+  return n;
+}
+
+function parseShape(value: string): Shape {
+  const parts = value.split(',');
+  if (parts.length !== 4 || parts.some((p) => !/^\d+$/.test(p.trim()) || Number(p) <= 0)) {
+    throw new UsageError(`--shape expects B,H,N,D as four positive whole numbers (e.g. 8,16,8192,128), got '${value}'`);
+  }
+  const [batch, heads, seqLen, headDim] = parts.map(Number);
+  if (!(HEAD_DIMS as readonly number[]).includes(headDim)) {
+    throw new UsageError(`--shape head dim D must be one of ${HEAD_DIMS.join(', ')}, got ${headDim} in '${value}'`);
+  }
+  return { batch, heads, seqLen, headDim: headDim as HeadDim };
+}
+
+function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`${flag} expects a comma-separated list from ${allowed.join(', ')}`);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new UsageError(`${flag}: unknown '${item}'; expected a comma-separated list from ${allowed.join(', ')}`);
+    }
+  }
+  return [...new Set(items)] as T[];
+}
+
+function parseDtype(value: string): Dtype[] {
+  if (value === 'both') return [...DTYPES];
+  if ((DTYPES as readonly string[]).includes(value)) return [value as Dtype];
+  throw new UsageError(`--dtype expects f16, bf16 or both, got '${value}'`);
+}
+
+function parseCausal(value: string): boolean[] {
+  switch (value) {
+    case 'yes': return [true];
+    case 'no': return [false];
+    case 'both': return [false, true];
+    default: throw new UsageError(`--causal expects yes, no or both, got '${value}'`);
+  }
+}
+
+/** Flags to options; throws UsageError naming the flag and the rule it broke. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const explicit: Partial<BenchOptions> = {};
+  const shapes: Shape[] = [];
+  let quick = false;
+  let peers = false;
+  let help = false;
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+
+    if (BOOLEAN_FLAGS.has(flag)) {
+      if (eq >= 0) throw new UsageError(`${flag} takes no value, got '${arg}'`);
+      if (flag === '--quick') quick = true;
+      else if (flag === '--peers') peers = true;
+      else help = true;
+      continue;
+    }
+    if (!FLAGS_WITH_VALUE.has(flag)) {
+      throw new UsageError(arg.startsWith('-') ? `unknown flag '${flag}'` : `unexpected argument '${arg}' (bench takes only flags)`);
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      value = next;
+      i++;
+    }
+    switch (flag) {
+      case '--shape': shapes.push(parseShape(value)); break;
+      case '--schedules': explicit.schedules = parseList('--schedules', value, KNOWN_SCHEDULES); break;
+      case '--loads': explicit.loads = parseList('--loads', value, LOADS); break;
+      case '--dtype': explicit.dtypes = parseDtype(value); break;
+      case '--causal': explicit.causal = parseCausal(value); break;
+      case '--iterations': explicit.iterations = parseIntFlag(flag, value, MIN_ITERATIONS); break;
+      case '--warmup': explicit.warmup = parseIntFlag(flag, value, 1); break;
+      case '--json': case '--svg': case '--python':
+        if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
+        explicit[flag.slice(2) as 'json' | 'svg' | 'python'] = value;
+        break;
+    }
+  }
+
+  if (explicit.json !== undefined && explicit.json === explicit.svg) {
+    throw new UsageError(`--json and --svg must name different files, both are '${explicit.json}'`);
+  }
+
+  return {
+    shapes: shapes.length > 0 ? dedupeShapes(shapes) : quick ? [HEADLINE] : defaultShapes(),
+    schedules: explicit.schedules ?? [...DEFAULT_SCHEDULES],
+    loads: explicit.loads ?? [...LOADS],
+    dtypes: explicit.dtypes ?? (quick ? ['f16'] : [...DTYPES]),
+    causal: explicit.causal ?? (quick ? [false] : [false, true]),
+    warmup: explicit.warmup ?? DEFAULT_WARMUP,
+    iterations: explicit.iterations ?? DEFAULT_ITERATIONS,
+    json: explicit.json,
+    svg: explicit.svg,
+    peers,
+    python: explicit.python ?? 'python3',
+    help,
+  };
+}
+
+/**
+ * Every config to time. Shapes are the outer loop so the headline numbers come first and a
+ * long sweep that is interrupted still has them; schedule x load is innermost so one
+ * table row fills in together.
+ */
+export function buildSweep(opts: Pick<BenchOptions, 'shapes' | 'schedules' | 'loads' | 'dtypes' | 'causal'>): AttentionConfig[] {
+  const configs: AttentionConfig[] = [];
+  for (const shape of opts.shapes) {
+    for (const dtype of opts.dtypes) {
+      for (const causal of opts.causal) {
+        for (const schedule of opts.schedules) {
+          for (const load of opts.loads) {
+            configs.push({ ...shape, dtype, causal, schedule, load });
+          }
+        }
+      }
+    }
+  }
+  return configs;
+}
+
+/** 'firstDot/tma': the column a config's number goes in. */
+export function seriesName(cfg: Pick<AttentionConfig, 'schedule' | 'load'>): string {
+  return `${cfg.schedule}/${cfg.load}`;
+}
+
+/** 'f16 causal' / 'bf16 non-causal': the table a config's row goes in. */
+export function groupName(cfg: Pick<AttentionConfig, 'dtype' | 'causal'>): string {
+  return `${cfg.dtype} ${cfg.causal ? 'causal' : 'non-causal'}`;
+}
+
+/** 'firstDot/tma f16 8x16x8192x128 causal': one config in a progress or error line. */
+export function describeConfig(cfg: AttentionConfig): string {
+  return `${seriesName(cfg)} ${cfg.dtype} ${shapeKey(cfg)}${cfg.causal ? ' causal' : ''}`;
+}

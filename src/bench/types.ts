@@ -1,0 +1,53 @@
+// The slice of the stagewise API that the bench drives. src/api/index.ts is written in
+// parallel; these declarations are the contract it conforms to, and keeping them here
+// lets the bench (and its CPU tests) typecheck and run against a fake provider.
+
+export type HeadDim = 64 | 128 | 256;
+export type Dtype = 'f16' | 'bf16';
+export type LoadKind = 'tma' | 'cp.async';
+
+export interface AttentionConfig {
+  batch: number;
+  heads: number;
+  seqLen: number;
+  headDim: HeadDim;
+  dtype: Dtype;
+  causal: boolean;
+  /** 'baseline' | 'firstDot' | 'secondDot' (| later 'auto') */
+  schedule: string;
+  load: LoadKind;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  relL2: number;
+  maxAbs: number;
+  nan: boolean;
+  unwritten: number;
+  message?: string;
+}
+
+export interface PreparedAttention {
+  config: AttentionConfig;
+  /** One launch on fresh random inputs; a slice of output rows against an fp32 reference. */
+  check(): Promise<CheckResult>;
+  /** ms per launch for `iterations` launches after `warmup`, rotating input sets. */
+  time(opts: { warmup: number; iterations: number }): Promise<number[]>;
+  dispose(): void;
+}
+
+export interface FlopsShape {
+  batch: number;
+  heads: number;
+  seqLen: number;
+  headDim: number;
+  causal: boolean;
+}
+
+/** What the bench needs from stagewise; the default is src/api/index.ts, tests pass fakes. */
+export interface BenchProvider {
+  prepareAttention(cfg: AttentionConfig): Promise<PreparedAttention>;
+  /** 4*B*H*N^2*D, halved for causal. */
+  flops(cfg: FlopsShape): number;
+  deviceName(): string;
+}
