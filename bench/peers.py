@@ -1,0 +1,499 @@
+#!/usr/bin/env python3
+"""Times stagewise's peers on the shapes `stagewise bench --peers` asks for.
+
+Peers (each a column of the bench table):
+  torch-cudnn  torch SDPA forced onto its cuDNN backend  (SDPBackend.CUDNN_ATTENTION)
+  torch-flash  torch SDPA forced onto its flash backend  (SDPBackend.FLASH_ATTENTION)
+  triton       an autotuned FA2-style Triton forward kernel, modelled on the Triton
+               tutorial's fused attention (06-fused-attention.py)
+
+Layout is (batch, heads, seq_len, head_dim), contiguous, as stagewise's. Each peer is first
+checked against torch's math SDPA in fp32 on a slice of output rows; only a passing peer is
+timed. Timing: `warmup` launches, then `iterations` launches each bracketed by CUDA events,
+rotating among several input sets so L2 does not flatter; the median is reported.
+
+Spec, as JSON on stdin, or --spec JSON, or --spec-file FILE:
+  {"configs": [{"batch": 8, "heads": 16, "seq_len": 8192, "head_dim": 128,
+                "dtype": "f16", "causal": false}],
+   "warmup": 10, "iterations": 30, "peers": ["torch-cudnn", "torch-flash", "triton"]}
+
+Output: one JSON document on stdout (everything else, progress included, goes to stderr):
+  {"versions": {"python": ..., "torch": ..., "triton": ... or null, "cudnn": ...},
+   "device": "NVIDIA H100 80GB HBM3",
+   "results": [{"config": {...},
+                "peers": {"torch-cudnn": {"median_ms", "min_ms", "max_ms", "tflops", "samples_ms",
+                                          "check": {"rel_l2", "max_abs"}},
+                          "triton": {"error": "...", "kind": "unsupported" | "check" | "error"}}}]}
+or {"error": "..."} when torch or a CUDA device is missing. A peer that cannot run a config
+is an error entry, never a crash.
+
+Standalone: python3 bench/peers.py --quick   (headline shape 8x16x8192x128, f16, non-causal)
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import traceback
+import warnings
+
+PEERS = ("torch-cudnn", "torch-flash", "triton")
+HEADLINE = {"batch": 8, "heads": 16, "seq_len": 8192, "head_dim": 128, "dtype": "f16", "causal": False}
+# Relative L2 error allowed against the fp32 reference: a few ulps of the storage type.
+TOLERANCE = {"f16": 1e-2, "bf16": 2e-2}
+# Enough distinct inputs that they cannot all sit in L2 (50 MB on H100).
+ROTATION_BYTES = 256 << 20
+MAX_INPUT_SETS = 8
+CHECK_ROWS = 128  # rows taken from each end of the sequence for the check
+CHECK_HEADS = 2
+
+
+class Unsupported(Exception):
+    """The peer cannot run this config (backend missing, dtype, head dim, shape)."""
+
+
+class CheckFailed(Exception):
+    """The peer ran but its output disagrees with the fp32 reference."""
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def flops(cfg):
+    f = 4.0 * cfg["batch"] * cfg["heads"] * cfg["seq_len"] ** 2 * cfg["head_dim"]
+    return f / 2 if cfg["causal"] else f
+
+
+def describe(cfg):
+    causal = " causal" if cfg["causal"] else ""
+    return f'{cfg["dtype"]} {cfg["batch"]}x{cfg["heads"]}x{cfg["seq_len"]}x{cfg["head_dim"]}{causal}'
+
+
+# ---------------------------------------------------------------------------------------------
+# Triton: FA2-style forward, after the Triton tutorial's fused attention. One program owns
+# BLOCK_M query rows of one (batch, head) and streams K/V in BLOCK_N blocks with an online
+# softmax in base 2. Causal runs two passes, as the tutorial does: blocks left of the diagonal
+# without a mask (STAGE 1), then the diagonal band with one (STAGE 2).
+# ---------------------------------------------------------------------------------------------
+
+triton = None
+TRITON_ERROR = None
+try:
+    import triton  # noqa: F811
+    import triton.language as tl
+except Exception as e:  # not installed, or installed without a working backend
+    triton = None
+    TRITON_ERROR = f"triton not importable: {type(e).__name__}: {e}"
+
+if triton is not None:
+
+    def _triton_configs():
+        configs = []
+        for block_m in (64, 128):
+            for block_n in (32, 64, 128):
+                for num_warps in (4, 8):
+                    for num_stages in (2, 3, 4):
+                        configs.append(
+                            triton.Config({"BLOCK_M": block_m, "BLOCK_N": block_n}, num_warps=num_warps, num_stages=num_stages)
+                        )
+        return configs
+
+    def _prune_configs(configs, named_args, **kwargs):
+        args = dict(named_args)
+        args.update(kwargs)
+        head_dim = args.get("HEAD_DIM")
+        n_ctx = args.get("N_CTX")
+        kept = []
+        for c in configs:
+            bm, bn = c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"]
+            if bn > bm:  # the causal band loop steps BLOCK_N through one BLOCK_M block
+                continue
+            if bm * bn < 128 * 128 and c.num_warps == 8:  # the tutorial's rule: too little work for 8 warps
+                continue
+            if head_dim == 256 and bn > 64:  # K and V stages alone would overflow shared memory
+                continue
+            if isinstance(n_ctx, int) and n_ctx % bm != 0:
+                continue
+            kept.append(c)
+        return kept or configs[:1]
+
+    @triton.jit
+    def _attn_fwd_inner(acc, l_i, m_i, q, k_base, v_base, start_m, qk_scale,
+                        BLOCK_M: tl.constexpr, HEAD_DIM: tl.constexpr, BLOCK_N: tl.constexpr,
+                        STAGE: tl.constexpr, offs_m, offs_n, offs_d, N_CTX):
+        if STAGE == 1:
+            lo, hi = 0, start_m * BLOCK_M
+        elif STAGE == 2:
+            lo, hi = start_m * BLOCK_M, (start_m + 1) * BLOCK_M
+            lo = tl.multiple_of(lo, BLOCK_M)
+        else:
+            lo, hi = 0, N_CTX
+        for start_n in range(lo, hi, BLOCK_N):
+            start_n = tl.multiple_of(start_n, BLOCK_N)
+            k = tl.load(k_base + (start_n + offs_n)[None, :] * HEAD_DIM + offs_d[:, None])
+            qk = tl.dot(q, k)
+            if STAGE == 2:
+                mask = offs_m[:, None] >= (start_n + offs_n[None, :])
+                qk = qk * qk_scale + tl.where(mask, 0, -1.0e6)
+                m_ij = tl.maximum(m_i, tl.max(qk, 1))
+                qk -= m_ij[:, None]
+            else:
+                m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
+                qk = qk * qk_scale - m_ij[:, None]
+            p = tl.math.exp2(qk)
+            l_ij = tl.sum(p, 1)
+            alpha = tl.math.exp2(m_i - m_ij)
+            l_i = l_i * alpha + l_ij
+            acc = acc * alpha[:, None]
+            v = tl.load(v_base + (start_n + offs_n)[:, None] * HEAD_DIM + offs_d[None, :])
+            acc += tl.dot(p.to(v.dtype), v)
+            m_i = m_ij
+        return acc, l_i, m_i
+
+    @triton.autotune(
+        configs=_triton_configs(),
+        key=["N_CTX", "HEAD_DIM", "STAGE"],
+        prune_configs_by={"early_config_prune": _prune_configs},
+    )
+    @triton.jit
+    def _attn_fwd(Q, K, V, Out, sm_scale, N_CTX,
+                  HEAD_DIM: tl.constexpr, STAGE: tl.constexpr,
+                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+        start_m = tl.program_id(0)
+        off_hz = tl.program_id(1)
+        base = off_hz.to(tl.int64) * N_CTX * HEAD_DIM
+        offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
+        offs_n = tl.arange(0, BLOCK_N)
+        offs_d = tl.arange(0, HEAD_DIM)
+        q = tl.load(Q + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :])
+        m_i = tl.zeros([BLOCK_M], dtype=tl.float32) - float("inf")
+        l_i = tl.zeros([BLOCK_M], dtype=tl.float32) + 1.0
+        acc = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
+        qk_scale = sm_scale * 1.44269504  # 1/ln(2): softmax in base 2
+        if STAGE & 1:
+            acc, l_i, m_i = _attn_fwd_inner(acc, l_i, m_i, q, K + base, V + base, start_m, qk_scale,
+                                            BLOCK_M, HEAD_DIM, BLOCK_N, 4 - STAGE, offs_m, offs_n, offs_d, N_CTX)
+        if STAGE & 2:
+            acc, l_i, m_i = _attn_fwd_inner(acc, l_i, m_i, q, K + base, V + base, start_m, qk_scale,
+                                            BLOCK_M, HEAD_DIM, BLOCK_N, 2, offs_m, offs_n, offs_d, N_CTX)
+        acc = acc / l_i[:, None]
+        tl.store(Out + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], acc.to(Out.dtype.element_ty))
+
+
+def triton_attention(causal):
+    if triton is None:
+        raise Unsupported(TRITON_ERROR)
+
+    def run(q, k, v):
+        batch, heads, n_ctx, head_dim = q.shape
+        out = torch.empty_like(q)
+        grid = lambda meta: (triton.cdiv(n_ctx, meta["BLOCK_M"]), batch * heads, 1)  # noqa: E731
+        _attn_fwd[grid](q, k, v, out, 1.0 / math.sqrt(head_dim), n_ctx, HEAD_DIM=head_dim, STAGE=3 if causal else 1)
+        return out
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# torch SDPA on one forced backend
+# ---------------------------------------------------------------------------------------------
+
+def sdpa_backend(name):
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+    except ImportError as e:
+        raise Unsupported(f"torch {torch.__version__} has no torch.nn.attention.sdpa_kernel ({e})")
+    attr = {"torch-cudnn": "CUDNN_ATTENTION", "torch-flash": "FLASH_ATTENTION"}[name]
+    if not hasattr(SDPBackend, attr):
+        raise Unsupported(f"torch {torch.__version__} has no SDPBackend.{attr}")
+    return sdpa_kernel(getattr(SDPBackend, attr))
+
+
+def sdpa_attention(causal):
+    import torch.nn.functional as F
+
+    def run(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+    return run
+
+
+def build_peer(name, cfg):
+    """(context manager to run inside, fn(q, k, v) -> out); raises Unsupported."""
+    import contextlib
+
+    if name == "triton":
+        if cfg["seq_len"] % 128 != 0:
+            raise Unsupported("the triton peer needs seq_len % 128 == 0 (no masking of partial blocks)")
+        return contextlib.nullcontext(), triton_attention(cfg["causal"])
+    if name in ("torch-cudnn", "torch-flash"):
+        return sdpa_backend(name), sdpa_attention(cfg["causal"])
+    raise Unsupported(f"unknown peer '{name}' (known: {', '.join(PEERS)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs, check, timing
+# ---------------------------------------------------------------------------------------------
+
+def make_inputs(cfg):
+    dtype = {"f16": torch.float16, "bf16": torch.bfloat16}[cfg["dtype"]]
+    shape = (cfg["batch"], cfg["heads"], cfg["seq_len"], cfg["head_dim"])
+    set_bytes = 3 * math.prod(shape) * torch.finfo(dtype).bits // 8
+    count = max(2, min(MAX_INPUT_SETS, -(-ROTATION_BYTES // set_bytes)))
+    gen = torch.Generator(device="cuda").manual_seed(1234)
+    return [tuple(torch.randn(shape, dtype=dtype, device="cuda", generator=gen) for _ in range(3)) for _ in range(count)]
+
+
+def check_rows(n):
+    if n <= 2 * CHECK_ROWS:
+        return torch.arange(n, device="cuda")
+    return torch.cat([torch.arange(CHECK_ROWS, device="cuda"), torch.arange(n - CHECK_ROWS, n, device="cuda")])
+
+
+def reference(q, k, v, rows, causal):
+    """torch math SDPA in fp32 for batch 0, the first heads and the chosen query rows."""
+    import torch.nn.functional as F
+
+    h = min(CHECK_HEADS, q.shape[1])
+    qs, ks, vs = (t[:1, :h].float() for t in (q, k, v))
+    qs = qs[:, :, rows]
+    mask = None
+    if causal:  # explicit: is_causal would align a row slice to the top-left
+        mask = torch.arange(k.shape[2], device="cuda")[None, :] <= rows[:, None]
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        with sdpa_kernel(SDPBackend.MATH):
+            return F.scaled_dot_product_attention(qs, ks, vs, attn_mask=mask)
+    except ImportError:
+        scores = (qs @ ks.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        return torch.softmax(scores, dim=-1) @ vs
+
+
+def check(fn, cfg, inputs):
+    q, k, v = inputs
+    out = fn(q, k, v)
+    torch.cuda.synchronize()
+    if tuple(out.shape) != tuple(q.shape):
+        raise CheckFailed(f"output shape {tuple(out.shape)}, expected {tuple(q.shape)}")
+    rows = check_rows(cfg["seq_len"])
+    ref = reference(q, k, v, rows, cfg["causal"])
+    got = out[:1, : ref.shape[1]][:, :, rows].float()
+    if torch.isnan(got).any():
+        raise CheckFailed("NaN in output")
+    rel_l2 = ((got - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+    max_abs = (got - ref).abs().max().item()
+    result = {"rel_l2": rel_l2, "max_abs": max_abs}
+    if not rel_l2 <= TOLERANCE[cfg["dtype"]]:
+        raise CheckFailed(f"relL2 {rel_l2:.3g} > {TOLERANCE[cfg['dtype']]} (maxAbs {max_abs:.3g}) against fp32 math SDPA")
+    return result
+
+
+def time_launches(fn, input_sets, warmup, iterations):
+    """ms per launch for each timed launch, rotating among input sets."""
+    for i in range(warmup):
+        fn(*input_sets[i % len(input_sets)])
+    torch.cuda.synchronize()
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(iterations)]
+    for i in range(iterations):
+        q, k, v = input_sets[(warmup + i) % len(input_sets)]
+        starts[i].record()
+        fn(q, k, v)
+        ends[i].record()
+    torch.cuda.synchronize()
+    return [s.elapsed_time(e) for s, e in zip(starts, ends)]
+
+
+def median(xs):
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def error_text(e, limit=600):
+    text = f"{type(e).__name__}: {e}".strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def run_peer(name, cfg, input_sets, warmup, iterations):
+    try:
+        ctx, fn = build_peer(name, cfg)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with ctx:
+                    checked = check(fn, cfg, input_sets[0])
+                    samples = time_launches(fn, input_sets, warmup, iterations)
+            except RuntimeError as e:
+                # torch says "No available kernel" when the forced backend rejects the inputs;
+                # its reasons arrive as warnings.
+                if "No available kernel" in str(e):
+                    why = "; ".join(str(w.message).splitlines()[0] for w in caught)
+                    raise Unsupported(f"{name} cannot run {describe(cfg)}" + (f": {why}" if why else ""))
+                raise
+    except Unsupported as e:
+        return {"error": error_text(e), "kind": "unsupported"}
+    except CheckFailed as e:
+        return {"error": str(e), "kind": "check"}
+    except Exception as e:
+        if isinstance(e, torch.cuda.OutOfMemoryError):
+            torch.cuda.empty_cache()
+        log(traceback.format_exc().rstrip())
+        return {"error": error_text(e), "kind": "error"}
+    ms = median(samples)
+    return {
+        "median_ms": ms,
+        "min_ms": min(samples),
+        "max_ms": max(samples),
+        "tflops": flops(cfg) / (ms * 1e9),
+        "samples_ms": samples,
+        "check": checked,
+    }
+
+
+def normalise_config(raw):
+    cfg = {
+        "batch": int(raw["batch"]),
+        "heads": int(raw["heads"]),
+        "seq_len": int(raw.get("seq_len", raw.get("seqLen", 0))),
+        "head_dim": int(raw.get("head_dim", raw.get("headDim", 0))),
+        "dtype": str(raw.get("dtype", "f16")),
+        "causal": bool(raw.get("causal", False)),
+    }
+    if min(cfg["batch"], cfg["heads"], cfg["seq_len"], cfg["head_dim"]) <= 0:
+        raise ValueError(f"config needs positive batch, heads, seq_len, head_dim: {raw}")
+    if cfg["dtype"] not in TOLERANCE:
+        raise ValueError(f"dtype must be f16 or bf16: {raw}")
+    return cfg
+
+
+def run_spec(spec):
+    configs = [normalise_config(c) for c in spec.get("configs", [])]
+    warmup = int(spec.get("warmup", 10))
+    iterations = int(spec.get("iterations", 30))
+    peers = list(spec.get("peers", PEERS))
+    results = []
+    for i, cfg in enumerate(configs):
+        entry = {"config": cfg, "peers": {}}
+        try:
+            input_sets = make_inputs(cfg)
+        except Exception as e:
+            torch.cuda.empty_cache()
+            err = {"error": f"could not allocate inputs: {error_text(e)}", "kind": "error"}
+            entry["peers"] = {name: err for name in peers}
+            results.append(entry)
+            log(f"[{i + 1}/{len(configs)}] {describe(cfg)} ... inputs: {err['error']}")
+            continue
+        for name in peers:
+            res = run_peer(name, cfg, input_sets, warmup, iterations)
+            entry["peers"][name] = res
+            shown = f'{res["tflops"]:.1f} TFLOP/s' if "tflops" in res else f'{res["kind"]}: {res["error"]}'
+            log(f"[{i + 1}/{len(configs)}] {name} {describe(cfg)} ... {shown}")
+        del input_sets
+        torch.cuda.empty_cache()
+        results.append(entry)
+    return results
+
+
+def versions():
+    v = {"python": platform.python_version(), "torch": torch.__version__, "triton": None, "cuda": torch.version.cuda}
+    if triton is not None:
+        v["triton"] = getattr(triton, "__version__", "unknown")
+    try:
+        v["cudnn"] = str(torch.backends.cudnn.version())
+    except Exception:
+        v["cudnn"] = None
+    return v
+
+
+def table(results):
+    lines = ["config".ljust(28) + "".join(p.rjust(14) for p in PEERS) + "   (TFLOP/s)"]
+    for r in results:
+        cells = []
+        for p in PEERS:
+            res = r["peers"].get(p)
+            cells.append("-" if res is None else f'{res["tflops"]:.1f}' if "tflops" in res else res["kind"][:5])
+        lines.append(describe(r["config"]).ljust(28) + "".join(c.rjust(14) for c in cells))
+    return "\n".join(lines)
+
+
+def read_spec(args):
+    if args.quick:
+        return {"configs": [HEADLINE], "warmup": args.warmup or 10, "iterations": args.iterations or 30}
+    if args.spec is not None:
+        text = args.spec
+    elif args.spec_file is not None:
+        with open(args.spec_file, encoding="utf8") as f:
+            text = f.read()
+    elif sys.stdin.isatty():
+        raise ValueError("no spec: pass --quick, --spec JSON, --spec-file FILE, or a JSON spec on stdin")
+    else:
+        text = sys.stdin.read()
+    spec = json.loads(text)
+    if not isinstance(spec, dict):
+        raise ValueError("the spec must be a JSON object with a 'configs' list")
+    if args.warmup is not None:
+        spec["warmup"] = args.warmup
+    if args.iterations is not None:
+        spec["iterations"] = args.iterations
+    if args.peers is not None:
+        spec["peers"] = [p for p in args.peers.split(",") if p]
+    return spec
+
+
+def main():
+    # Only the JSON document may reach stdout: move fd 1 (and anything a library prints or
+    # a C extension writes there) onto stderr, keeping a private handle for the result.
+    result_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def emit(doc):
+        result_out.write(json.dumps(doc) + "\n")
+        result_out.flush()
+
+    parser = argparse.ArgumentParser(description="Time torch SDPA (cuDNN, flash) and a Triton kernel as stagewise's peers.")
+    parser.add_argument("--quick", action="store_true", help="headline shape 8x16x8192x128, f16, non-causal")
+    parser.add_argument("--spec", help="the JSON spec as an argument")
+    parser.add_argument("--spec-file", help="read the JSON spec from a file")
+    parser.add_argument("--warmup", type=int)
+    parser.add_argument("--iterations", type=int)
+    parser.add_argument("--peers", help=f"comma-separated subset of {','.join(PEERS)}")
+    args = parser.parse_args()
+
+    try:
+        spec = read_spec(args)
+    except Exception as e:
+        emit({"error": f"bad spec: {error_text(e)}"})
+        return 2
+
+    global torch
+    try:
+        import torch  # noqa: F401
+    except Exception as e:
+        emit({"error": f"torch not importable with {sys.executable}: {error_text(e)}"})
+        return 0
+    if not torch.cuda.is_available():
+        emit({"error": f"torch {torch.__version__} sees no CUDA device"})
+        return 0
+
+    try:
+        results = run_spec(spec)
+    except (KeyError, TypeError, ValueError) as e:
+        emit({"error": f"bad spec: {error_text(e)}"})
+        return 2
+    log(table(results))
+    emit({"versions": versions(), "device": torch.cuda.get_device_name(), "results": results})
+    return 0
+
+
+torch = None
+
+if __name__ == "__main__":
+    sys.exit(main())
