@@ -1,0 +1,71 @@
+// Shared helpers of the N-API layer: the error guard, argument readers, tagged handles.
+#pragma once
+#include <napi.h>
+
+#include <string>
+#include "errors.h"
+#include "resources.h"
+
+namespace stagewise {
+
+// Runs an export, turning core exceptions into JS errors: ArgError -> TypeError/RangeError,
+// CudaError -> Error with .code (the CUDA/NVRTC error name) and .call, others -> Error.
+Napi::Error toJsError(Napi::Env env, const std::exception& e);
+
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return Fn(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw toJsError(info.Env(), e);
+  }
+}
+
+// Argument readers; each throws TypeError/RangeError naming `what`.
+double numberArg(const Napi::Value& v, const char* what);
+uint64_t sizeArg(const Napi::Value& v, const char* what);  // non-negative safe integer or BigInt
+uint64_t bigintArg(const Napi::Value& v, const char* what);
+std::string stringArg(const Napi::Value& v, const char* what);
+Napi::Uint8Array bytesArg(const Napi::Value& v, const char* what);
+Napi::Array arrayArg(const Napi::Value& v, const char* what);
+
+// Native objects handed to JS as externals, type-tagged so one kind is never taken for another.
+struct ModuleHandle {
+  std::shared_ptr<LoadedModule> module;
+};
+
+template <typename T>
+struct HandleKind;
+template <>
+struct HandleKind<DeviceAllocation> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000001ull};
+  static constexpr const char* name = "DeviceBuffer";
+};
+template <>
+struct HandleKind<ModuleHandle> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000002ull};
+  static constexpr const char* name = "Module";
+};
+template <>
+struct HandleKind<KernelHandle> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000003ull};
+  static constexpr const char* name = "KernelFunction";
+};
+
+template <typename T>
+Napi::External<T> wrapHandle(Napi::Env env, T* object) {
+  auto ext = Napi::External<T>::New(env, object, [](Napi::Env, T* p) { delete p; });
+  ext.TypeTag(&HandleKind<T>::tag);
+  return ext;
+}
+
+template <typename T>
+T& unwrapHandle(const Napi::Value& v) {
+  if (!v.IsExternal() || !v.As<Napi::External<T>>().CheckTypeTag(&HandleKind<T>::tag))
+    throw ArgError(ArgError::Type, std::string("expected a native ") + HandleKind<T>::name + " handle");
+  return *v.As<Napi::External<T>>().Data();
+}
+
+}  // namespace stagewise
