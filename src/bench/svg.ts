@@ -86,7 +86,9 @@ function renderPanel(panel: string, points: readonly PlotPoint[], seriesOrder: r
   // Seqlens double from point to point, so a log axis spaces them evenly; one point sits centred.
   const lo = Math.log2(xs[0]);
   const hi = Math.log2(xs[xs.length - 1]);
-  const sx = (x: number) => (hi === lo ? x0 + plotW / 2 : x0 + ((Math.log2(x) - lo) / (hi - lo)) * plotW);
+  // Inset so the end points and their tick labels clear the axes and the neighbouring panel.
+  const inset = 14;
+  const sx = (x: number) => (hi === lo ? x0 + plotW / 2 : x0 + inset + ((Math.log2(x) - lo) / (hi - lo)) * (plotW - 2 * inset));
   const yMaxData = Math.max(...points.map((p) => p.y));
   const step = niceStep(yMaxData * 1.05);
   const yMax = Math.max(step, Math.ceil((yMaxData * 1.05) / step) * step);

@@ -54,6 +54,17 @@ function firstSeen<T>(items: readonly T[], key: (t: T) => string): T[] {
   return [...seen.values()];
 }
 
+/**
+ * Rows grouped by head dim (in the order the sweep first used each, so the headline's comes
+ * first) and by ascending seqlen within one, as a reader scans a seqlen sweep.
+ */
+function sortRows<T extends { batch: number; heads: number; seqLen: number; headDim: number }>(shapes: T[]): T[] {
+  const dimRank = new Map<number, number>();
+  for (const s of shapes) if (!dimRank.has(s.headDim)) dimRank.set(s.headDim, dimRank.size);
+  return [...shapes].sort((a, b) =>
+    dimRank.get(a.headDim)! - dimRank.get(b.headDim)! || a.seqLen - b.seqLen || a.batch - b.batch || a.heads - b.heads);
+}
+
 /** Peer failures, said once per peer and reason rather than once per cell. */
 function peerNotes(peers: PeersReport): string[] {
   if (!peers.available) return [`peers: n/a: ${peers.reason}`];
@@ -79,6 +90,8 @@ export function formatTables(results: readonly BenchResult[], ctx: TableContext)
   ];
   const series = firstSeen(results.map((r) => r.config), seriesName).map(seriesName);
   const peerNames = ctx.peers ? [...PEERS] : [];
+  // Without peer numbers the ratio columns would be all '-': the note under the tables says why.
+  const ratioNames = ctx.peers?.available ? peerNames : [];
   const showBest = series.length > 1 || peerNames.length > 0;
 
   const bySeries = new Map<string, BenchResult>();
@@ -88,14 +101,14 @@ export function formatTables(results: readonly BenchResult[], ctx: TableContext)
 
   for (const group of firstSeen(results.map((r) => r.config), groupName)) {
     const gname = groupName(group);
-    const shapes = firstSeen(results.filter((r) => groupName(r.config) === gname).map((r) => r.config), shapeKey);
-    const header = [...SHAPE_COLUMNS, ...series, ...(showBest ? ['best'] : []), ...peerNames, ...peerNames.map((p) => `best/${p}`)];
+    const shapes = sortRows(firstSeen(results.filter((r) => groupName(r.config) === gname).map((r) => r.config), shapeKey));
+    const header = [...SHAPE_COLUMNS, ...series, ...(showBest ? ['best'] : []), ...peerNames, ...ratioNames.map((p) => `best/${p}`)];
     const rows = shapes.map((shape) => {
       const cells = series.map((s) => bySeries.get(`${gname}|${shapeKey(shape)}|${s}`));
       const best = bestOf(cells);
       const peerCells = ctx.peers?.available ? peerRows.get(peerShapeKey(shape)) ?? {} : undefined;
       const peerText = peerNames.map((p) => (peerCells ? peerCell(peerCells[p]) : 'n/a'));
-      const ratios = peerNames.map((p) => {
+      const ratios = ratioNames.map((p) => {
         const cell = peerCells?.[p];
         return best !== undefined && cell?.status === 'ok' ? `${(best / cell.tflops).toFixed(2)}x` : '-';
       });
