@@ -65,7 +65,7 @@ export function niceStep(max: number, target = 5): number {
   const raw = max / target;
   const pow = 10 ** Math.floor(Math.log10(raw));
   const m = raw / pow;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * pow;
+  return (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * pow;
 }
 
 function num(x: number): string {
