@@ -1,0 +1,109 @@
+// ptx.cuh: one tiny named function per PTX instruction family used by stagewise kernels.
+// The generated source includes no CUDA toolkit header, so NVRTC needs no include path:
+// every type and intrinsic below is spelled out here.
+#pragma once
+
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+// A CUtensorMap travels by value as a __grid_constant__ kernel parameter (128 bytes, 64-aligned).
+struct alignas(64) TmaDesc { char bytes[128]; };
+
+#define SW_DEVICE __device__ __forceinline__
+
+SW_DEVICE u32 smemAddr(const void* p) { return static_cast<u32>(__cvta_generic_to_shared(p)); }
+
+// ---- mbarrier ------------------------------------------------------------------------------
+SW_DEVICE void mbarInit(u32 bar, u32 count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(bar), "r"(count) : "memory");
+}
+// Makes the initialised barriers visible to the async proxy (TMA) and to other threads.
+SW_DEVICE void fenceBarrierInit() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
+// Adds `bytes` to the transaction count and arrives once: the phase completes when TMA has written them.
+SW_DEVICE void expectTx(u32 bar, u32 bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(bytes) : "memory");
+}
+SW_DEVICE void mbarArrive(u32 bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" :: "r"(bar) : "memory");
+}
+// Blocks until the phase with the given parity has completed. With SW_DEBUG_HANG defined the wait
+// traps after ~2^26 polls, so a schedule that deadlocks becomes a launch error instead of a hang.
+SW_DEVICE bool mbarTryWait(u32 bar, u32 parity) {
+  u32 done;
+  asm volatile(
+      "{\n\t.reg .pred p;\n\t"
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\t"
+      "selp.u32 %0, 1, 0, p;\n\t}" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+  return done != 0;
+}
+SW_DEVICE void mbarWait(u32 bar, u32 parity) {
+#ifdef SW_DEBUG_HANG
+  for (u32 polls = 0; !mbarTryWait(bar, parity); ++polls) {
+    if (polls == (1u << 26)) asm volatile("trap;");
+  }
+#else
+  while (!mbarTryWait(bar, parity)) {
+  }
+#endif
+}
+
+// ---- TMA (bulk tensor copy) -------------------------------------------------------------------
+SW_DEVICE void tmaLoad3d(u32 dst, const TmaDesc* map, int c0, int c1, int c2, u32 bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];"
+      :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(bar) : "memory");
+}
+SW_DEVICE void prefetchTmaDesc(const TmaDesc* map) {
+  asm volatile("prefetch.tensormap [%0];" :: "l"(map) : "memory");
+}
+
+// ---- cp.async (16-byte, Ampere-style) ----------------------------------------------------------
+// srcBytes = 0 zero-fills the 16 destination bytes (rows past the sequence end).
+SW_DEVICE void cpAsync16(u32 dst, const void* src, u32 srcBytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(srcBytes) : "memory");
+}
+SW_DEVICE void cpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N> SW_DEVICE void cpAsyncWait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
+
+// ---- proxies and barriers ---------------------------------------------------------------------
+// Generic-proxy writes to shared memory (cp.async, st.shared) become visible to wgmma / TMA only
+// after this fence in the writing thread.
+SW_DEVICE void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
+SW_DEVICE void namedBarSync(u32 id, u32 threads) {
+  asm volatile("bar.sync %0, %1;" :: "r"(id), "r"(threads) : "memory");
+}
+
+// ---- wgmma control ----------------------------------------------------------------------------
+SW_DEVICE void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
+SW_DEVICE void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
+template <int N> SW_DEVICE void wgmmaWait() { asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(N) : "memory"); }
+// Keeps the compiler from moving register reads or writes across a wgmma wait: the register
+// must be "re-defined" here, after the wait, before any later use.
+SW_DEVICE void fenceReg(float& r) { asm volatile("" : "+f"(r) :: "memory"); }
+SW_DEVICE void fenceReg(u32& r) { asm volatile("" : "+r"(r) :: "memory"); }
+
+// Shared-memory matrix descriptor (128B swizzle): start, leading and stride byte offsets, >> 4.
+SW_DEVICE u64 makeDesc128B(u32 addr, u32 lbo, u32 sbo) {
+  return (u64)((addr & 0x3FFFF) >> 4) | ((u64)((lbo & 0x3FFFF) >> 4) << 16) |
+         ((u64)((sbo & 0x3FFFF) >> 4) << 32) | (1ull << 62);
+}
+
+// ---- math -------------------------------------------------------------------------------------
+SW_DEVICE float ex2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+SW_DEVICE float shflXor(float v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
+// Packs two floats into one register of 16-bit values, `lo` in the low half.
+SW_DEVICE u32 packF16(float lo, float hi) {
+  u32 r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
+SW_DEVICE u32 packBF16(float lo, float hi) {
+  u32 r;
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}

@@ -1,0 +1,53 @@
+// Kernel configuration: the tile shape and variant knobs of one generated kernel. Variants are
+// data here, never a growing list of boolean template flags in the CUDA.
+import type { Dtype } from './wgmma.js';
+
+export type LoadKind = 'tma' | 'cp.async';
+
+export interface KernelConfig {
+  headDim: 64 | 128 | 256;
+  dtype: Dtype;
+  /** Query rows per CTA: 64 per consumer warpgroup, one or two warpgroups. */
+  blockM: 64 | 128;
+  /** KV rows per tile; a multiple of 16 (the k-step of the P V product). */
+  blockN: number;
+  load: LoadKind;
+  causal: boolean;
+}
+
+export type KernelConfigInput = Partial<KernelConfig> & Pick<KernelConfig, 'headDim'>;
+
+const HEAD_DIMS = [64, 128, 256] as const;
+const DTYPES: readonly Dtype[] = ['f16', 'bf16'];
+const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
+
+/**
+ * Registers a thread may spend on the tiles the schedule keeps live (S, P and O accumulators);
+ * the rest of the 255 goes to addresses, softmax state and temporaries. Above this ptxas spills.
+ */
+export const TILE_REGISTER_BUDGET = 200;
+
+export function tileRegisters(cfg: Pick<KernelConfig, 'headDim' | 'blockN'>, sTiles: number, pTiles: number): number {
+  return sTiles * (cfg.blockN / 2) + pTiles * (cfg.blockN / 4) + cfg.headDim / 2;
+}
+
+/** Checks every field and names the argument and the rule when one is off. Returns a full config. */
+export function checkConfig(input: KernelConfigInput, defaults: { blockN: number }): KernelConfig {
+  const headDim = input.headDim;
+  if (!HEAD_DIMS.includes(headDim)) {
+    throw new RangeError(`headDim must be one of ${HEAD_DIMS.join(', ')}, got ${String(headDim)}`);
+  }
+  const dtype = input.dtype ?? 'f16';
+  if (!DTYPES.includes(dtype)) throw new RangeError(`dtype must be 'f16' or 'bf16', got ${String(dtype)}`);
+  const load = input.load ?? 'tma';
+  if (!LOADS.includes(load)) throw new RangeError(`load must be 'tma' or 'cp.async', got ${String(load)}`);
+  const blockM = input.blockM ?? 128;
+  if (blockM !== 64 && blockM !== 128) throw new RangeError(`blockM must be 64 or 128 (64 rows per warpgroup), got ${String(blockM)}`);
+  const blockN = input.blockN ?? defaults.blockN;
+  if (!Number.isInteger(blockN) || blockN < 16 || blockN > 256 || blockN % 16 !== 0) {
+    throw new RangeError(`blockN must be a multiple of 16 in 16..256, got ${String(blockN)}`);
+  }
+  const causal = input.causal ?? false;
+  if (typeof causal !== 'boolean') throw new TypeError(`causal must be a boolean, got ${typeof causal}`);
+  return { headDim, dtype, blockM, blockN, load, causal };
+}

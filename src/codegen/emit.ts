@@ -1,0 +1,151 @@
+// Lowers a plan (schedule + config) to the CUDA C++ of one kernel: prologue, steady loop and
+// epilogue, each a sequence of op calls from kernels/attention.cuh in the schedule's body order.
+import type { OpName } from '../schedule/ops.js';
+import type { KernelConfig } from './config.js';
+import type { BodyOp, Plan } from './plan.js';
+
+export const KERNEL_NAME = 'stagewise_attn_fwd';
+
+/** Where one emitted step sits: its step expression and, when unrolled by 2, its parity. */
+interface StepSite {
+  /** C expression of the step index k. */
+  k: string;
+  /** k mod 2 when known at compile time (always, when the plan unrolls by 2). */
+  parity: number;
+  /** Iterations known statically, or null when only known at run time. */
+  staticK: number | null;
+  /** Epilogue steps: ops with stage <= e are statically past the end. */
+  epilogueIndex: number | null;
+}
+
+type Liveness = 'dead' | 'guarded' | 'live';
+
+function liveness(site: StepSite, stage: number, steady: boolean): Liveness {
+  if (site.staticK !== null) {
+    const iter = site.staticK - stage;
+    if (iter < 0) return 'dead';
+    return iter === 0 ? 'live' : 'guarded'; // T >= 1: iteration 0 always exists
+  }
+  if (site.epilogueIndex !== null) return site.epilogueIndex >= stage ? 'dead' : 'guarded';
+  return steady ? 'live' : 'guarded';
+}
+
+function tile(count: number, parity: number, stage: number): number {
+  return count === 1 ? 0 : (((parity - stage) % 2) + 2) % 2;
+}
+
+function guard(l: Liveness, body: string[]): string[] {
+  if (body.length === 0) return [];
+  if (l === 'live') return body;
+  return ['if (j < T) {', ...body.map((x) => `  ${x}`), '}'];
+}
+
+function waitWgmma(n: number, fences: string[]): string[] {
+  return [`wgmmaWait<${n}>();`, ...fences];
+}
+
+function cpAsyncFull(n: number): string[] {
+  return [`cpAsyncWait<${n}>();`, 'fenceProxyAsync();', 'namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);'];
+}
+
+/** The lines of one op at one step. */
+function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady: boolean): string[] {
+  const l = liveness(site, b.stage, steady);
+  const tma = cfg.load === 'tma';
+  const commitWgmma = ['wgmmaCommit();'];
+  const commitCp = tma ? [] : ['cpAsyncCommit();'];
+  const sb = tile(plan.sTiles, site.parity, b.stage);
+  const pb = tile(plan.pTiles, site.parity, b.stage);
+  const ab = tile(plan.aTiles, site.parity, b.stage);
+  const head = [`// ${b.op}(k - ${b.stage})`];
+  const iter = `[[maybe_unused]] const int j = ${site.k} - ${b.stage};`;
+  const wrap = (lines: string[]) => [...head, '{', ...[iter, ...lines].map((x) => `  ${x}`), '}'];
+  const dead = l === 'dead';
+  const op: OpName = b.op;
+  switch (op) {
+    case 'loadK':
+    case 'loadV': {
+      const call = op === 'loadK' ? 'opLoadK(c, j);' : 'opLoadV(c, j);';
+      if (dead) return commitCp.length ? [...head, ...commitCp] : [];
+      return wrap([...guard(l, [call]), ...commitCp]);
+    }
+    case 'MMA0': {
+      if (dead) return [...head, ...commitWgmma];
+      const full = tma ? ['waitFullK(c, j);'] : cpAsyncFull(plan.cpWaitK);
+      return wrap([...guard(l, [...full, `opMMA0<${sb}>(c, r, j);`]), ...commitWgmma]);
+    }
+    case 'MMA1': {
+      if (dead) return [...head, ...commitWgmma];
+      const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
+      return wrap([...guard(l, [...full, `opMMA1<${pb}>(c, r, j);`]), ...commitWgmma]);
+    }
+    case 'Softmax': {
+      if (dead) return [];
+      const releaseV = plan.releaseVAt === 'Softmax' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
+      // Packing waits for the PV product that last read this P tile; when the wait before the
+      // softmax already covered it, no second wait is needed.
+      const packWait = plan.waitPack < plan.waitSoftmax ? waitWgmma(plan.waitPack, [`fenceP<${pb}>(r);`]) : [];
+      return wrap([
+        ...waitWgmma(plan.waitSoftmax, [`fenceS<${sb}>(r);`, `fenceP<${pb}>(r);`]),
+        ...guard(l, ['releaseK(c, j);', `opSoftmax<${sb}, ${ab}>(c, r, j);`]),
+        ...packWait,
+        ...guard(l, [`opPackP<${sb}, ${pb}>(r);`, ...releaseV]),
+      ]);
+    }
+    case 'MUL': {
+      if (dead) return [];
+      const releaseV = plan.releaseVAt === 'MUL' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
+      return wrap([...waitWgmma(plan.waitMul, ['fenceO(r);']), ...guard(l, [...releaseV, `opMul<${ab}>(r);`])]);
+    }
+  }
+}
+
+function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
+  return plan.body.flatMap((b) => emitOp(plan, cfg, b, site, steady));
+}
+
+function indent(lines: string[], n: number): string[] {
+  const pad = ' '.repeat(n);
+  return lines.map((x) => (x.length ? pad + x : x));
+}
+
+/** The pipelined main loop: prologue, steady state, epilogue. */
+export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
+  const S = plan.numStages;
+  const out: string[] = [];
+  out.push(`// ---- prologue: steps 0..${S - 1} ----`);
+  for (let k = 0; k < S; k++) {
+    out.push(`// step ${k}`);
+    out.push(...emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, epilogueIndex: null }, false));
+  }
+  out.push(`// ---- steady state: steps ${S}..T-1 ----`);
+  if (plan.unroll === 1) {
+    out.push(`for (int k = ${S}; k < T; ++k) {`);
+    out.push(...indent(emitStep(plan, cfg, { k: 'k', parity: 0, staticK: null, epilogueIndex: null }, true), 2));
+    out.push('}');
+  } else {
+    // Unrolled by 2 so that the S/P/alpha tile of every op is a compile-time index.
+    out.push(`for (int k = ${S}; k < T; k += 2) {`);
+    out.push(...indent(emitStep(plan, cfg, { k: 'k', parity: S % 2, staticK: null, epilogueIndex: null }, true), 2));
+    out.push('  if (k + 1 < T) {');
+    out.push(...indent(emitStep(plan, cfg, { k: '(k + 1)', parity: (S + 1) % 2, staticK: null, epilogueIndex: null }, true), 4));
+    out.push('  }');
+    out.push('}');
+  }
+  out.push(`// ---- epilogue: steps max(${S}, T) .. T+${S - 1} ----`);
+  out.push(`const int kEnd = T > ${S} ? T : ${S};`);
+  const epilogue = (parity: number) => {
+    const lines: string[] = [];
+    for (let e = 0; e < S; e++) {
+      lines.push(`// epilogue step ${e}`);
+      lines.push(...emitStep(plan, cfg, { k: `(kEnd + ${e})`, parity: (parity + e) % 2, staticK: null, epilogueIndex: e }, false));
+    }
+    return lines;
+  };
+  if (plan.unroll === 1) {
+    out.push(...epilogue(0));
+  } else {
+    out.push('if ((kEnd & 1) == 0) {', ...indent(epilogue(0), 2), '} else {', ...indent(epilogue(1), 2), '}');
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+// The pipeline plan: from a schedule's loop nest, how many asynchronous groups each op may leave
+// in flight when it waits, where ring slots are released, and the checks that the schedule's
+// buffer counts are enough for the GPU's asynchronous execution.
+//
+// Every step of the generated loop (prologue, steady state and epilogue alike) commits the same
+// sequence of groups: an MMA op or a cp.async load whose iteration is out of range still commits
+// an empty group. So the number of groups committed between a producer and its consumer is a
+// property of the body alone, and one wait count per op is right in every phase.
+import type { OpName } from '../schedule/ops.js';
+import type { LoopNest, Resources } from '../schedule/index.js';
+import type { LoadKind } from './config.js';
+
+export interface BodyOp {
+  op: OpName;
+  stage: number;
+  /** Position in body order. */
+  pos: number;
+}
+
+/** Group kinds: wgmma groups (commit_group) and cp.async groups. */
+type GroupKind = 'wgmma' | 'cpasync';
+const COMMITTERS: Record<GroupKind, readonly OpName[]> = { wgmma: ['MMA0', 'MMA1'], cpasync: ['loadK', 'loadV'] };
+
+/** wait_group takes an immediate; fewer pending groups is always safe, so larger counts clamp. */
+export const MAX_PENDING = 7;
+
+export interface Plan {
+  numStages: number;
+  body: BodyOp[];
+  kBuffers: number;
+  vBuffers: number;
+  sTiles: number;
+  pTiles: number;
+  aTiles: number;
+  /** Steps unrolled per steady-loop trip, so every register-tile index is a compile-time constant. */
+  unroll: number;
+  /** wgmma groups Softmax(j) may leave pending: MMA0(j) must be done. */
+  waitSoftmax: number;
+  /** wgmma groups the P packing of Softmax(j) may leave pending: MMA1(j - pTiles) read the tile. */
+  waitPack: number;
+  /** wgmma groups MUL(j) may leave pending: MMA1(j - 1) must be done with O. */
+  waitMul: number;
+  /** cp.async groups MMA0(j) / MMA1(j) may leave pending (cp.async variant only). */
+  cpWaitK: number;
+  cpWaitV: number;
+  /** V(j-1) is released by Softmax's packing (when it waits for MMA1(j-1)) or by MUL. */
+  releaseVAt: 'Softmax' | 'MUL';
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+function find(body: BodyOp[], op: OpName): BodyOp {
+  const b = body.find((x) => x.op === op);
+  if (!b) throw new PlanError(`the schedule has no ${op}`);
+  return b;
+}
+
+/** Steps from producer iteration (j - delta) to consumer iteration j; negative: the producer runs later. */
+function distance(prod: BodyOp, cons: BodyOp, delta: number): number {
+  return cons.stage - prod.stage + delta;
+}
+
+/** True when producer(j - delta) comes before consumer(j) in program order. */
+function runsBefore(prod: BodyOp, cons: BodyOp, delta: number): boolean {
+  const d = distance(prod, cons, delta);
+  return d > 0 || (d === 0 && prod.pos < cons.pos);
+}
+
+/** Groups of `kind` committed after producer(j - delta) and before consumer(j). */
+function groupsBetween(body: BodyOp[], kind: GroupKind, prod: BodyOp, cons: BodyOp, delta: number): number {
+  if (!runsBefore(prod, cons, delta)) {
+    const it = delta === 0 ? 'j' : `j-${delta}`;
+    throw new PlanError(`${cons.op}(j) waits for ${prod.op}(${it}), which the schedule runs later`);
+  }
+  const committers = body.filter((b) => COMMITTERS[kind].includes(b.op));
+  const d = distance(prod, cons, delta);
+  const between =
+    d === 0
+      ? committers.filter((b) => b.pos > prod.pos && b.pos < cons.pos).length
+      : committers.filter((b) => b.pos > prod.pos).length +
+        (d - 1) * committers.length +
+        committers.filter((b) => b.pos < cons.pos).length;
+  return Math.min(between, MAX_PENDING);
+}
+
+/** Register tiles live at once for a value produced by `prod`(j) and last used by `cons`(j). */
+function liveTiles(prod: BodyOp, cons: BodyOp): number {
+  return Math.max(1, cons.stage - prod.stage + (prod.pos < cons.pos ? 1 : 0));
+}
+
+export function makePlan(nest: LoopNest, res: Resources, load: LoadKind): Plan {
+  const body: BodyOp[] = nest.body.map((b, pos) => ({ op: b.op, stage: b.stage, pos }));
+  const [loadK, loadV, mma0, softmax, mul, mma1] = (['loadK', 'loadV', 'MMA0', 'Softmax', 'MUL', 'MMA1'] as const).map(
+    (op) => find(body, op),
+  );
+  const aTiles = liveTiles(softmax, mul);
+  for (const [what, n] of [['S', res.sTiles], ['P', res.pTiles], ['alpha', aTiles]] as const) {
+    if (n > 2) throw new PlanError(`the schedule keeps ${n} ${what} register tiles live; the code generator supports at most 2`);
+  }
+  const unroll = Math.max(res.sTiles, res.pTiles, aTiles);
+
+  // V(j-1) can be released at the first op that needs MMA1(j-1) retired.
+  const packNeedsPrevMma1 = res.pTiles === 1;
+  const releaseVAt = packNeedsPrevMma1 && (softmax.stage < mul.stage || (softmax.stage === mul.stage && softmax.pos < mul.pos)) ? 'Softmax' : 'MUL';
+
+  // A load into a slot waits until every warp released the slot's previous occupant; that release
+  // must come earlier in program order, or the producing thread would wait for itself.
+  const releaseK = softmax;
+  const releaseV = releaseVAt === 'Softmax' ? softmax : mul;
+  if (!runsBefore(releaseK, loadK, res.kBuffers)) {
+    throw new PlanError(
+      `loadK(j) reuses the slot of K(j-${res.kBuffers}), which Softmax(j-${res.kBuffers}) releases only later: ` +
+        `the schedule needs more than ${res.kBuffers} K buffers`,
+    );
+  }
+  // releaseV(j-1) happens at the op of iteration j: delta vBuffers - 1 to loadV(j).
+  if (!runsBefore(releaseV, loadV, res.vBuffers - 1)) {
+    throw new PlanError(
+      `loadV(j) reuses the slot of V(j-${res.vBuffers}), which ${releaseV.op}(j-${res.vBuffers - 1}) releases only later: ` +
+        `the schedule needs more than ${res.vBuffers} V buffers`,
+    );
+  }
+
+  return {
+    numStages: nest.numStages,
+    body,
+    kBuffers: res.kBuffers,
+    vBuffers: res.vBuffers,
+    sTiles: res.sTiles,
+    pTiles: res.pTiles,
+    aTiles,
+    unroll,
+    waitSoftmax: groupsBetween(body, 'wgmma', mma0, softmax, 0),
+    waitPack: groupsBetween(body, 'wgmma', mma1, softmax, res.pTiles),
+    waitMul: groupsBetween(body, 'wgmma', mma1, mul, 1),
+    cpWaitK: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadK, mma0, 0) : 0,
+    cpWaitV: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadV, mma1, 0) : 0,
+    releaseVAt,
+  };
+}
