@@ -1,0 +1,38 @@
+// Argument checks shared by the runtime wrappers: each throws a TypeError (wrong kind of value)
+// or RangeError (right kind, bad value) naming the argument and the rule, before any native call.
+
+export function requireInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isInteger(value)) throw new RangeError(`${name} must be an integer, got ${value}`);
+  if (value < min || value > max) throw new RangeError(`${name} must be in ${min}..${max}, got ${value}`);
+  return value;
+}
+
+export function requireNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  return value;
+}
+
+export function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${typeof value}`);
+  return value;
+}
+
+export function requireArray(value: unknown, name: string): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array`);
+  return value;
+}
+
+export function requireOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw new TypeError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+/** A byte view over any ArrayBufferView (typed array, DataView, Buffer), sharing its memory. */
+export function bytesOf(view: unknown, name: string): Uint8Array {
+  if (!ArrayBuffer.isView(view)) throw new TypeError(`${name} must be a typed array, DataView or Buffer`);
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,76 @@
+// A loaded cubin (cuModuleLoadData) and its kernels. A kernel keeps its module alive natively;
+// after module.dispose() its kernels refuse to run.
+import { requireInteger, requireString } from './check.js';
+import { HANDLE, native, type NativeHandle } from './native.js';
+
+export interface KernelAttributes {
+  numRegs: number;
+  localSizeBytes: number;
+  maxThreadsPerBlock: number;
+  /** Static shared memory. */
+  sharedSizeBytes: number;
+}
+
+export class Module {
+  /** @internal */
+  readonly [HANDLE]: NativeHandle;
+  #disposed = false;
+
+  private constructor(handle: NativeHandle) {
+    this[HANDLE] = handle;
+  }
+
+  static load(cubin: Uint8Array): Module {
+    if (!(cubin instanceof Uint8Array)) throw new TypeError('Module.load: cubin must be a Uint8Array');
+    if (cubin.byteLength === 0) throw new RangeError('Module.load: cubin is empty');
+    return new Module(native().moduleLoad(cubin));
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** The kernel by its symbol name (declare kernels extern "C" to keep names unmangled). */
+  getFunction(name: string): KernelFunction {
+    requireString(name, 'getFunction: name');
+    if (this.#disposed) throw new TypeError('getFunction: Module used after dispose()');
+    return new KernelFunction(name, this, native().moduleGetFunction(this[HANDLE], name));
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    native().moduleUnload(this[HANDLE]);
+  }
+}
+
+export class KernelFunction {
+  /** @internal */
+  readonly [HANDLE]: NativeHandle;
+
+  /** @internal: use Module.getFunction. */
+  constructor(
+    readonly name: string,
+    readonly module: Module,
+    handle: NativeHandle,
+  ) {
+    this[HANDLE] = handle;
+  }
+
+  /** Lets launches ask for up to `bytes` of dynamic shared memory (above 48 KiB needs this). */
+  setMaxDynamicSharedMemory(bytes: number): void {
+    requireInteger(bytes, 'setMaxDynamicSharedMemory: bytes', 0, 2 ** 31 - 1);
+    this.requireLive();
+    native().funcSetMaxDynamicShared(this[HANDLE], bytes);
+  }
+
+  attributes(): KernelAttributes {
+    this.requireLive();
+    return native().funcAttributes(this[HANDLE]);
+  }
+
+  /** @internal */
+  requireLive(): void {
+    if (this.module.disposed) throw new TypeError(`kernel '${this.name}': its Module was disposed`);
+  }
+}
