@@ -11,7 +11,7 @@ export interface SvgOptions {
 
 const CELL_W = 44;
 const CELL_H = 30;
-const LABEL_W = 130;
+const LABEL_W = 150;
 const MARGIN = 16;
 const TOP = 96; // title, subtitle and phase band
 const PHASE_FILL: Record<Phase, string> = { prologue: '#dbeafe', steady: '#dcfce7', epilogue: '#fde68a' };
@@ -37,7 +37,7 @@ export function scheduleSvg(s: Schedule, T: number, options: SvgOptions = {}): s
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Menlo, Consolas, monospace" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     text(MARGIN, 26, title, 'font-size="16" font-weight="bold"'),
-    text(MARGIN, 48, `T = ${T} KV tiles, S = ${S} (steps 0..${steps - 1}); K buffers ${r.kBuffers}, V buffers ${r.vBuffers}, S tiles ${r.sTiles}, P tiles ${r.pTiles}`, 'fill="#444"'),
+    text(MARGIN, 48, `T = ${T} KV tile${T === 1 ? '' : 's'}, S = ${S} (steps 0..${steps - 1}); K buffers ${r.kBuffers}, V buffers ${r.vBuffers}, S tiles ${r.sTiles}, P tiles ${r.pTiles}`, 'fill="#444"'),
   ];
   // Phase band: one labelled run per contiguous phase.
   for (let k = 0; k < steps; ) {

@@ -2,13 +2,13 @@
 // we break the expansion of a legal schedule exactly there and expect a wrong answer, NaN or
 // a throw. Problems are "monotone" (see helpers.ts) so that no hazard hides behind alpha == 1.
 import { describe, it, expect } from 'vitest';
-import { DEPENDENCES, NAMED, enumerate, expand, resources, type ExpandedOp, type Schedule } from '../../src/schedule/index.js';
+import { DEPENDENCES, NAMED, enumerate, expand, resources, type BuiltSchedule, type ExpandedOp } from '../../src/schedule/index.js';
 import { indexOf, isBroken, moveBefore, problem, rng } from './helpers.js';
 
 const T = 6;
 const ITERS = [1, 3, T - 1];
 
-function schedulesUnderTest(): Schedule[] {
+function schedulesUnderTest(): BuiltSchedule[] {
   const all = [...enumerate({ maxStages: 4 })];
   const r = rng(7);
   return [...Object.values(NAMED), ...Array.from({ length: 30 }, () => all[Math.floor(r() * all.length)])];

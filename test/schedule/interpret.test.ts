@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import {
-  NAMED, enumerate, expand, interpret, referenceAttention, resources, kvTileCount, type Schedule,
+  NAMED, enumerate, expand, interpret, referenceAttention, resources, kvTileCount, type BuiltSchedule,
 } from '../../src/schedule/index.js';
 import { BLOCK_N, errorFor, maxAbsError, options, problem, rng } from './helpers.js';
 
 /** A fixed, seeded sample of legal schedules with up to four stages. */
-function sampleLegal(count: number, seed: number): Schedule[] {
+function sampleLegal(count: number, seed: number): BuiltSchedule[] {
   const all = [...enumerate({ maxStages: 4 })];
   const r = rng(seed);
   return Array.from({ length: count }, () => all[Math.floor(r() * all.length)]);
