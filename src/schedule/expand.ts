@@ -24,14 +24,15 @@ export interface LoopNest {
  *
  * At step k = 0 .. T-1+S, the ops of the body run in body order, an op of stage s running
  * iteration k - s when 0 <= k - s < T. A 3-stage example (S = 2): A in stage 0, B in
- * stage 1, C in stage 2, T = 5; cell = the iteration the op runs at that step.
+ * stage 1, C in stage 2, clusters ordering the body C, B, A; T = 5. Cell = the iteration
+ * the op runs at that step.
  *
- *   step k     0    1    2    3    4    5    6
- *   A (s0)     0    1    2    3    4    .    .
- *   B (s1)     .    0    1    2    3    4    .
- *   C (s2)     .    .    0    1    2    3    4
- *            |prologue |  steady state  |epilogue |
- *             k < S      S <= k < T      k >= max(S, T)
+ *   step k       0    1    2    3    4    5    6
+ *   A (s0)       0    1    2    3    4    .    .
+ *   B (s1)       .    0    1    2    3    4    .
+ *   C (s2)       .    .    0    1    2    3    4
+ *              |prologue||----steady---||epilogue|
+ *               k < S     S <= k < T     k >= max(S, T)
  *
  * The prologue fills the pipeline (stage s starts at step s), the steady state runs every
  * op once per step (the body `C(i) B(i+1) A(i+2)` for i = k - S), the epilogue drains it.

@@ -2,8 +2,11 @@
 // we break the expansion of a legal schedule exactly there and expect a wrong answer, NaN or
 // a throw. Problems are "monotone" (see helpers.ts) so that no hazard hides behind alpha == 1.
 import { describe, it, expect } from 'vitest';
-import { DEPENDENCES, NAMED, enumerate, expand, resources, type BuiltSchedule, type ExpandedOp } from '../../src/schedule/index.js';
-import { indexOf, isBroken, moveBefore, problem, rng } from './helpers.js';
+import {
+  DEPENDENCES, NAMED, bodyOrder, enumerate, expand, findViolation, interpret, referenceAttention, resources, schedule,
+  type BuiltSchedule, type ExpandedOp,
+} from '../../src/schedule/index.js';
+import { BLOCK_N, indexOf, isBroken, maxAbsError, moveBefore, problem, rng } from './helpers.js';
 
 const T = 6;
 const ITERS = [1, 3, T - 1];
@@ -88,5 +91,25 @@ describe('a broken expansion fails', () => {
         }
       }
     }
+  });
+});
+
+describe('the alpha rule (MUL(j-1) before Softmax(j)) is needed', () => {
+  it('a schedule that breaks only that rule computes a wrong answer when run anyway', () => {
+    const s = schedule({ loadK: [0, 0], loadV: [0, 1], MMA0: [0, 2], Softmax: [0, 3], MUL: [1, 4], MMA1: [1, 5] });
+    expect(findViolation(s)?.message).toMatch(/overwrites alpha/);
+    // expand() refuses it, so write the expansion out by the step semantics.
+    const ops: ExpandedOp[] = [];
+    for (let step = 0; step <= T; step++) {
+      for (const op of bodyOrder(s)) {
+        const iter = step - s.ops[op].stage;
+        if (iter >= 0 && iter < T) ops.push({ op, iter, step, phase: 'steady' });
+      }
+    }
+    // Buffers by the resources() formulas, which do not depend on the alpha rule.
+    const shape = { kBuffers: 1, vBuffers: 2, sTiles: 1, pTiles: 2 };
+    const p = problem(T, false, 4, true);
+    const got = interpret(ops, { ...p, blockN: BLOCK_N, ...shape });
+    expect(maxAbsError(got, referenceAttention(p))).toBeGreaterThan(1e-2);
   });
 });
