@@ -1,0 +1,65 @@
+// Bad arguments are refused in TS with TypeError/RangeError naming the argument, before any
+// native call: these run on any machine (no GPU needed).
+import { describe, expect, it } from 'vitest';
+import { DeviceBuffer, Module, compile, encodeLaunch, launch, timeLaunches, type LaunchConfig } from '../../src/runtime/index.js';
+
+describe('DeviceBuffer.alloc arguments', () => {
+  it('rejects a non-number size with TypeError', () => {
+    expect(() => DeviceBuffer.alloc('16' as unknown as number)).toThrow(TypeError);
+  });
+  it('rejects negative, zero, fractional and oversize sizes with RangeError', () => {
+    expect(() => DeviceBuffer.alloc(-1)).toThrow(/bytes must be in 1\.\./);
+    expect(() => DeviceBuffer.alloc(0)).toThrow(RangeError);
+    expect(() => DeviceBuffer.alloc(1.5)).toThrow(/must be an integer/);
+    expect(() => DeviceBuffer.alloc(2 ** 60)).toThrow(RangeError);
+    expect(() => DeviceBuffer.alloc(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('Module.load arguments', () => {
+  it('wants a non-empty Uint8Array', () => {
+    expect(() => Module.load([1, 2] as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => Module.load(new Uint8Array(0))).toThrow(/cubin is empty/);
+  });
+});
+
+describe('compile arguments', () => {
+  it('rejects a missing source, a bad arch and an arch among options', async () => {
+    await expect(compile('' as string)).rejects.toThrow(TypeError);
+    await expect(compile('x', { arch: 'compute_90a' })).rejects.toThrow(/arch must look like 'sm_90a'/);
+    await expect(compile('x', { arch: 'compute_90a' })).rejects.toBeInstanceOf(RangeError);
+    await expect(compile('x', { options: ['--gpu-architecture=sm_80'] })).rejects.toThrow(/opts\.arch/);
+    await expect(compile('x', { headers: { 'a.h': 3 as unknown as string } })).rejects.toThrow(/header 'a.h'/);
+  });
+});
+
+describe('launch configuration', () => {
+  const base: LaunchConfig = { grid: [1, 1, 1], block: [128, 1, 1], sharedMemBytes: 0, params: [] };
+
+  it('encodes scalars with their tags', () => {
+    const spec = encodeLaunch({ ...base, params: [{ i32: -3 }, { u32: 7 }, { f32: 0.5 }, { u64: 9n }] });
+    expect(spec.params).toEqual([[1, -3], [2, 7], [3, 0.5], [0, 9n]]);
+    expect(spec.cluster).toBeUndefined();
+  });
+  it('checks dimensions, thread count, clusters and shared memory', () => {
+    expect(() => encodeLaunch({ ...base, grid: [0, 1, 1] })).toThrow(/grid\[0\] must be in 1\.\./);
+    expect(() => encodeLaunch({ ...base, grid: [1, 1] as unknown as [number, number, number] })).toThrow(TypeError);
+    expect(() => encodeLaunch({ ...base, block: [64, 32, 1] })).toThrow(/2048 threads; at most 1024/);
+    expect(() => encodeLaunch({ ...base, grid: [3, 1, 1], cluster: [2, 1, 1] })).toThrow(/cluster\[0\] = 2 must divide grid\[0\] = 3/);
+    expect(() => encodeLaunch({ ...base, sharedMemBytes: -1 })).toThrow(/sharedMemBytes/);
+  });
+  it('checks parameters by kind and range', () => {
+    expect(() => encodeLaunch({ ...base, params: [{ i32: 2 ** 31 }] })).toThrow(/params\[0\]\.i32 must be in/);
+    expect(() => encodeLaunch({ ...base, params: [{ u32: -1 }] })).toThrow(RangeError);
+    expect(() => encodeLaunch({ ...base, params: [{ u64: 1 as unknown as bigint }] })).toThrow(/must be a bigint/);
+    expect(() => encodeLaunch({ ...base, params: [{ u64: -1n }] })).toThrow(RangeError);
+    expect(() => encodeLaunch({ ...base, params: [{ ptr: {} as DeviceBuffer }] })).toThrow(/must be a DeviceBuffer/);
+    expect(() => encodeLaunch({ ...base, params: [{ i32: 1, f32: 2 } as never] })).toThrow(/exactly one of/);
+    expect(() => encodeLaunch({ ...base, params: [{ f64: 1 } as never] })).toThrow(/unknown parameter kind 'f64'/);
+    expect(() => encodeLaunch({ ...base, params: [{ tensorMap: new Uint8Array(128) } as never] })).toThrow(/TensorMap/);
+  });
+  it('launch and timeLaunches want a KernelFunction', () => {
+    expect(() => launch({} as never, base)).toThrow(TypeError);
+    expect(() => timeLaunches({} as never, [base], { warmup: 1, iterations: 1 })).toThrow(TypeError);
+  });
+});
