@@ -38,7 +38,7 @@ struct Smem {
 static_assert(Smem::TILE_BYTES % 1024 == 0, "K/V tiles must keep 1024-byte alignment");
 
 // Named barrier ids (id 0 is __syncthreads).
-enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1 };
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3 };
 
 struct Ctx {
   u32 base;            // shared-memory address of the aligned base
@@ -233,6 +233,14 @@ SW_DEVICE void fenceO(Regs& r) {
 #pragma unroll
   for (int i = 0; i < O_REGS; ++i) fenceReg(r.o[i]);
 }
+
+// ---- ping-pong between two warpgroups ------------------------------------------------------------
+// Each warpgroup issues a step's matmuls only after the other one issued its own, so one warpgroup's
+// softmax runs while the other's matmuls occupy the tensor cores (FA3's warpgroup ping-pong).
+// Warpgroup 1 signals first so that warpgroup 0 leads.
+SW_DEVICE void pingpongStart(const Ctx& c) { if (c.wg == 1) namedBarArrive(BAR_PINGPONG_WG0, 2 * 128); }
+SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg, 2 * 128); }
+SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (1 - c.wg), 2 * 128); }
 
 // ---- set-up and final store --------------------------------------------------------------------------
 SW_DEVICE int numTiles(int seqLen, int m0) {

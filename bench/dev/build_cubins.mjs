@@ -11,11 +11,11 @@ import { NAMED } from '../../dist/schedule/index.js';
 const [outDir, ...specs] = process.argv.slice(2);
 mkdirSync(outDir, { recursive: true });
 for (const spec of specs) {
-  const [name, hd, load, causal, dtype = 'f16', blockN] = spec.split(':');
+  const [name, hd, load, causal, dtype = 'f16', blockN, pp] = spec.split(':');
   const g = generate(NAMED[name], {
-    headDim: Number(hd), load, causal: causal === '1', dtype, ...(blockN ? { blockN: Number(blockN) } : {}),
+    headDim: Number(hd), load, causal: causal === '1', dtype, ...(blockN ? { blockN: Number(blockN) } : {}), pingpong: pp === 'pp',
   });
-  const tag = `${name}_${hd}_${load === 'tma' ? 'tma' : 'cpa'}_${causal === '1' ? 'causal' : 'full'}_${dtype}_n${g.config.blockN}`;
+  const tag = `${name}_${hd}_${load === 'tma' ? 'tma' : 'cpa'}_${causal === '1' ? 'causal' : 'full'}_${dtype}_n${g.config.blockN}${g.config.pingpong ? '_pp' : ''}`;
   const work = mkdtempSync(join(tmpdir(), 'sw-'));
   for (const [n, t] of Object.entries(g.headers)) writeFileSync(join(work, n), t);
   writeFileSync(join(work, 'k.cu'), g.source);

@@ -13,6 +13,11 @@ export interface KernelConfig {
   blockN: number;
   load: LoadKind;
   causal: boolean;
+  /**
+   * Warpgroup ping-pong: the two consumer warpgroups take turns issuing each step's matmuls, so
+   * one's softmax overlaps the other's tensor-core work. Needs blockM 128 and TMA loads.
+   */
+  pingpong: boolean;
 }
 
 export type KernelConfigInput = Partial<KernelConfig> & Pick<KernelConfig, 'headDim'>;
@@ -49,5 +54,11 @@ export function checkConfig(input: KernelConfigInput, defaults: { blockN: number
   }
   const causal = input.causal ?? false;
   if (typeof causal !== 'boolean') throw new TypeError(`causal must be a boolean, got ${typeof causal}`);
-  return { headDim, dtype, blockM, blockN, load, causal };
+  const pingpong = input.pingpong ?? false;
+  if (typeof pingpong !== 'boolean') throw new TypeError(`pingpong must be a boolean, got ${typeof pingpong}`);
+  if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
+  // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
+  // itself waiting for its ping-pong turn.
+  if (pingpong && load !== 'tma') throw new RangeError("pingpong needs load 'tma' (cp.async completes through a CTA-wide barrier)");
+  return { headDim, dtype, blockM, blockN, load, causal, pingpong };
 }

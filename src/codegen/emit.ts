@@ -100,8 +100,30 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
   }
 }
 
+const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
+
+/**
+ * With ping-pong, the span from the step's first to its last matmul is one turn. Emitted in every
+ * step, live or not, so both warpgroups pass the same number of turns.
+ */
 function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
-  return plan.body.flatMap((b) => emitOp(plan, cfg, b, site, steady));
+  const first = plan.body.findIndex((b) => isMma(b.op));
+  const last = plan.body.length - 1 - [...plan.body].reverse().findIndex((b) => isMma(b.op));
+  return plan.body.flatMap((b, i) => {
+    const lines = emitOp(plan, cfg, b, site, steady);
+    if (!cfg.pingpong) return lines;
+    return [...(i === first ? ['pingpongWait(c);'] : []), ...lines, ...(i === last ? ['pingpongSignal(c);'] : [])];
+  });
+}
+
+/** Ping-pong turns must not hold a load: its producer could wait on the warpgroup waiting for the turn. */
+export function checkPingpong(plan: Plan): void {
+  const first = plan.body.findIndex((b) => isMma(b.op));
+  const last = plan.body.length - 1 - [...plan.body].reverse().findIndex((b) => isMma(b.op));
+  const inside = plan.body.slice(first, last + 1).find((b) => b.op === 'loadK' || b.op === 'loadV');
+  if (inside) {
+    throw new RangeError(`pingpong: ${inside.op} sits between the step's matmuls; a load inside a warpgroup's turn can deadlock`);
+  }
 }
 
 function indent(lines: string[], n: number): string[] {
@@ -113,6 +135,10 @@ function indent(lines: string[], n: number): string[] {
 export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
   const S = plan.numStages;
   const out: string[] = [];
+  if (cfg.pingpong) {
+    checkPingpong(plan);
+    out.push('pingpongStart(c);');
+  }
   out.push(`// ---- prologue: steps 0..${S - 1} ----`);
   for (let k = 0; k < S; k++) {
     out.push(`// step ${k}`);

@@ -1,0 +1,86 @@
+// stagewise emit: print the generated CUDA source for a schedule and config.
+import { generate, type KernelConfigInput } from '../codegen/index.js';
+import { resolveSchedule } from '../api/attention.js';
+import { fromJSON } from '../schedule/index.js';
+
+const HELP = `usage: stagewise emit --schedule NAME|JSON --head-dim 64|128|256 [options]
+
+options:
+  --schedule NAME|JSON   baseline, firstDot, secondDot, or a schedule as JSON ({"loadK":[0,0],...})
+  --head-dim D           64, 128 or 256
+  --dtype f16|bf16       default f16
+  --load tma|cp.async    default tma
+  --causal               causal masking
+  --block-m 64|128       query rows per CTA (default 128)
+  --block-n N            KV rows per tile (default: the largest that fits)
+  --pingpong             alternate the two warpgroups' matmuls
+  --headers              also print the generated and static headers`;
+
+type Flags = Record<string, string | true>;
+
+const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n']);
+const SWITCHES = new Set(['--causal', '--pingpong', '--headers', '--help', '-h']);
+
+function parse(argv: string[]): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (SWITCHES.has(a)) flags[a] = true;
+    else if (VALUED.has(a)) {
+      const v = argv[++i];
+      if (v === undefined) throw new RangeError(`${a} needs a value`);
+      flags[a] = v;
+    } else throw new RangeError(`unknown option '${a}'`);
+  }
+  return flags;
+}
+
+function num(flags: Flags, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new RangeError(`${name} must be an integer, got '${String(v)}'`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parse(argv);
+  } catch (e) {
+    console.error(`stagewise emit: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (flags['--help'] || flags['-h']) {
+    console.log(HELP);
+    return 0;
+  }
+  try {
+    const spec = flags['--schedule'];
+    if (typeof spec !== 'string') throw new RangeError('--schedule is required');
+    const schedule = spec.trim().startsWith('{') ? fromJSON(JSON.parse(spec)) : resolveSchedule(spec);
+    const headDim = num(flags, '--head-dim');
+    if (headDim === undefined) throw new RangeError('--head-dim is required');
+    const input: KernelConfigInput = {
+      headDim: headDim as KernelConfigInput['headDim'],
+      dtype: (flags['--dtype'] ?? 'f16') as KernelConfigInput['dtype'],
+      load: (flags['--load'] ?? 'tma') as KernelConfigInput['load'],
+      causal: flags['--causal'] === true,
+      pingpong: flags['--pingpong'] === true,
+    };
+    const blockM = num(flags, '--block-m');
+    const blockN = num(flags, '--block-n');
+    if (blockM !== undefined) input.blockM = blockM as KernelConfigInput['blockM'];
+    if (blockN !== undefined) input.blockN = blockN;
+    const g = generate(schedule, input);
+    if (flags['--headers']) {
+      for (const [name, text] of Object.entries(g.headers)) console.log(`// ===== ${name} =====\n${text}`);
+      console.log('// ===== kernel.cu =====');
+    }
+    process.stdout.write(g.source);
+    return 0;
+  } catch (e) {
+    console.error(`stagewise emit: ${(e as Error).message}`);
+    return 1;
+  }
+}
