@@ -2,7 +2,7 @@
 // NVRTC needs, and how to launch it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkFits, loopNest, resources, validate, type Schedule } from '../schedule/index.js';
+import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
 import { checkConfig, tileRegisters, TILE_REGISTER_BUDGET, type KernelConfig, type KernelConfigInput } from './config.js';
 import { emitPipeline, KERNEL_NAME } from './emit.js';
 import { makePlan, type Plan } from './plan.js';
@@ -32,30 +32,41 @@ export interface GeneratedKernel {
 
 const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];
 
-/**
- * The largest KV tile that fits both the shared-memory limit and the register budget for the
- * tiles this schedule keeps live.
- */
-function defaultBlockN(s: Schedule, input: KernelConfigInput): number {
-  const res = resources(s);
-  const blockM = input.blockM ?? 128;
-  for (const blockN of BLOCK_N_CHOICES) {
-    if (tileRegisters({ headDim: input.headDim, blockN }, res.sTiles, res.pTiles) > TILE_REGISTER_BUDGET) continue;
-    try {
-      checkFits(s, { blockM, blockN, headDim: input.headDim, elementBytes: 2 });
-      return blockN;
-    } catch {
-      continue;
-    }
-  }
-  return 16;
-}
+/** Hopper's largest dynamic shared memory per block (227 KiB). */
+const MAX_SHARED_BYTES = 232448;
 
-function sharedMemBytes(cfg: KernelConfig, plan: Plan): number {
+function sharedMemBytes(cfg: Pick<KernelConfig, 'blockM' | 'blockN' | 'headDim'>, plan: Plan): number {
   const tile = cfg.blockN * cfg.headDim * 2;
   const q = cfg.blockM * cfg.headDim * 2;
   const bars = 8 * (2 * plan.kBuffers + 2 * plan.vBuffers + 1);
   return 1024 + q + (plan.kBuffers + plan.vBuffers) * tile + bars;
+}
+
+function checkSharedMemory(cfg: KernelConfig, plan: Plan, scheduleName: string): number {
+  const bytes = sharedMemBytes(cfg, plan);
+  if (bytes > MAX_SHARED_BYTES) {
+    const tile = cfg.blockN * cfg.headDim * 2;
+    throw new RangeError(
+      `schedule ${scheduleName} with blockM=${cfg.blockM}, blockN=${cfg.blockN}, headDim=${cfg.headDim} needs ${bytes} B of shared memory ` +
+        `(Q ${cfg.blockM * cfg.headDim * 2}, K ${plan.kBuffers} x ${tile}, V ${plan.vBuffers} x ${tile}, barriers and alignment): ` +
+        `Hopper allows ${MAX_SHARED_BYTES} B per block`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The largest KV tile that fits both the shared-memory limit and the register budget for the
+ * tiles this schedule keeps live.
+ */
+function defaultBlockN(plan: Plan, input: KernelConfigInput): number {
+  const blockM = input.blockM ?? 128;
+  const fits = BLOCK_N_CHOICES.find(
+    (blockN) =>
+      tileRegisters({ headDim: input.headDim, blockN }, plan.sTiles, plan.pTiles) <= TILE_REGISTER_BUDGET &&
+      sharedMemBytes({ blockM, blockN, headDim: input.headDim }, plan) <= MAX_SHARED_BYTES,
+  );
+  return fits ?? 16;
 }
 
 function configBlock(cfg: KernelConfig, plan: Plan): string {
@@ -80,9 +91,9 @@ function configBlock(cfg: KernelConfig, plan: Plan): string {
 
 export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel {
   validate(s);
-  const cfg = checkConfig(input, { blockN: defaultBlockN(s, input) });
-  checkFits(s, { blockM: cfg.blockM, blockN: cfg.blockN, headDim: cfg.headDim, elementBytes: 2 });
-  const plan = makePlan(loopNest(s), resources(s), cfg.load);
+  const plan = makePlan(loopNest(s), resources(s), input.load ?? 'tma');
+  const cfg = checkConfig(input, { blockN: defaultBlockN(plan, input) });
+  const smem = checkSharedMemory(cfg, plan, s.name ?? 'custom');
   const threads = cfg.blockM * 2;
   const describe = s.name ?? 'custom';
   const source = [
@@ -126,5 +137,5 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
     '',
   ].join('\n');
   const headers = { ...readStaticHeaders(), 'wgmma.cuh': wgmmaHeader(cfg.blockN, cfg.headDim, cfg.dtype) };
-  return { name: KERNEL_NAME, source, headers, config: cfg, plan, threads, sharedMemBytes: sharedMemBytes(cfg, plan) };
+  return { name: KERNEL_NAME, source, headers, config: cfg, plan, threads, sharedMemBytes: smem };
 }

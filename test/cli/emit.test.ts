@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../src/cli/emit.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  return { out: () => out.join('\n'), err: () => err.join('\n') };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('stagewise emit', () => {
+  it('prints the kernel for a named schedule', async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'firstDot', '--head-dim', '128', '--dtype', 'bf16', '--load', 'cp.async', '--causal'])).toBe(0);
+    expect(c.out()).toContain('stagewise_attn_fwd(');
+    expect(c.out()).toContain('schedule firstDot, bf16, head dim 128');
+    expect(c.out()).toContain('constexpr bool CAUSAL = true;');
+    expect(c.out()).toContain('#define SW_LOAD_TMA 0');
+  });
+  it('accepts a schedule as JSON and prints headers on request', async () => {
+    const c = capture();
+    const json = '{"loadK":[0,0],"loadV":[0,1],"MMA0":[1,2],"Softmax":[1,3],"MUL":[1,4],"MMA1":[1,5]}';
+    expect(await run(['--schedule', json, '--head-dim', '64', '--headers'])).toBe(0);
+    expect(c.out()).toContain('===== ptx.cuh =====');
+    expect(c.out()).toContain('wgmmaSS_m64n');
+  });
+  it('rejects bad input with the rule', async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'baseline', '--head-dim', '96'])).toBe(1);
+    expect(c.err()).toMatch(/headDim must be one of 64, 128, 256/);
+    expect(await run(['--schedule', 'nope', '--head-dim', '64'])).toBe(1);
+    expect(c.err()).toMatch(/schedule must be one of/);
+    expect(await run(['--bogus'])).toBe(2);
+    expect(c.err()).toMatch(/unknown option '--bogus'/);
+    expect(await run(['--head-dim', '64'])).toBe(1);
+    expect(c.err()).toMatch(/--schedule is required/);
+  });
+});

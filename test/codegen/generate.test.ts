@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { generate, makePlan, KERNEL_NAME } from '../../src/codegen/index.js';
+import { loopNest, NAMED, resources, schedule } from '../../src/schedule/index.js';
+
+const NAMES = ['baseline', 'firstDot', 'secondDot'] as const;
+
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+describe('plan: wait counts follow the schedule', () => {
+  it('baseline waits for everything before the softmax', () => {
+    const p = makePlan(loopNest(NAMED.baseline), resources(NAMED.baseline), 'tma');
+    // MUL(i) may leave MMA0(i) pending by count, but Softmax(i) already waited for it.
+    expect(p).toMatchObject({ waitSoftmax: 0, waitMul: 1, unroll: 1, kBuffers: 3, vBuffers: 3 });
+  });
+  it('firstDot leaves MMA0(i+1) and MMA1(i-1) in flight during Softmax(i), two S tiles, unrolled by 2', () => {
+    const p = makePlan(loopNest(NAMED.firstDot), resources(NAMED.firstDot), 'tma');
+    // Softmax(i) needs MMA0(i) (issued one step earlier); MMA1(i-1) and MMA0(i+1) came after it.
+    expect(p).toMatchObject({ waitSoftmax: 2, waitPack: 1, waitMul: 1, sTiles: 2, unroll: 2 });
+  });
+  it('secondDot overlaps Softmax(i+1) with MMA1(i) and waits before packing P', () => {
+    const p = makePlan(loopNest(NAMED.secondDot), resources(NAMED.secondDot), 'tma');
+    expect(p).toMatchObject({ waitSoftmax: 1, waitPack: 0, waitMul: 0, releaseVAt: 'Softmax', unroll: 1 });
+  });
+  it('counts cp.async groups between a load and its consumer', () => {
+    const p = makePlan(loopNest(NAMED.baseline), resources(NAMED.baseline), 'cp.async');
+    // Body ... loadV(i+2) loadK(i+2): after loadK(j) come loadV(j+1), loadK(j+1), then MMA0(j) two
+    // steps later; after loadV(j) come loadK(j), loadV(j+1), loadK(j+1).
+    expect(p.cpWaitK).toBe(2);
+    expect(p.cpWaitV).toBe(3);
+  });
+});
+
+describe('generate', () => {
+  for (const name of NAMES) {
+    for (const load of ['tma', 'cp.async'] as const) {
+      for (const headDim of [64, 128, 256] as const) {
+        it(`${name} ${load} hd${headDim}: one kernel, every step commits both wgmma groups`, () => {
+          const g = generate(NAMED[name], { headDim, load, causal: headDim === 128 });
+          expect(g.source).toContain(`${KERNEL_NAME}(`);
+          expect(g.source).not.toMatch(/#include\s*<|cuda_runtime|cuda_fp16/);
+          const steps = g.plan.numStages * (g.plan.unroll === 2 ? 3 : 2) + g.plan.unroll;
+          expect(count(g.source, 'wgmmaCommit();')).toBe(2 * steps);
+          expect(g.headers['wgmma.cuh']).toContain(`m64n${g.config.blockN}k16.f32.f16.f16`);
+          expect(g.headers['wgmma.cuh']).toContain(`m64n${headDim}k16.f32.f16.f16`);
+          expect(g.sharedMemBytes).toBeLessThanOrEqual(232448);
+          if (load === 'tma') expect(g.source).toContain('waitFullK(c, j);');
+          else expect(g.source).toContain('namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);');
+        });
+      }
+    }
+  }
+
+  it('bf16 uses bf16 wgmma and packing', () => {
+    const g = generate(NAMED.secondDot, { headDim: 128, dtype: 'bf16' });
+    expect(g.headers['wgmma.cuh']).toContain('.f32.bf16.bf16');
+    expect(g.source).toContain('packBF16');
+  });
+
+  it('picks a smaller KV tile when the schedule keeps two S tiles live', () => {
+    expect(generate(NAMED.secondDot, { headDim: 128 }).config.blockN).toBe(128);
+    expect(generate(NAMED.firstDot, { headDim: 128 }).config.blockN).toBeLessThan(128);
+  });
+
+  it('rejects bad configs naming the argument and the rule', () => {
+    expect(() => generate(NAMED.baseline, { headDim: 96 as never })).toThrow(/headDim must be one of 64, 128, 256/);
+    expect(() => generate(NAMED.baseline, { headDim: 128, blockN: 100 })).toThrow(/blockN must be a multiple of 16/);
+    expect(() => generate(NAMED.baseline, { headDim: 128, dtype: 'f32' as never })).toThrow(/dtype must be/);
+    expect(() => generate(NAMED.baseline, { headDim: 128, load: 'cp.async', pingpong: true })).toThrow(/pingpong needs load 'tma'/);
+    expect(() => generate(NAMED.baseline, { headDim: 128, blockM: 64, pingpong: true })).toThrow(/pingpong needs blockM 128/);
+    expect(() => generate(NAMED.baseline, { headDim: 256, blockN: 128 })).toThrow(/232448/);
+  });
+
+  it('rejects an illegal schedule before generating', () => {
+    const bad = schedule({ loadK: [0, 0], loadV: [0, 1], MMA0: [0, 2], Softmax: [0, 3], MUL: [0, 4], MMA1: [0, 0] });
+    expect(() => generate(bad, { headDim: 64 })).toThrow(/MMA1/);
+  });
+
+  it('the prologue drops ops of negative iterations but still commits their groups', () => {
+    const g = generate(NAMED.baseline, { headDim: 64 });
+    const prologue = g.source.slice(g.source.indexOf('// ---- prologue'), g.source.indexOf('// ---- steady'));
+    expect(prologue).not.toContain('opMMA0');
+    expect(count(prologue, 'wgmmaCommit();')).toBe(4);
+    expect(count(prologue, 'opLoadK(c, j);')).toBe(2);
+  });
+
+  it('ping-pong brackets each step\'s matmuls', () => {
+    const g = generate(NAMED.secondDot, { headDim: 128, pingpong: true });
+    const steps = g.plan.numStages * 2 + 1;
+    expect(count(g.source, 'pingpongWait(c);')).toBe(steps);
+    expect(count(g.source, 'pingpongSignal(c);')).toBe(steps);
+    expect(g.source).toContain('pingpongStart(c);');
+  });
+});
