@@ -15,7 +15,7 @@ constexpr int NUM_WARPS = 4 * NUM_WG;
 constexpr int S_REGS = BLOCK_N / 2;     // f32 accumulator registers of S per thread
 constexpr int P_REGS = BLOCK_N / 4;     // packed 16-bit P registers per thread
 constexpr int O_REGS = HEAD_DIM / 2;    // f32 accumulator registers of O per thread
-constexpr float NEG_INF = -__builtin_huge_valf();
+#define NEG_INF __int_as_float(0xff800000)  // -inf; no constexpr builtin works under both nvcc and NVRTC
 
 // One struct describes shared memory. Offsets are from a 1024-byte aligned base: the 128B swizzle
 // pattern repeats every 1024 bytes and TMA / wgmma assume it starts on such a boundary. Every tile

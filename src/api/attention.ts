@@ -90,18 +90,32 @@ function kernelInput(cfg: AttentionConfig): KernelConfigInput {
   };
 }
 
+export interface BuiltAttention {
+  kernel: GeneratedKernel;
+  cubin: Uint8Array;
+  log: string;
+  cached: boolean;
+}
+
+/** Generates and compiles to a cubin (NVRTC through the disk cache); needs no GPU. */
+export async function buildAttention(cfg: AttentionConfig): Promise<BuiltAttention> {
+  const kernel = generate(resolveSchedule(cfg.schedule), kernelInput(cfg));
+  const r = await compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] });
+  return { kernel, cubin: r.cubin, log: r.log, cached: r.cached };
+}
+
 const compiled = new Map<string, Promise<CompiledAttention>>();
 
-/** Generates and compiles (once per process and source; NVRTC once per disk cache). */
+/** Builds and loads (once per process and source; NVRTC once per disk cache). */
 export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttention> {
   const kernel = generate(resolveSchedule(cfg.schedule), kernelInput(cfg));
   const key = createHash('sha256').update(kernel.source).update(JSON.stringify(kernel.headers)).digest('hex');
   let entry = compiled.get(key);
   if (!entry) {
-    entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {
-      const fn = Module.load(r.cubin).getFunction(kernel.name);
-      fn.setMaxDynamicSharedMemory(kernel.sharedMemBytes);
-      return { kernel, fn, log: r.log, cached: r.cached };
+    entry = buildAttention(cfg).then((b) => {
+      const fn = Module.load(b.cubin).getFunction(b.kernel.name);
+      fn.setMaxDynamicSharedMemory(b.kernel.sharedMemBytes);
+      return { kernel: b.kernel, fn, log: b.log, cached: b.cached };
     });
     entry.catch(() => compiled.delete(key));
     compiled.set(key, entry);

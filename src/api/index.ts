@@ -1,7 +1,7 @@
 export {
-  attention, prepareAttention, compileAttention, launchConfig, resolveSchedule, flops, deviceName,
+  attention, prepareAttention, compileAttention, buildAttention, launchConfig, resolveSchedule, flops, deviceName,
   REL_L2_TOLERANCE, LSE_TOLERANCE,
-  type AttentionConfig, type AttentionBuffers, type CompiledAttention, type CheckResult, type PreparedAttention,
+  type AttentionConfig, type AttentionBuffers, type CompiledAttention, type BuiltAttention, type CheckResult, type PreparedAttention,
 } from './attention.js';
 export { referenceRows, type HeadSlice } from './reference.js';
 export { bf16ToFloat, f16ToFloat, toFloats } from './half.js';
