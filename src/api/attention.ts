@@ -212,8 +212,8 @@ class InputSet {
     const seed = freshSeed();
     const n = elements(this.cfg);
     await fillRandom(this.q, n, this.cfg.dtype, seed);
-    await fillRandom(this.k, n, this.cfg.dtype, seed ^ 0x9e3779b9);
-    await fillRandom(this.v, n, this.cfg.dtype, seed ^ 0x7f4a7c15);
+    await fillRandom(this.k, n, this.cfg.dtype, (seed ^ 0x9e3779b9) >>> 0);
+    await fillRandom(this.v, n, this.cfg.dtype, (seed ^ 0x7f4a7c15) >>> 0);
   }
   poison(): void {
     this.o.memset16(NAN_BITS[this.cfg.dtype]);
