@@ -6,12 +6,16 @@
 //
 // Expects, defined before inclusion (generated from the kernel config):
 //   HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
-//   SW_LOAD_TMA (1: TMA, 0: cp.async), PACK(lo, hi), WGMMA_S(d, descA, descB, scaleD),
+//   SW_LOAD_TMA (1: TMA, 0: cp.async), SW_PRODUCER_WARP (1: a dedicated producer warpgroup issues
+//   every load; 0: the consumers issue them where the schedule places them), PACK(lo, hi), WGMMA_S(d, descA, descB, scaleD),
 //   WGMMA_O(d, a0, a1, a2, a3, descB)
 #pragma once
 
+// Consumer threads (the ones that compute); a producer warpgroup, when present, comes after them.
 constexpr int NUM_THREADS = 128 * NUM_WG;
 constexpr int NUM_WARPS = 4 * NUM_WG;
+// The one thread that issues TMA copies and arms their barriers.
+constexpr int PRODUCER_TID = SW_PRODUCER_WARP ? NUM_THREADS : 0;
 constexpr int S_REGS = BLOCK_N / 2;     // f32 accumulator registers of S per thread
 constexpr int P_REGS = BLOCK_N / 4;     // packed 16-bit P registers per thread
 constexpr int O_REGS = HEAD_DIM / 2;    // f32 accumulator registers of O per thread
@@ -95,7 +99,7 @@ SW_DEVICE void loadTile(const Ctx& c, const TmaDesc* map, const u16* src, u32 ti
   const Ring ring(j, bufs);
   const u32 dst = c.base + tiles + ring.slot * Smem::TILE_BYTES;
 #if SW_LOAD_TMA
-  if (c.tid == 0) {
+  if (c.tid == PRODUCER_TID) {
     mbarWait(empty + 8 * ring.slot, ring.parity ^ 1);
     expectTx(full + 8 * ring.slot, Smem::TILE_BYTES);
 #pragma unroll
@@ -125,6 +129,28 @@ SW_DEVICE void waitFullV(const Ctx& c, int j) { const Ring r(j, V_BUFS); mbarWai
 SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, Ring(j, K_BUFS).slot)); }
 SW_DEVICE void releaseV(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyV(c, Ring(j, V_BUFS).slot)); }
 
+// ---- fences (the compiler must not move register accesses across a wgmma wait) -----------------------
+template <int SB> SW_DEVICE void fenceS(Regs& r) {
+#pragma unroll
+  for (int i = 0; i < S_REGS; ++i) fenceReg(r.s[SB][i]);
+}
+template <int PB> SW_DEVICE void fenceP(Regs& r) {
+#pragma unroll
+  for (int i = 0; i < P_REGS; ++i) fenceReg(r.p[PB][i]);
+}
+SW_DEVICE void fenceO(Regs& r) {
+#pragma unroll
+  for (int i = 0; i < O_REGS; ++i) fenceReg(r.o[i]);
+}
+
+// ---- ping-pong between two warpgroups ------------------------------------------------------------
+// Each warpgroup issues a step's matmuls only after the other one issued its own, so one warpgroup's
+// softmax runs while the other's matmuls occupy the tensor cores (FA3's warpgroup ping-pong).
+// Warpgroup 1 signals first so that warpgroup 0 leads.
+SW_DEVICE void pingpongStart(const Ctx& c) { if (c.wg == 1) namedBarArrive(BAR_PINGPONG_WG0, 2 * 128); }
+SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg, 2 * 128); }
+SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (1 - c.wg), 2 * 128); }
+
 // ---- matmuls --------------------------------------------------------------------------------------
 // MMA0(j): S = Q K(j)^T, both operands K-major in shared memory.
 template <int SB>
@@ -134,6 +160,9 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
 #endif
   const u32 q = c.base + Smem::Q + c.wg * Smem::Q_WG_BYTES;
   const u32 kt = c.base + Smem::K + Ring(j, K_BUFS).slot * Smem::TILE_BYTES;
+  // Operand fences on both sides of the wgmma sequence: without them the compiler moves ordinary
+  // register work in between the wgmmas, and ptxas then serialises every one of them (C7515/C7519).
+  fenceS<SB>(r);
   wgmmaFence();
 #pragma unroll
   for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
@@ -141,6 +170,7 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
     const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
     WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
   }
+  fenceS<SB>(r);
 }
 
 // MMA1(j): O += P(j) V(j). P comes from registers (K-major by construction); V stays row-major in
@@ -148,12 +178,17 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
 template <int PB>
 SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
   const u32 vt = c.base + Smem::V + Ring(j, V_BUFS).slot * Smem::TILE_BYTES;
+  // All of P and the rescaled O must exist before the first wgmma reads them (see opMMA0).
+  fenceP<PB>(r);
+  fenceO(r);
   wgmmaFence();
 #pragma unroll
   for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
     const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
     WGMMA_O(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
   }
+  fenceO(r);
+  fenceP<PB>(r);
 }
 
 // ---- softmax --------------------------------------------------------------------------------------
@@ -213,34 +248,19 @@ SW_DEVICE void opPackP(Regs& r) {
   for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]);
 }
 
+// A dummy MMA1 (an iteration past the end, issued so no wgmma sits in a branch) multiplies zeros.
+template <int PB>
+SW_DEVICE void zeroP(Regs& r) {
+#pragma unroll
+  for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;
+}
+
 // MUL(j): O *= alpha(j).
 template <int AB>
 SW_DEVICE void opMul(Regs& r) {
 #pragma unroll
   for (int i = 0; i < O_REGS; ++i) r.o[i] *= r.alpha[AB][(i >> 1) & 1];
 }
-
-// ---- fences (the compiler must not move register accesses across a wgmma wait) -----------------------
-template <int SB> SW_DEVICE void fenceS(Regs& r) {
-#pragma unroll
-  for (int i = 0; i < S_REGS; ++i) fenceReg(r.s[SB][i]);
-}
-template <int PB> SW_DEVICE void fenceP(Regs& r) {
-#pragma unroll
-  for (int i = 0; i < P_REGS; ++i) fenceReg(r.p[PB][i]);
-}
-SW_DEVICE void fenceO(Regs& r) {
-#pragma unroll
-  for (int i = 0; i < O_REGS; ++i) fenceReg(r.o[i]);
-}
-
-// ---- ping-pong between two warpgroups ------------------------------------------------------------
-// Each warpgroup issues a step's matmuls only after the other one issued its own, so one warpgroup's
-// softmax runs while the other's matmuls occupy the tensor cores (FA3's warpgroup ping-pong).
-// Warpgroup 1 signals first so that warpgroup 0 leads.
-SW_DEVICE void pingpongStart(const Ctx& c) { if (c.wg == 1) namedBarArrive(BAR_PINGPONG_WG0, 2 * 128); }
-SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg, 2 * 128); }
-SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (1 - c.wg), 2 * 128); }
 
 // ---- set-up and final store --------------------------------------------------------------------------
 SW_DEVICE int numTiles(int seqLen, int m0) {
@@ -261,6 +281,12 @@ SW_DEVICE void initBarriers(const Ctx& c) {
     mbarInit(c.base + Smem::FULL_Q, 1);
     fenceBarrierInit();
   }
+  // Dummy MMA1s (see zeroP) read V slots before any copy may have landed: zeros make 0 * V exact
+  // where uninitialised shared memory could hold NaN patterns. The fence orders these generic
+  // stores before the async proxy's (TMA, wgmma) accesses.
+  for (u32 off = c.tid * 16; off < V_BUFS * Smem::TILE_BYTES; off += blockDim.x * 16)
+    asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};" :: "r"(c.base + Smem::V + off), "r"(0u) : "memory");
+  fenceProxyAsync();
   __syncthreads();
 }
 
@@ -268,7 +294,7 @@ SW_DEVICE void initBarriers(const Ctx& c) {
 // the oldest group, so the first wait for a K tile covers it too.
 SW_DEVICE void loadQ(const Ctx& c) {
 #if SW_LOAD_TMA
-  if (c.tid == 0) {
+  if (c.tid == PRODUCER_TID) {
     expectTx(c.base + Smem::FULL_Q, NUM_WG * Smem::Q_WG_BYTES);
     for (int w = 0; w < NUM_WG; ++w)
       for (int b = 0; b < HEAD_DIM / 64; ++b)
@@ -314,5 +340,21 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, float* lse) {
       const int row = fragRow(c, 2 * h);
       if (row < c.seqLen) lse[(size_t)c.bh * c.seqLen + row] = lseRow[h];
     }
+  }
+}
+
+// ---- warp specialization ------------------------------------------------------------------------
+// The producer warpgroup gives its registers to the consumers (FA3's budget for two consumer
+// warpgroups: 24 / 240; 24 + 2 * 240 = 3 * 168, the per-thread share at entry).
+SW_DEVICE void producerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 24;"); }
+SW_DEVICE void consumerRegisters() { asm volatile("setmaxnreg.inc.sync.aligned.u32 240;"); }
+
+// The producer's whole job: Q, then K(j) and V(j) in iteration order, each as soon as its ring
+// slot is released. The schedule's load stages become how far ahead this runs (the ring sizes).
+SW_DEVICE void producerLoop(const Ctx& c) {
+  loadQ(c);
+  for (int j = 0; j < c.tiles; ++j) {
+    opLoadK(c, j);
+    opLoadV(c, j);
   }
 }

@@ -13,9 +13,9 @@ mkdirSync(outDir, { recursive: true });
 for (const spec of specs) {
   const [name, hd, load, causal, dtype = 'f16', blockN, pp] = spec.split(':');
   const g = generate(NAMED[name], {
-    headDim: Number(hd), load, causal: causal === '1', dtype, ...(blockN ? { blockN: Number(blockN) } : {}), pingpong: pp === 'pp',
+    headDim: Number(hd), load, causal: causal === '1', dtype, ...(blockN ? { blockN: Number(blockN) } : {}), pingpong: pp?.includes('pp') ?? false, warpSpecialized: pp?.includes('ws') ?? false,
   });
-  const tag = `${name}_${hd}_${load === 'tma' ? 'tma' : 'cpa'}_${causal === '1' ? 'causal' : 'full'}_${dtype}_n${g.config.blockN}${g.config.pingpong ? '_pp' : ''}`;
+  const tag = `${name}_${hd}_${load === 'tma' ? 'tma' : 'cpa'}_${causal === '1' ? 'causal' : 'full'}_${dtype}_n${g.config.blockN}${g.config.pingpong ? '_pp' : ''}${g.config.warpSpecialized ? '_ws' : ''}`;
   const work = mkdtempSync(join(tmpdir(), 'sw-'));
   for (const [n, t] of Object.entries(g.headers)) writeFileSync(join(work, n), t);
   writeFileSync(join(work, 'k.cu'), g.source);

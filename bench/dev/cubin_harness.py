@@ -97,8 +97,21 @@ def run_time(fn, meta, b=8, h=16, n=8192):
     fl = 4 * b * h * n * n * d * (0.5 if meta["causal"] else 1.0)
     return ms, fl / ms / 1e9
 
+def run_profile(fn, meta, b=2, h=16, n=8192):
+    """One launch on a realistic shape, for ncu (no checks, nothing else launched)."""
+    d = meta["headDim"]; dt = torch.float16 if meta["dtype"] == "f16" else torch.bfloat16
+    q, k, v = (torch.randn(b * h, n, d, device="cuda", dtype=dt) for _ in range(3))
+    o = torch.empty_like(q); lse = torch.empty(b * h, n, device="cuda", dtype=torch.float32)
+    keep = launch(fn, meta, q, k, v, o, lse, meta["causal"])
+    torch.cuda.synchronize()
+
 def main():
     d = sys.argv[1]; timing = "--time" in sys.argv
+    torch.cuda.init(); torch.zeros(1, device="cuda")
+    if "--profile" in sys.argv:
+        for path in sorted(glob.glob(os.path.join(d, "*.cubin"))):
+            run_profile(load(path), json.load(open(path[:-6] + ".json")))
+        return
     torch.cuda.init(); torch.zeros(1, device="cuda")
     print(torch.cuda.get_device_name())
     for path in sorted(glob.glob(os.path.join(d, "*.cubin"))):

@@ -18,6 +18,12 @@ export interface KernelConfig {
    * one's softmax overlaps the other's tensor-core work. Needs blockM 128 and TMA loads.
    */
   pingpong: boolean;
+  /**
+   * A producer warpgroup issues every TMA load (in iteration order, as ring slots free up) and
+   * gives its registers to the consumers; the schedule then orders the consumers' ops only, and
+   * its load stages set the ring depths. Needs blockM 128 and TMA loads.
+   */
+  warpSpecialized: boolean;
 }
 
 export type KernelConfigInput = Partial<KernelConfig> & Pick<KernelConfig, 'headDim'>;
@@ -60,5 +66,10 @@ export function checkConfig(input: KernelConfigInput, defaults: { blockN: number
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
   // itself waiting for its ping-pong turn.
   if (pingpong && load !== 'tma') throw new RangeError("pingpong needs load 'tma' (cp.async completes through a CTA-wide barrier)");
-  return { headDim, dtype, blockM, blockN, load, causal, pingpong };
+  const warpSpecialized = input.warpSpecialized ?? false;
+  if (typeof warpSpecialized !== 'boolean') throw new TypeError(`warpSpecialized must be a boolean, got ${typeof warpSpecialized}`);
+  // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
+  if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
+  if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
+  return { headDim, dtype, blockM, blockN, load, causal, pingpong, warpSpecialized };
 }

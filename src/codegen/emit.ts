@@ -14,19 +14,20 @@ interface StepSite {
   parity: number;
   /** Iterations known statically, or null when only known at run time. */
   staticK: number | null;
-  /** Epilogue steps: ops with stage <= e are statically past the end. */
-  epilogueIndex: number | null;
+  /** Tail steps (after the steady loop): index t; the op's iteration is past the end for t - stage >= unroll - 1. */
+  tailIndex: number | null;
 }
 
 type Liveness = 'dead' | 'guarded' | 'live';
 
-function liveness(site: StepSite, stage: number, steady: boolean): Liveness {
+function liveness(site: StepSite, stage: number, steady: boolean, unroll: number): Liveness {
   if (site.staticK !== null) {
     const iter = site.staticK - stage;
     if (iter < 0) return 'dead';
     return iter === 0 ? 'live' : 'guarded'; // T >= 1: iteration 0 always exists
   }
-  if (site.epilogueIndex !== null) return site.epilogueIndex >= stage ? 'dead' : 'guarded';
+  // After the steady loop k >= T - (unroll - 1), so iteration k + t - stage >= T once t - stage >= unroll - 1.
+  if (site.tailIndex !== null) return site.tailIndex - stage >= unroll - 1 ? 'dead' : 'guarded';
   return steady ? 'live' : 'guarded';
 }
 
@@ -50,7 +51,7 @@ function cpAsyncFull(n: number): string[] {
 
 /** The lines of one op at one step. */
 function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady: boolean): string[] {
-  const l = liveness(site, b.stage, steady);
+  const l = liveness(site, b.stage, steady, plan.unroll);
   const tma = cfg.load === 'tma';
   const commitWgmma = ['wgmmaCommit();'];
   const commitCp = tma ? [] : ['cpAsyncCommit();'];
@@ -65,19 +66,24 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
   switch (op) {
     case 'loadK':
     case 'loadV': {
+      if (cfg.warpSpecialized) return []; // the producer warpgroup loads
       const call = op === 'loadK' ? 'opLoadK(c, j);' : 'opLoadV(c, j);';
       if (dead) return commitCp.length ? [...head, ...commitCp] : [];
       return wrap([...guard(l, [call]), ...commitCp]);
     }
+    // The matmuls are issued even for an iteration past the end (only their waits are guarded):
+    // a wgmma inside a branch makes ptxas serialise every wgmma of the kernel (C7520). Such a
+    // dummy MMA0 fills an S tile nobody reads; a dummy MMA1 multiplies a zeroed P tile.
     case 'MMA0': {
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullK(c, j);'] : cpAsyncFull(plan.cpWaitK);
-      return wrap([...guard(l, [...full, `opMMA0<${sb}>(c, r, j);`]), ...commitWgmma]);
+      return wrap([...guard(l, full), `opMMA0<${sb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'MMA1': {
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
-      return wrap([...guard(l, [...full, `opMMA1<${pb}>(c, r, j);`]), ...commitWgmma]);
+      const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(r);`, '}'];
+      return wrap([...waits, `opMMA1<${pb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'Softmax': {
       if (dead) return [];
@@ -140,38 +146,34 @@ export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
     out.push('pingpongStart(c);');
   }
   out.push(`// ---- prologue: steps 0..${S - 1} ----`);
+  // Empty groups only matter after the first real one (they keep later wait counts right); the
+  // leading ones are dropped, since a commit just after the divergent TMA issue costs a
+  // compiler-inserted warpgroup arrive.
+  let seenMma = false;
   for (let k = 0; k < S; k++) {
     out.push(`// step ${k}`);
-    out.push(...emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, epilogueIndex: null }, false));
-  }
-  out.push(`// ---- steady state: steps ${S}..T-1 ----`);
-  if (plan.unroll === 1) {
-    out.push(`for (int k = ${S}; k < T; ++k) {`);
-    out.push(...indent(emitStep(plan, cfg, { k: 'k', parity: 0, staticK: null, epilogueIndex: null }, true), 2));
-    out.push('}');
-  } else {
-    // Unrolled by 2 so that the S/P/alpha tile of every op is a compile-time index.
-    out.push(`for (int k = ${S}; k < T; k += 2) {`);
-    out.push(...indent(emitStep(plan, cfg, { k: 'k', parity: S % 2, staticK: null, epilogueIndex: null }, true), 2));
-    out.push('  if (k + 1 < T) {');
-    out.push(...indent(emitStep(plan, cfg, { k: '(k + 1)', parity: (S + 1) % 2, staticK: null, epilogueIndex: null }, true), 4));
-    out.push('  }');
-    out.push('}');
-  }
-  out.push(`// ---- epilogue: steps max(${S}, T) .. T+${S - 1} ----`);
-  out.push(`const int kEnd = T > ${S} ? T : ${S};`);
-  const epilogue = (parity: number) => {
-    const lines: string[] = [];
-    for (let e = 0; e < S; e++) {
-      lines.push(`// epilogue step ${e}`);
-      lines.push(...emitStep(plan, cfg, { k: `(kEnd + ${e})`, parity: (parity + e) % 2, staticK: null, epilogueIndex: e }, false));
+    const lines = emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, tailIndex: null }, false);
+    for (const line of lines) {
+      if (line.startsWith('opMMA') || line.includes(' opMMA')) seenMma = true;
+      if (!seenMma && line === 'wgmmaCommit();') continue;
+      out.push(line);
     }
-    return lines;
-  };
-  if (plan.unroll === 1) {
-    out.push(...epilogue(0));
-  } else {
-    out.push('if ((kEnd & 1) == 0) {', ...indent(epilogue(0), 2), '} else {', ...indent(epilogue(1), 2), '}');
+  }
+  // Steady state in trips of `unroll` steps, then a tail that finishes every step up to T+S-1:
+  // after the loop k >= T - (unroll - 1), so S + unroll - 1 tail steps suffice, each op guarded by
+  // its own iteration (steps past T+S-1 do nothing but issue dummy matmuls).
+  const u = plan.unroll;
+  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`);
+  out.push(`int k = ${S};`);
+  out.push(`for (; k + ${u - 1} < T; k += ${u}) {`);
+  for (let i = 0; i < u; i++) {
+    out.push(...indent(emitStep(plan, cfg, { k: i ? `(k + ${i})` : 'k', parity: (S + i) % 2, staticK: null, tailIndex: null }, true), 2));
+  }
+  out.push('}');
+  out.push(`// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
+  for (let t = 0; t < S + u - 1; t++) {
+    out.push(`// tail step ${t}`);
+    out.push(...emitStep(plan, cfg, { k: `(k + ${t})`, parity: (S + t) % 2, staticK: null, tailIndex: t }, false));
   }
   return out;
 }
