@@ -160,8 +160,9 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
 #endif
   const u32 q = c.base + Smem::Q + c.wg * Smem::Q_WG_BYTES;
   const u32 kt = c.base + Smem::K + Ring(j, K_BUFS).slot * Smem::TILE_BYTES;
-  // Operand fences on both sides of the wgmma sequence: without them the compiler moves ordinary
-  // register work in between the wgmmas, and ptxas then serialises every one of them (C7515/C7519).
+  // Operand fence before the wgmma sequence: without it the compiler moves ordinary register work
+  // in between the wgmmas, and ptxas then serialises every one of them (C7515/C7519). Reads after
+  // the sequence are ordered by the fences that follow each wgmma wait.
   fenceS<SB>(r);
   wgmmaFence();
 #pragma unroll
@@ -170,7 +171,6 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
     const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
     WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
   }
-  fenceS<SB>(r);
 }
 
 // MMA1(j): O += P(j) V(j). P comes from registers (K-major by construction); V stays row-major in
@@ -187,8 +187,6 @@ SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
     const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
     WGMMA_O(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
   }
-  fenceO(r);
-  fenceP<PB>(r);
 }
 
 // ---- softmax --------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
-import { checkConfig, tileRegisters, TILE_REGISTER_BUDGET, type KernelConfig, type KernelConfigInput } from './config.js';
-import { emitPipeline, KERNEL_NAME } from './emit.js';
+import { checkConfig, defaultWarpSpecialized, tileRegisters, TILE_REGISTER_BUDGET, type KernelConfig, type KernelConfigInput } from './config.js';
+import { emitPipeline, KERNEL_NAME, matmulsAdjacent } from './emit.js';
 import { makePlan, type Plan } from './plan.js';
 import { rsName, ssName, wgmmaHeader } from './wgmma.js';
 
@@ -59,11 +59,12 @@ function checkSharedMemory(cfg: KernelConfig, plan: Plan, scheduleName: string):
  * The largest KV tile that fits both the shared-memory limit and the register budget for the
  * tiles this schedule keeps live.
  */
-function defaultBlockN(plan: Plan, input: KernelConfigInput): number {
+function defaultBlockN(plan: Plan, input: KernelConfigInput, warpSpecialized: boolean): number {
   const blockM = input.blockM ?? 128;
+  const budget = warpSpecialized ? TILE_REGISTER_BUDGET.warpSpecialized : TILE_REGISTER_BUDGET.inline;
   const fits = BLOCK_N_CHOICES.find(
     (blockN) =>
-      tileRegisters({ headDim: input.headDim, blockN }, plan.sTiles, plan.pTiles) <= TILE_REGISTER_BUDGET &&
+      tileRegisters({ headDim: input.headDim, blockN }, plan.sTiles, plan.pTiles) <= budget &&
       sharedMemBytes({ blockM, blockN, headDim: input.headDim }, plan) <= MAX_SHARED_BYTES,
   );
   return fits ?? 16;
@@ -93,7 +94,12 @@ function configBlock(cfg: KernelConfig, plan: Plan): string {
 export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel {
   validate(s);
   const plan = makePlan(loopNest(s), resources(s), input.load ?? 'tma');
-  const cfg = checkConfig(input, { blockN: defaultBlockN(plan, input) });
+  const warpSpecialized = input.warpSpecialized ?? defaultWarpSpecialized(input);
+  const cfg = checkConfig(input, {
+    blockN: defaultBlockN(plan, input, warpSpecialized),
+    pingpong: matmulsAdjacent(plan),
+    warpSpecialized,
+  });
   const smem = checkSharedMemory(cfg, plan, s.name ?? 'custom');
   const threads = cfg.blockM * 2 + (cfg.warpSpecialized ? 128 : 0);
   const describe = s.name ?? 'custom';

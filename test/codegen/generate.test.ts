@@ -40,8 +40,13 @@ describe('generate', () => {
           const g = generate(NAMED[name], { headDim, load, causal: headDim === 128 });
           expect(g.source).toContain(`${KERNEL_NAME}(`);
           expect(g.source).not.toMatch(/#include\s*<|cuda_runtime|cuda_fp16/);
-          const steps = g.plan.numStages * (g.plan.unroll === 2 ? 3 : 2) + g.plan.unroll;
-          expect(count(g.source, 'wgmmaCommit();')).toBe(2 * steps);
+          const { numStages: S, unroll: u } = g.plan;
+          const loop = g.source.slice(g.source.indexOf('// ---- steady'), g.source.indexOf('// ---- tail'));
+          const tail = g.source.slice(g.source.indexOf('// ---- tail'));
+          expect(count(loop, 'wgmmaCommit();')).toBe(2 * u);
+          expect(count(tail, 'wgmmaCommit();')).toBe(2 * (S + u - 1));
+          // No matmul sits inside a branch (ptxas would serialise every wgmma: C7520).
+          expect(g.source).not.toMatch(/if \(j < T\) \{\n\s*(waitFull[KV]\(c, j\);\n\s*)?opMMA/);
           expect(g.headers['wgmma.cuh']).toContain(`m64n${g.config.blockN}k16.f32.f16.f16`);
           expect(g.headers['wgmma.cuh']).toContain(`m64n${headDim}k16.f32.f16.f16`);
           expect(g.sharedMemBytes).toBeLessThanOrEqual(232448);
@@ -69,6 +74,7 @@ describe('generate', () => {
     expect(() => generate(NAMED.baseline, { headDim: 128, dtype: 'f32' as never })).toThrow(/dtype must be/);
     expect(() => generate(NAMED.baseline, { headDim: 128, load: 'cp.async', pingpong: true })).toThrow(/pingpong needs load 'tma'/);
     expect(() => generate(NAMED.baseline, { headDim: 128, blockM: 64, pingpong: true })).toThrow(/pingpong needs blockM 128/);
+    expect(() => generate(NAMED.baseline, { headDim: 128, load: 'cp.async', warpSpecialized: true })).toThrow(/warpSpecialized needs load 'tma'/);
     expect(() => generate(NAMED.baseline, { headDim: 256, blockN: 128 })).toThrow(/232448/);
   });
 
@@ -77,17 +83,33 @@ describe('generate', () => {
     expect(() => generate(bad, { headDim: 64 })).toThrow(/MMA1/);
   });
 
-  it('the prologue drops ops of negative iterations but still commits their groups', () => {
-    const g = generate(NAMED.baseline, { headDim: 64 });
-    const prologue = g.source.slice(g.source.indexOf('// ---- prologue'), g.source.indexOf('// ---- steady'));
+  it('the prologue drops ops of negative iterations, committing empty groups only after the first real one', () => {
+    const base = generate(NAMED.baseline, { headDim: 64, warpSpecialized: false });
+    const prologue = base.source.slice(base.source.indexOf('// ---- prologue'), base.source.indexOf('// ---- steady'));
     expect(prologue).not.toContain('opMMA0');
-    expect(count(prologue, 'wgmmaCommit();')).toBe(4);
+    expect(count(prologue, 'wgmmaCommit();')).toBe(0);
     expect(count(prologue, 'opLoadK(c, j);')).toBe(2);
+    // firstDot: MMA0(0) at step 2, then MMA1(-1) is dead but commits, so Softmax(0)'s wait<2> counts right.
+    const first = generate(NAMED.firstDot, { headDim: 64 });
+    const p2 = first.source.slice(first.source.indexOf('// step 2'), first.source.indexOf('// ---- steady'));
+    expect(count(p2, 'wgmmaCommit();')).toBe(2);
+    expect(p2.indexOf('opMMA0')).toBeLessThan(p2.lastIndexOf('wgmmaCommit();'));
+  });
+
+  it('defaults: a producer warpgroup for TMA at head dim <= 128, ping-pong where the matmuls are adjacent', () => {
+    expect(generate(NAMED.secondDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
+    expect(generate(NAMED.baseline, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: false });
+    expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: false, pingpong: false });
+    expect(generate(NAMED.secondDot, { headDim: 128, load: 'cp.async' }).config).toMatchObject({ warpSpecialized: false });
+    const ws = generate(NAMED.secondDot, { headDim: 128 });
+    expect(ws.threads).toBe(384);
+    expect(ws.source).not.toContain('opLoadK(c, j);');
+    expect(ws.source).toContain('producerLoop(c)');
   });
 
   it('ping-pong brackets each step\'s matmuls', () => {
     const g = generate(NAMED.secondDot, { headDim: 128, pingpong: true });
-    const steps = g.plan.numStages * 2 + 1;
+    const steps = g.plan.numStages + 1 + g.plan.numStages; // prologue, loop body, tail
     expect(count(g.source, 'pingpongWait(c);')).toBe(steps);
     expect(count(g.source, 'pingpongSignal(c);')).toBe(steps);
     expect(g.source).toContain('pingpongStart(c);');
