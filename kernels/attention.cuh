@@ -8,7 +8,7 @@
 //   HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
 //   SW_LOAD_TMA (1: TMA, 0: cp.async), SW_PRODUCER_WARP (1: a dedicated producer warpgroup issues
 //   every load; 0: the consumers issue them where the schedule places them), PACK(lo, hi), WGMMA_S(d, descA, descB, scaleD),
-//   WGMMA_S_FIRST(d, descA, descB) (the overwriting first k-step), WGMMA_O(d, a0, a1, a2, a3, descB)
+//   WGMMA_O(d, a0, a1, a2, a3, descB)
 #pragma once
 
 // Consumer threads (the ones that compute); a producer warpgroup, when present, comes after them.
@@ -66,11 +66,9 @@ struct Regs {
 };
 
 // Ring-buffer position of iteration j in an n-slot ring: slot and the phase parity to wait for.
-// Dummy matmuls of iterations before the first (a folded prologue) read slot 0.
 struct Ring {
   u32 slot, parity;
-  SW_DEVICE Ring(int j, int n)
-      : slot(static_cast<u32>((j < 0 ? 0 : j) % n)), parity(static_cast<u32>(((j < 0 ? 0 : j) / n) & 1)) {}
+  SW_DEVICE Ring(int j, int n) : slot(static_cast<u32>(j % n)), parity(static_cast<u32>((j / n) & 1)) {}
 };
 
 SW_DEVICE u32 fullK(const Ctx& c, u32 slot) { return c.base + Smem::FULL_K + 8 * slot; }
@@ -171,8 +169,7 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
   for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
     const u64 da = makeDesc128B(q + (kk % 4) * 32 + (kk / 4) * 64 * 128, 16, 1024);
     const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
-    if (kk == 0) WGMMA_S_FIRST(r.s[SB], da, db);
-    else WGMMA_S(r.s[SB], da, db, 1);
+    WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
   }
 }
 

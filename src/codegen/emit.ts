@@ -14,8 +14,6 @@ interface StepSite {
   parity: number;
   /** Iterations known statically, or null when only known at run time. */
   staticK: number | null;
-  /** The run-time test of a guarded op's iteration j. */
-  cond: string;
   /** Tail steps (after the steady loop): index t; the op's iteration is past the end for t - stage >= unroll - 1. */
   tailIndex: number | null;
 }
@@ -33,19 +31,14 @@ function liveness(site: StepSite, stage: number, steady: boolean, unroll: number
   return steady ? 'live' : 'guarded';
 }
 
-/** Guard conditions: the usual upper bound, and the lower one too where the prologue is folded. */
-const UPPER = 'j < T';
-const LOWER = 'j >= 0';
-const BOTH = 'j >= 0 && j < T';
-
 function tile(count: number, parity: number, stage: number): number {
   return count === 1 ? 0 : (((parity - stage) % 2) + 2) % 2;
 }
 
-function guard(l: Liveness, cond: string, body: string[]): string[] {
+function guard(l: Liveness, body: string[]): string[] {
   if (body.length === 0) return [];
   if (l === 'live') return body;
-  return [`if (${cond}) {`, ...body.map((x) => `  ${x}`), '}'];
+  return ['if (j < T) {', ...body.map((x) => `  ${x}`), '}'];
 }
 
 function waitWgmma(n: number, fences: string[]): string[] {
@@ -76,7 +69,7 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
       if (cfg.warpSpecialized) return []; // the producer warpgroup loads
       const call = op === 'loadK' ? 'opLoadK(c, j);' : 'opLoadV(c, j);';
       if (dead) return commitCp.length ? [...head, ...commitCp] : [];
-      return wrap([...guard(l, site.cond, [call]), ...commitCp]);
+      return wrap([...guard(l, [call]), ...commitCp]);
     }
     // The matmuls are issued even for an iteration past the end (only their waits are guarded):
     // a wgmma inside a branch makes ptxas serialise every wgmma of the kernel (C7520). Such a
@@ -84,12 +77,12 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
     case 'MMA0': {
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullK(c, j);'] : cpAsyncFull(plan.cpWaitK);
-      return wrap([...guard(l, site.cond, full), `opMMA0<${sb}>(c, r, j);`, ...commitWgmma]);
+      return wrap([...guard(l, full), `opMMA0<${sb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'MMA1': {
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
-      const waits = l === 'live' ? full : [`if (${site.cond}) {`, ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(r);`, '}'];
+      const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(r);`, '}'];
       return wrap([...waits, `opMMA1<${pb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'Softmax': {
@@ -97,21 +90,18 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
       const releaseV = plan.releaseVAt === 'Softmax' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
       // Packing waits for the PV product that last read this P tile; when the wait before the
       // softmax already covered it, no second wait is needed.
-      // P is fenced only after the wait that retires the PV product reading it: touching the A
-      // registers of a wgmma in flight can make ptxas serialise the kernel's wgmmas.
-      const packCovered = plan.waitPack >= plan.waitSoftmax;
-      const packWait = packCovered ? [] : waitWgmma(plan.waitPack, [`fenceP<${pb}>(r);`]);
+      const packWait = plan.waitPack < plan.waitSoftmax ? waitWgmma(plan.waitPack, [`fenceP<${pb}>(r);`]) : [];
       return wrap([
-        ...waitWgmma(plan.waitSoftmax, [`fenceS<${sb}>(r);`, ...(packCovered ? [`fenceP<${pb}>(r);`] : [])]),
-        ...guard(l, site.cond, ['releaseK(c, j);', `opSoftmax<${sb}, ${ab}>(c, r, j);`]),
+        ...waitWgmma(plan.waitSoftmax, [`fenceS<${sb}>(r);`, `fenceP<${pb}>(r);`]),
+        ...guard(l, ['releaseK(c, j);', `opSoftmax<${sb}, ${ab}>(c, r, j);`]),
         ...packWait,
-        ...guard(l, site.cond, [`opPackP<${sb}, ${pb}>(r);`, ...releaseV]),
+        ...guard(l, [`opPackP<${sb}, ${pb}>(r);`, ...releaseV]),
       ]);
     }
     case 'MUL': {
       if (dead) return [];
       const releaseV = plan.releaseVAt === 'MUL' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
-      return wrap([...waitWgmma(plan.waitMul, ['fenceO(r);']), ...guard(l, site.cond, [...releaseV, `opMul<${ab}>(r);`])]);
+      return wrap([...waitWgmma(plan.waitMul, ['fenceO(r);']), ...guard(l, [...releaseV, `opMul<${ab}>(r);`])]);
     }
   }
 }
@@ -165,44 +155,35 @@ export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
     checkPingpong(plan);
     out.push('pingpongStart(c);');
   }
-  // With two S tiles an MMA0 is in flight at every point of the steady state, and a prologue
-  // ending with one pending made ptxas serialise every wgmma (C7515: moves on the prologue -> loop
-  // edge). Such schedules fold the prologue into the loop: it starts at step 0, ops guarded by j >= 0.
-  const fold = plan.sTiles > 1;
-  const u = plan.unroll;
-  if (!fold) {
-    out.push(`// ---- prologue: steps 0..${S - 1} ----`);
-    // Empty groups only matter after the first real one (they keep later wait counts right); the
-    // leading ones are dropped, since a commit just after the divergent TMA issue costs a
-    // compiler-inserted warpgroup arrive.
-    let seenMma = false;
-    for (let k = 0; k < S; k++) {
-      out.push(`// step ${k}`);
-      const lines = emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, tailIndex: null, cond: UPPER }, false);
-      for (const line of lines) {
-        if (line.startsWith('opMMA') || line.includes(' opMMA')) seenMma = true;
-        if (!seenMma && line === 'wgmmaCommit();') continue;
-        out.push(line);
-      }
+  out.push(`// ---- prologue: steps 0..${S - 1} ----`);
+  // Empty groups only matter after the first real one (they keep later wait counts right); the
+  // leading ones are dropped, since a commit just after the divergent TMA issue costs a
+  // compiler-inserted warpgroup arrive.
+  let seenMma = false;
+  for (let k = 0; k < S; k++) {
+    out.push(`// step ${k}`);
+    const lines = emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, tailIndex: null }, false);
+    for (const line of lines) {
+      if (line.startsWith('opMMA') || line.includes(' opMMA')) seenMma = true;
+      if (!seenMma && line === 'wgmmaCommit();') continue;
+      out.push(line);
     }
   }
   // Steady state in trips of `unroll` steps, then a tail that finishes every step up to T+S-1:
   // after the loop k >= T - (unroll - 1), so S + unroll - 1 tail steps suffice, each op guarded by
   // its own iteration (steps past T+S-1 do nothing but issue dummy matmuls).
-  const k0 = fold ? 0 : S;
-  out.push(`// ---- steady state: steps ${k0}..T-1, ${u} per trip${fold ? ' (prologue folded in)' : ''} ----`);
-  out.push(`int k = ${k0};`);
+  const u = plan.unroll;
+  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`);
+  out.push(`int k = ${S};`);
   out.push(`for (; k + ${u - 1} < T; k += ${u}) {`);
   for (let i = 0; i < u; i++) {
-    const site = { k: i ? `(k + ${i})` : 'k', parity: (k0 + i) % 2, staticK: null, tailIndex: null, cond: LOWER };
-    out.push(...indent(emitStep(plan, cfg, site, !fold), 2));
+    out.push(...indent(emitStep(plan, cfg, { k: i ? `(k + ${i})` : 'k', parity: (S + i) % 2, staticK: null, tailIndex: null }, true), 2));
   }
   out.push('}');
   out.push(`// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
   for (let t = 0; t < S + u - 1; t++) {
     out.push(`// tail step ${t}`);
-    const site = { k: `(k + ${t})`, parity: (k0 + t) % 2, staticK: null, tailIndex: t, cond: fold ? BOTH : UPPER };
-    out.push(...emitStep(plan, cfg, site, false));
+    out.push(...emitStep(plan, cfg, { k: `(k + ${t})`, parity: (S + t) % 2, staticK: null, tailIndex: t }, false));
   }
   return out;
 }

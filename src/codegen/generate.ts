@@ -87,7 +87,6 @@ function configBlock(cfg: KernelConfig, plan: Plan): string {
     `#define SW_PRODUCER_WARP ${cfg.warpSpecialized ? 1 : 0}`,
     `#define PACK(lo, hi) ${pack}(lo, hi)`,
     `#define WGMMA_S ${ssName(cfg.blockN, cfg.dtype)}`,
-    `#define WGMMA_S_FIRST ${ssName(cfg.blockN, cfg.dtype)}_first`,
     `#define WGMMA_O ${rsName(cfg.headDim, cfg.dtype)}`,
   ].join('\n');
 }

@@ -16,8 +16,8 @@ function accList(count: number, first = 0): string {
   return Array.from({ length: count }, (_, i) => `%${first + i}`).join(', ');
 }
 
-function accConstraints(count: number, mode: '+' | '=' = '+'): string {
-  return Array.from({ length: count }, (_, i) => `"${mode}f"(d[${i}])`).join(', ');
+function accConstraints(count: number): string {
+  return Array.from({ length: count }, (_, i) => `"+f"(d[${i}])`).join(', ');
 }
 
 export function ssName(n: number, dtype: Dtype): string {
@@ -33,18 +33,7 @@ export function wgmmaSS(n: number, dtype: Dtype): string {
   checkN(n);
   const regs = n / 2;
   const instr = `wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${dtype}.${dtype}`;
-  // The first k-step overwrites D: its accumulators are outputs only ("=f"), so the old tile is
-  // dead before the matmul and the compiler needs no copies of it around the asynchronous write.
-  const first = [
-    `SW_DEVICE void ${ssName(n, dtype)}_first(float (&d)[${regs}], u64 descA, u64 descB) {`,
-    `  asm volatile(`,
-    `      "{\\n.reg .pred p;\\nsetp.ne.b32 p, 0, 0;\\n"`,
-    `      "${instr} {${accList(regs)}}, %${regs}, %${regs + 1}, p, 1, 1, 0, 0;\\n}"`,
-    `      : ${accConstraints(regs, '=')}`,
-    `      : "l"(descA), "l"(descB));`,
-    `}`,
-  ].join('\n');
-  return first + '\n\n' + [
+  return [
     `SW_DEVICE void ${ssName(n, dtype)}(float (&d)[${regs}], u64 descA, u64 descB, int scaleD) {`,
     `  asm volatile(`,
     `      "{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 2}, 0;\\n"`,
