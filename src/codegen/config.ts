@@ -70,7 +70,7 @@ export function checkConfig(input: KernelConfigInput, defaults: { blockN: number
   // Defaults: the fastest measured arrangement (bench/NOTES.md): TMA loads from a producer
   // warpgroup, and ping-pong where the schedule issues its two matmuls back to back.
   const warpSpecialized = input.warpSpecialized ?? defaults.warpSpecialized;
-  const pingpong = input.pingpong ?? (warpSpecialized && defaults.pingpong);
+  const pingpong = input.pingpong ?? defaults.pingpong;
   if (typeof pingpong !== 'boolean') throw new TypeError(`pingpong must be a boolean, got ${typeof pingpong}`);
   if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is

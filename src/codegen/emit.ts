@@ -122,16 +122,6 @@ function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean
   });
 }
 
-/**
- * True when the body issues MMA0 and MMA1 with only loads between them: a ping-pong turn then
- * covers just the issue, and the softmax of one warpgroup overlaps the other's matmuls.
- */
-export function matmulsAdjacent(plan: Plan): boolean {
-  const first = plan.body.findIndex((b) => isMma(b.op));
-  const last = plan.body.length - 1 - [...plan.body].reverse().findIndex((b) => isMma(b.op));
-  return plan.body.slice(first, last + 1).every((b) => isMma(b.op) || b.op === 'loadK' || b.op === 'loadV');
-}
-
 /** Ping-pong turns must not hold a load: its producer could wait on the warpgroup waiting for the turn. */
 export function checkPingpong(plan: Plan): void {
   const first = plan.body.findIndex((b) => isMma(b.op));

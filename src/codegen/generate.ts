@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
 import { checkConfig, defaultWarpSpecialized, tileRegisters, TILE_REGISTER_BUDGET, type KernelConfig, type KernelConfigInput } from './config.js';
-import { emitPipeline, KERNEL_NAME, matmulsAdjacent } from './emit.js';
-import { makePlan, type Plan } from './plan.js';
+import { emitPipeline, KERNEL_NAME } from './emit.js';
+import { makePlan, matmulsAdjacentInBody, type Plan } from './plan.js';
 import { rsName, ssName, wgmmaHeader } from './wgmma.js';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
@@ -93,13 +93,11 @@ function configBlock(cfg: KernelConfig, plan: Plan): string {
 
 export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel {
   validate(s);
-  const plan = makePlan(loopNest(s), resources(s), input.load ?? 'tma');
+  const nest = loopNest(s);
   const warpSpecialized = input.warpSpecialized ?? defaultWarpSpecialized(input);
-  const cfg = checkConfig(input, {
-    blockN: defaultBlockN(plan, input, warpSpecialized),
-    pingpong: matmulsAdjacent(plan),
-    warpSpecialized,
-  });
+  const pingpong = input.pingpong ?? (warpSpecialized === true && matmulsAdjacentInBody(nest.body));
+  const plan = makePlan(nest, resources(s), input.load ?? 'tma', { producerWarp: warpSpecialized === true, pingpong: pingpong === true });
+  const cfg = checkConfig(input, { blockN: defaultBlockN(plan, input, warpSpecialized), pingpong, warpSpecialized });
   const smem = checkSharedMemory(cfg, plan, s.name ?? 'custom');
   const threads = cfg.blockM * 2 + (cfg.warpSpecialized ? 128 : 0);
   const describe = s.name ?? 'custom';

@@ -94,7 +94,23 @@ function liveTiles(prod: BodyOp, cons: BodyOp): number {
   return Math.max(1, cons.stage - prod.stage + (prod.pos < cons.pos ? 1 : 0));
 }
 
-export function makePlan(nest: LoopNest, res: Resources, load: LoadKind): Plan {
+export interface PlanOptions {
+  /** A producer warpgroup issues the loads (KernelConfig.warpSpecialized). */
+  producerWarp?: boolean;
+  /** Warpgroup ping-pong: a warpgroup blocked inside its turn holds the other one back. */
+  pingpong?: boolean;
+}
+
+/** True when MMA0 and MMA1 sit back to back in the body, with at most loads between them. */
+export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean {
+  const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
+  const first = body.findIndex((b) => isMma(b.op));
+  const last = body.length - 1 - [...body].reverse().findIndex((b) => isMma(b.op));
+  return body.slice(first, last + 1).every((b) => isMma(b.op) || b.op === 'loadK' || b.op === 'loadV');
+}
+
+export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options: PlanOptions = {}): Plan {
+  const producerWarp = options.producerWarp ?? false;
   const body: BodyOp[] = nest.body.map((b, pos) => ({ op: b.op, stage: b.stage, pos }));
   const [loadK, loadV, mma0, softmax, mul, mma1] = (['loadK', 'loadV', 'MMA0', 'Softmax', 'MUL', 'MMA1'] as const).map(
     (op) => find(body, op),
@@ -109,16 +125,32 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind): Plan {
   const packNeedsPrevMma1 = res.pTiles === 1;
   const releaseVAt = packNeedsPrevMma1 && (softmax.stage < mul.stage || (softmax.stage === mul.stage && softmax.pos < mul.pos)) ? 'Softmax' : 'MUL';
 
-  // A load into a slot waits until every warp released the slot's previous occupant; that release
-  // must come earlier in program order, or the producing thread would wait for itself. On the GPU a
-  // slot is released only once the wgmma reading it has retired (K at Softmax(j), V at the op of
-  // iteration j+1 that waits for MMA1(j)), so a ring may need more slots than the schedule's
-  // load-to-use distance: take the fewest that keep the release ahead of the reuse.
   const releaseV = releaseVAt === 'Softmax' ? softmax : mul;
   let kBuffers = res.kBuffers;
-  while (!runsBefore(softmax, loadK, kBuffers)) kBuffers++;
   let vBuffers = res.vBuffers;
-  while (!runsBefore(releaseV, loadV, vBuffers - 1)) vBuffers++;
+  if (!producerWarp) {
+    // A load into a slot waits until every warp released the slot's previous occupant; that
+    // release must come earlier in program order, or the loading thread would wait for itself. A
+    // slot is released only once the wgmma reading it has retired (K at Softmax(j), V at the op of
+    // iteration j+1 that waits for MMA1(j)), so a ring may need more slots than the schedule's
+    // load-to-use distance: take the fewest that keep the release ahead of the reuse.
+    while (!runsBefore(softmax, loadK, kBuffers)) kBuffers++;
+    while (!runsBefore(releaseV, loadV, vBuffers - 1)) vBuffers++;
+  } else {
+    // A producer warpgroup loads K(0), V(0), K(1), V(1), ... each once its slot is released. The
+    // consumers block only at MMA0(j) (needs K(j)) and MMA1(j) (needs V(j)); by then the producer
+    // must have been able to load K(j) (after K(j-kBuffers) was released), V(j-1) (after
+    // V(j-1-vBuffers)), and for MMA1 also V(j) (after V(j-vBuffers)). Those releases must come
+    // earlier in the consumers' program, or producer and consumers wait for each other.
+    // With ping-pong a warpgroup blocks at the start of its turn (the step's first matmul), and
+    // the other warpgroup cannot release anything until that turn ends.
+    const turnStart = Math.min(mma0.pos, mma1.pos);
+    const [need0, need1] = options.pingpong
+      ? [{ ...mma0, pos: turnStart }, { ...mma1, pos: turnStart }]
+      : [mma0, mma1];
+    while (!runsBefore(softmax, need0, kBuffers) || !runsBefore(softmax, need1, kBuffers)) kBuffers++;
+    while (!runsBefore(releaseV, need0, vBuffers) || !runsBefore(releaseV, need1, vBuffers - 1)) vBuffers++;
+  }
 
   return {
     numStages: nest.numStages,
