@@ -49,6 +49,17 @@ function cpAsyncFull(n: number): string[] {
   return [`cpAsyncWait<${n}>();`, 'fenceProxyAsync();', 'namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);'];
 }
 
+/**
+ * Prologue steps after the first real MMA0, in schedules with two S tiles (an MMA0 in flight
+ * across the loop's back edge), issue their dead MMA1 as a dummy so the prologue hands the loop
+ * the same kind of groups in flight as the loop's own back edge does.
+ */
+function issuesDummyPv(plan: Plan, mma1: BodyOp, site: StepSite): boolean {
+  if (site.staticK === null || plan.sTiles < 2) return false;
+  const mma0 = plan.body.find((x) => x.op === 'MMA0')!;
+  return site.staticK > mma0.stage || (site.staticK === mma0.stage && mma1.pos > mma0.pos);
+}
+
 /** The lines of one op at one step. */
 function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady: boolean): string[] {
   const l = liveness(site, b.stage, steady, plan.unroll);
@@ -80,6 +91,10 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
       return wrap([...guard(l, full), `opMMA0<${sb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'MMA1': {
+      // Before the first real PV product the step still issues one, on a zeroed P (O += 0): a
+      // prologue that commits an empty group where the loop has a PV product in flight made
+      // ptxas serialise every wgmma (C7515).
+      if (dead && issuesDummyPv(plan, b, site)) return [...head, `zeroP<${pb}>(r);`, `opMMA1<${pb}>(c, r, 0);`, ...commitWgmma];
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
       const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(r);`, '}'];

@@ -152,6 +152,7 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     while (!runsBefore(releaseV, need0, vBuffers) || !runsBefore(releaseV, need1, vBuffers - 1)) vBuffers++;
   }
 
+  const waitSoftmax = groupsBetween(body, 'wgmma', mma0, softmax, 0);
   return {
     numStages: nest.numStages,
     body,
@@ -161,9 +162,11 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     pTiles: res.pTiles,
     aTiles,
     unroll,
-    waitSoftmax: groupsBetween(body, 'wgmma', mma0, softmax, 0),
-    waitPack: groupsBetween(body, 'wgmma', mma1, softmax, res.pTiles),
-    waitMul: groupsBetween(body, 'wgmma', mma1, mul, 1),
+    waitSoftmax,
+    // ptxas (CUDA 13.0) serialises every wgmma of the kernel (C7514) when a step waits with two
+    // pending groups and later waits again with one; after a deep first wait the later ones go to 0.
+    waitPack: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, softmax, res.pTiles),
+    waitMul: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, mul, 1),
     cpWaitK: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadK, mma0, 0) : 0,
     cpWaitV: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadV, mma1, 0) : 0,
     releaseVAt,
