@@ -2,7 +2,7 @@
 // epilogue, each a sequence of op calls from kernels/attention.cuh in the schedule's body order.
 import type { OpName } from '../schedule/ops.js';
 import type { KernelConfig } from './config.js';
-import type { BodyOp, Plan } from './plan.js';
+import { matmulSpan, type BodyOp, type Plan } from './plan.js';
 
 export const KERNEL_NAME = 'stagewise_attn_fwd';
 
@@ -121,15 +121,12 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
   }
 }
 
-const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
-
 /**
  * With ping-pong, the span from the step's first to its last matmul is one turn. Emitted in every
  * step, live or not, so both warpgroups pass the same number of turns.
  */
 function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
-  const first = plan.body.findIndex((b) => isMma(b.op));
-  const last = plan.body.length - 1 - [...plan.body].reverse().findIndex((b) => isMma(b.op));
+  const { first, last } = matmulSpan(plan.body);
   return plan.body.flatMap((b, i) => {
     const lines = emitOp(plan, cfg, b, site, steady);
     if (!cfg.pingpong) return lines;
@@ -139,8 +136,7 @@ function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean
 
 /** Ping-pong turns must not hold a load: its producer could wait on the warpgroup waiting for the turn. */
 export function checkPingpong(plan: Plan): void {
-  const first = plan.body.findIndex((b) => isMma(b.op));
-  const last = plan.body.length - 1 - [...plan.body].reverse().findIndex((b) => isMma(b.op));
+  const { first, last } = matmulSpan(plan.body);
   const inside = plan.body.slice(first, last + 1).find((b) => b.op === 'loadK' || b.op === 'loadV');
   if (inside) {
     throw new RangeError(`pingpong: ${inside.op} sits between the step's matmuls; a load inside a warpgroup's turn can deadlock`);

@@ -101,11 +101,18 @@ export interface PlanOptions {
   pingpong?: boolean;
 }
 
-/** True when MMA0 and MMA1 sit back to back in the body, with at most loads between them. */
-export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean {
-  const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
+const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
+
+/** Body positions of a step's first and last matmul: the span a ping-pong turn covers. */
+export function matmulSpan(body: readonly { op: OpName }[]): { first: number; last: number } {
   const first = body.findIndex((b) => isMma(b.op));
   const last = body.length - 1 - [...body].reverse().findIndex((b) => isMma(b.op));
+  return { first, last };
+}
+
+/** True when MMA0 and MMA1 sit back to back in the body, with at most loads between them. */
+export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean {
+  const { first, last } = matmulSpan(body);
   return body.slice(first, last + 1).every((b) => isMma(b.op) || b.op === 'loadK' || b.op === 'loadV');
 }
 

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DeviceInfo } from './devices.js';
 
 /** Opaque native handle (a type-tagged N-API external). */
 export interface NativeHandle { readonly __brand: 'stagewise.NativeHandle' }
@@ -22,15 +23,7 @@ export interface NativeLaunchSpec {
 
 export interface NativeAddon {
   devices(): {
-    devices: Array<{
-      index: number;
-      name: string;
-      computeCapability: [number, number];
-      smCount: number;
-      maxSharedMemoryPerBlockOptin: number;
-      l2CacheBytes: number;
-      totalMemoryBytes: number;
-    }>;
+    devices: DeviceInfo[];
     reason?: string;
     driverVersion?: number;
     contextLost?: string;
