@@ -7,8 +7,10 @@
 // Expects, defined before inclusion (generated from the kernel config):
 //   HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
 //   SW_LOAD_TMA (1: TMA, 0: cp.async), SW_PRODUCER_WARP (1: a dedicated producer warpgroup issues
-//   every load; 0: the consumers issue them where the schedule places them), PACK(lo, hi), WGMMA_S(d, descA, descB, scaleD),
-//   WGMMA_O(d, a0, a1, a2, a3, descB)
+//   every load; 0: the consumers issue them where the schedule places them), SW_P_SHARED (1: P
+//   reaches the P V product through shared memory; 0: through registers), PACK(lo, hi),
+//   WGMMA_S(d, descA, descB, scaleD), and WGMMA_O(d, a0, a1, a2, a3, descB) (P in registers) or
+//   WGMMA_O(d, descA, descB) (P in shared memory)
 #pragma once
 
 // Consumer threads (the ones that compute); a producer warpgroup, when present, comes after them.
@@ -30,7 +32,12 @@ struct Smem {
   static constexpr u32 TILE_BYTES = BLOCK_N * HEAD_DIM * 2;     // one K or V tile
   static constexpr u32 K = Q + NUM_WG * Q_WG_BYTES;
   static constexpr u32 V = K + K_BUFS * TILE_BYTES;
-  static constexpr u32 BARS = V + V_BUFS * TILE_BYTES;
+  // P tiles in shared memory (SW_P_SHARED): per tile and warpgroup, 64 rows x BLOCK_N columns,
+  // K-major without swizzle (see storeP); P_SBO is the step between 8-row groups.
+  static constexpr u32 P_SBO = BLOCK_N * 16;
+  static constexpr u32 P_WG_BYTES = 8 * P_SBO;
+  static constexpr u32 P = V + V_BUFS * TILE_BYTES;
+  static constexpr u32 BARS = P + (SW_P_SHARED ? P_TILES * NUM_WG * P_WG_BYTES : 0);
   // Barriers, one enum-like block: full (data landed) and empty (all warps done reading) per slot.
   static constexpr u32 FULL_K = BARS;
   static constexpr u32 EMPTY_K = FULL_K + 8 * K_BUFS;
@@ -42,7 +49,7 @@ struct Smem {
 static_assert(Smem::TILE_BYTES % 1024 == 0, "K/V tiles must keep 1024-byte alignment");
 
 // Named barrier ids (id 0 is __syncthreads).
-enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3 };
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3, BAR_P_WG0 = 4, BAR_P_WG1 = 5 };
 
 struct Ctx {
   u32 base;            // shared-memory address of the aligned base
@@ -135,8 +142,10 @@ template <int SB> SW_DEVICE void fenceS(Regs& r) {
   for (int i = 0; i < S_REGS; ++i) fenceReg(r.s[SB][i]);
 }
 template <int PB> SW_DEVICE void fenceP(Regs& r) {
+#if !SW_P_SHARED
 #pragma unroll
   for (int i = 0; i < P_REGS; ++i) fenceReg(r.p[PB][i]);
+#endif
 }
 SW_DEVICE void fenceO(Regs& r) {
 #pragma unroll
@@ -165,13 +174,24 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
   // the sequence are ordered by the fences that follow each wgmma wait.
   fenceS<SB>(r);
   wgmmaFence();
+  // Q's descriptors never change; left visible, the compiler keeps all HEAD_DIM / 16 of them live
+  // across the loop. Made opaque, each step derives them from one base (an add into the start
+  // address field, which cannot carry: every offset stays inside the 18-bit shared address).
+  u64 dq = makeDesc128B(q, 16, 1024);
+#if SW_OPAQUE_Q_DESC
+  asm volatile("" : "+l"(dq));
+#endif
+  const u64 dk = makeDesc128B(kt, 16, 1024);
 #pragma unroll
   for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
-    const u64 da = makeDesc128B(q + (kk % 4) * 32 + (kk / 4) * 64 * 128, 16, 1024);
-    const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
+    const u64 da = dq + (u64)(((kk % 4) * 32 + (kk / 4) * 64 * 128) >> 4);
+    const u64 db = dk + (u64)(((kk % 4) * 32 + (kk / 4) * BLOCK_N * 128) >> 4);
     WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
   }
 }
+
+// This warpgroup's P tile PB in shared memory (SW_P_SHARED).
+SW_DEVICE u32 pTile(const Ctx& c, int pb) { return c.base + Smem::P + (pb * NUM_WG + c.wg) * Smem::P_WG_BYTES; }
 
 // MMA1(j): O += P(j) V(j). P comes from registers (K-major by construction); V stays row-major in
 // shared memory and is read MN-major (transpose-b), so no transpose is ever materialised.
@@ -182,10 +202,17 @@ SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
   fenceP<PB>(r);
   fenceO(r);
   wgmmaFence();
+#if SW_P_SHARED
+  const u32 pt = pTile(c, PB);
+#endif
 #pragma unroll
   for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
     const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
+#if SW_P_SHARED
+    WGMMA_O(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db);
+#else
     WGMMA_O(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
+#endif
   }
 }
 
@@ -239,18 +266,45 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
   for (int h = 0; h < 2; ++h) r.l[h] = fmaf(r.l[h], r.alpha[AB][h], sum[h]);
 }
 
-// The tail of Softmax(j): P(j) = 16-bit S(j), laid out as the A fragment of the P V wgmma.
+#if SW_P_SHARED
+// P in shared memory, K-major without swizzle: 8 x 8 core matrices of 128 contiguous bytes,
+// K-adjacent ones 128 B apart (LBO) and 8-row groups P_SBO apart. The thread's pair t of P(j)
+// (row 16w + l/4 + 8(t&1), columns 8(t>>1) + 2(l%4) and +1, as in the accumulator fragment) lands
+// at a fixed offset from one per-thread base, and one store instruction covers a whole core matrix
+// per warp: no bank conflict, no swizzle arithmetic.
+template <typename F>
+SW_DEVICE void storeP(const Ctx& c, int pb, F value) {
+  const u32 base = pTile(c, pb) + (c.warp % 4) * 2 * Smem::P_SBO + (c.lane / 4) * 16 + 4 * (c.lane % 4);
+#pragma unroll
+  for (int t = 0; t < P_REGS; ++t) {
+    asm volatile("st.shared.b32 [%0], %1;" :: "r"(base + (t & 1) * Smem::P_SBO + (t >> 1) * 128), "r"(value(t)) : "memory");
+  }
+  // The P V wgmma reads through the async proxy, after every warp of the warpgroup wrote its rows.
+  fenceProxyAsync();
+  namedBarSync(BAR_P_WG0 + c.wg, 128);
+}
+#endif
+
+// The tail of Softmax(j): P(j) = 16-bit S(j), laid out as the A operand of the P V wgmma.
 template <int SB, int PB>
-SW_DEVICE void opPackP(Regs& r) {
+SW_DEVICE void opPackP(const Ctx& c, Regs& r) {
+#if SW_P_SHARED
+  storeP(c, PB, [&](int t) { return PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]); });
+#else
 #pragma unroll
   for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]);
+#endif
 }
 
 // A dummy MMA1 (an iteration past the end, issued so no wgmma sits in a branch) multiplies zeros.
 template <int PB>
-SW_DEVICE void zeroP(Regs& r) {
+SW_DEVICE void zeroP(const Ctx& c, Regs& r) {
+#if SW_P_SHARED
+  storeP(c, PB, [](int) { return 0u; });
+#else
 #pragma unroll
   for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;
+#endif
 }
 
 // MUL(j): O *= alpha(j).

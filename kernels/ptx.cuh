@@ -93,6 +93,12 @@ SW_DEVICE u64 makeDesc128B(u32 addr, u32 lbo, u32 sbo) {
          ((u64)((sbo & 0x3FFFF) >> 4) << 32) | (1ull << 62);
 }
 
+// Shared-memory matrix descriptor without swizzle (8 x 16 B core matrices): LBO is the step
+// between K-adjacent core matrices, SBO between 8-row groups (K-major operands).
+SW_DEVICE u64 makeDescInterleave(u32 addr, u32 lbo, u32 sbo) {
+  return (u64)((addr & 0x3FFFF) >> 4) | ((u64)((lbo & 0x3FFFF) >> 4) << 16) | ((u64)((sbo & 0x3FFFF) >> 4) << 32);
+}
+
 // ---- math -------------------------------------------------------------------------------------
 SW_DEVICE float ex2(float x) {
   float y;

@@ -24,6 +24,12 @@ export interface KernelConfig {
    * its load stages set the ring depths. Needs blockM 128 and TMA loads.
    */
   warpSpecialized: boolean;
+  /**
+   * P reaches the P V product through shared memory (wgmma with both operands in shared memory)
+   * instead of registers. Frees the P registers, which lets a schedule that keeps two S tiles live
+   * (firstDot) use a wide KV tile; costs a shared-memory round trip and a warpgroup barrier.
+   */
+  pShared: boolean;
 }
 
 export type KernelConfigInput = Partial<KernelConfig> & Pick<KernelConfig, 'headDim'>;
@@ -36,21 +42,36 @@ const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
  * Registers a thread may spend on the tiles the schedule keeps live (S, P and O accumulators);
  * the rest goes to addresses, softmax state and temporaries. Above this ptxas spills (measured
  * with ptxas -v: firstDot hd64 at 192 tile registers spilled). With a producer warpgroup the
- * kernel is built for 384 threads, which caps every thread at 168 registers.
+ * consumers hold 240 registers each (setmaxnreg; ptxas allocates the consumer code to that), but
+ * P tiles in registers stay live across wgmmas in flight: firstDot hd128 at 184 tile registers
+ * spilled, while with P in shared memory 192 (two 128-wide S tiles and O) compiled clean.
  */
-export const TILE_REGISTER_BUDGET = { inline: 184, warpSpecialized: 160 } as const;
+export const TILE_REGISTER_BUDGET = { inline: 184, warpSpecialized: 160, warpSpecializedPShared: 192 } as const;
 
 /** A producer warpgroup by default where it measured fastest: TMA, two consumers, head dim <= 128. */
 export function defaultWarpSpecialized(input: KernelConfigInput): boolean {
   return (input.load ?? 'tma') === 'tma' && (input.blockM ?? 128) === 128 && input.headDim <= 128;
 }
 
-export function tileRegisters(cfg: Pick<KernelConfig, 'headDim' | 'blockN'>, sTiles: number, pTiles: number): number {
-  return sTiles * (cfg.blockN / 2) + pTiles * (cfg.blockN / 4) + cfg.headDim / 2;
+/** P through shared memory by default where registers are tightest: two S tiles, producer warpgroup. */
+export function defaultPShared(sTiles: number, warpSpecialized: boolean): boolean {
+  return sTiles >= 2 && warpSpecialized;
+}
+
+export function tileRegisters(cfg: Pick<KernelConfig, 'headDim' | 'blockN' | 'pShared'>, sTiles: number, pTiles: number): number {
+  return sTiles * (cfg.blockN / 2) + (cfg.pShared ? 0 : pTiles * (cfg.blockN / 4)) + cfg.headDim / 2;
+}
+
+export function tileRegisterBudget(cfg: Pick<KernelConfig, 'warpSpecialized' | 'pShared'>): number {
+  if (!cfg.warpSpecialized) return TILE_REGISTER_BUDGET.inline;
+  return cfg.pShared ? TILE_REGISTER_BUDGET.warpSpecializedPShared : TILE_REGISTER_BUDGET.warpSpecialized;
 }
 
 /** Checks every field and names the argument and the rule when one is off. Returns a full config. */
-export function checkConfig(input: KernelConfigInput, defaults: { blockN: number; pingpong: boolean; warpSpecialized: boolean }): KernelConfig {
+export function checkConfig(
+  input: KernelConfigInput,
+  defaults: { blockN: number; pingpong: boolean; warpSpecialized: boolean; pShared: boolean },
+): KernelConfig {
   const headDim = input.headDim;
   if (!HEAD_DIMS.includes(headDim)) {
     throw new RangeError(`headDim must be one of ${HEAD_DIMS.join(', ')}, got ${String(headDim)}`);
@@ -80,5 +101,7 @@ export function checkConfig(input: KernelConfigInput, defaults: { blockN: number
   // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, blockM, blockN, load, causal, pingpong, warpSpecialized };
+  const pShared = input.pShared ?? defaults.pShared;
+  if (typeof pShared !== 'boolean') throw new TypeError(`pShared must be a boolean, got ${typeof pShared}`);
+  return { headDim, dtype, blockM, blockN, load, causal, pingpong, warpSpecialized, pShared };
 }

@@ -94,10 +94,10 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
       // Before the first real PV product the step still issues one, on a zeroed P (O += 0): a
       // prologue that commits an empty group where the loop has a PV product in flight made
       // ptxas serialise every wgmma (C7515).
-      if (dead && issuesDummyPv(plan, b, site)) return [...head, `zeroP<${pb}>(r);`, `opMMA1<${pb}>(c, r, 0);`, ...commitWgmma];
+      if (dead && issuesDummyPv(plan, b, site)) return [...head, `zeroP<${pb}>(c, r);`, `opMMA1<${pb}>(c, r, 0);`, ...commitWgmma];
       if (dead) return [...head, ...commitWgmma];
       const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
-      const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(r);`, '}'];
+      const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(c, r);`, '}'];
       return wrap([...waits, `opMMA1<${pb}>(c, r, j);`, ...commitWgmma]);
     }
     case 'Softmax': {
@@ -110,7 +110,7 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
         ...waitWgmma(plan.waitSoftmax, [`fenceS<${sb}>(r);`, `fenceP<${pb}>(r);`]),
         ...guard(l, ['releaseK(c, j);', `opSoftmax<${sb}, ${ab}>(c, r, j);`]),
         ...packWait,
-        ...guard(l, [`opPackP<${sb}, ${pb}>(r);`, ...releaseV]),
+        ...guard(l, [`opPackP<${sb}, ${pb}>(c, r);`, ...releaseV]),
       ]);
     }
     case 'MUL': {
@@ -178,7 +178,8 @@ export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
   out.push(`int k = ${S};`);
   out.push(`for (; k + ${u - 1} < T; k += ${u}) {`);
   for (let i = 0; i < u; i++) {
-    out.push(...indent(emitStep(plan, cfg, { k: i ? `(k + ${i})` : 'k', parity: (S + i) % 2, staticK: null, tailIndex: null }, true), 2));
+    const site = { k: i ? `(k + ${i})` : 'k', parity: (S + i) % 2, staticK: null, tailIndex: null };
+    out.push(...indent(emitStep(plan, cfg, site, true), 2));
   }
   out.push('}');
   out.push(`// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
-import { checkConfig, defaultWarpSpecialized, tileRegisters, TILE_REGISTER_BUDGET, type KernelConfig, type KernelConfigInput } from './config.js';
+import { checkConfig, defaultPShared, defaultWarpSpecialized, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
 import { emitPipeline, KERNEL_NAME } from './emit.js';
 import { makePlan, matmulsAdjacentInBody, type Plan } from './plan.js';
-import { rsName, ssName, wgmmaHeader } from './wgmma.js';
+import { rsName, ssName, ssTransBName, wgmmaHeader } from './wgmma.js';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
 const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
@@ -35,20 +35,28 @@ const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];
 /** Hopper's largest dynamic shared memory per block (227 KiB). */
 const MAX_SHARED_BYTES = 232448;
 
-function sharedMemBytes(cfg: Pick<KernelConfig, 'blockM' | 'blockN' | 'headDim'>, plan: Plan): number {
+type Tiling = Pick<KernelConfig, 'blockM' | 'blockN' | 'headDim' | 'pShared'>;
+
+/** P tiles in shared memory: per tile and warpgroup, 64 rows x blockN 16-bit values. */
+function pSharedBytes(cfg: Tiling, plan: Plan): number {
+  return cfg.pShared ? plan.pTiles * (cfg.blockM / 64) * 64 * cfg.blockN * 2 : 0;
+}
+
+function sharedMemBytes(cfg: Tiling, plan: Plan): number {
   const tile = cfg.blockN * cfg.headDim * 2;
   const q = cfg.blockM * cfg.headDim * 2;
   const bars = 8 * (2 * plan.kBuffers + 2 * plan.vBuffers + 1);
-  return 1024 + q + (plan.kBuffers + plan.vBuffers) * tile + bars;
+  return 1024 + q + (plan.kBuffers + plan.vBuffers) * tile + pSharedBytes(cfg, plan) + bars;
 }
 
 function checkSharedMemory(cfg: KernelConfig, plan: Plan, scheduleName: string): number {
   const bytes = sharedMemBytes(cfg, plan);
   if (bytes > MAX_SHARED_BYTES) {
     const tile = cfg.blockN * cfg.headDim * 2;
+    const p = cfg.pShared ? `, P ${pSharedBytes(cfg, plan)}` : '';
     throw new RangeError(
       `schedule ${scheduleName} with blockM=${cfg.blockM}, blockN=${cfg.blockN}, headDim=${cfg.headDim} needs ${bytes} B of shared memory ` +
-        `(Q ${cfg.blockM * cfg.headDim * 2}, K ${plan.kBuffers} x ${tile}, V ${plan.vBuffers} x ${tile}, barriers and alignment): ` +
+        `(Q ${cfg.blockM * cfg.headDim * 2}, K ${plan.kBuffers} x ${tile}, V ${plan.vBuffers} x ${tile}${p}, barriers and alignment): ` +
         `Hopper allows ${MAX_SHARED_BYTES} B per block`,
     );
   }
@@ -56,18 +64,24 @@ function checkSharedMemory(cfg: KernelConfig, plan: Plan, scheduleName: string):
 }
 
 /**
- * The largest KV tile that fits both the shared-memory limit and the register budget for the
- * tiles this schedule keeps live.
+ * The KV tile and pipeline plan: the largest tile that fits both the register budget for the tiles
+ * this schedule keeps live and the shared-memory limit. With a producer warpgroup, where the
+ * schedule's ring depths leave no room for that tile, the rings shrink to the fewest slots that
+ * stay deadlock-free (the producer's loads are not placed by the schedule anyway).
  */
-function defaultBlockN(plan: Plan, input: KernelConfigInput, warpSpecialized: boolean): number {
+function chooseTiling(plans: Plan[], input: KernelConfigInput, ws: boolean, pShared: boolean): { plan: Plan; blockN: number } {
   const blockM = input.blockM ?? 128;
-  const budget = warpSpecialized ? TILE_REGISTER_BUDGET.warpSpecialized : TILE_REGISTER_BUDGET.inline;
-  const fits = BLOCK_N_CHOICES.find(
-    (blockN) =>
-      tileRegisters({ headDim: input.headDim, blockN }, plan.sTiles, plan.pTiles) <= budget &&
-      sharedMemBytes({ blockM, blockN, headDim: input.headDim }, plan) <= MAX_SHARED_BYTES,
-  );
-  return fits ?? 16;
+  const budget = tileRegisterBudget({ warpSpecialized: ws, pShared });
+  const candidates =
+    input.blockN !== undefined
+      ? [input.blockN]
+      : BLOCK_N_CHOICES.filter((blockN) => tileRegisters({ headDim: input.headDim, blockN, pShared }, plans[0].sTiles, plans[0].pTiles) <= budget);
+  for (const blockN of candidates) {
+    const plan = plans.find((p) => sharedMemBytes({ blockM, blockN, headDim: input.headDim, pShared }, p) <= MAX_SHARED_BYTES);
+    if (plan) return { plan, blockN };
+  }
+  // Nothing fits: keep the schedule's plan and let checkConfig / checkSharedMemory name the rule.
+  return { plan: plans[0], blockN: input.blockN ?? 16 };
 }
 
 function configBlock(cfg: KernelConfig, plan: Plan): string {
@@ -85,9 +99,11 @@ function configBlock(cfg: KernelConfig, plan: Plan): string {
     `constexpr bool CAUSAL = ${cfg.causal};`,
     `#define SW_LOAD_TMA ${cfg.load === 'tma' ? 1 : 0}`,
     `#define SW_PRODUCER_WARP ${cfg.warpSpecialized ? 1 : 0}`,
+    `#define SW_P_SHARED ${cfg.pShared ? 1 : 0}`,
+    `#define SW_OPAQUE_Q_DESC ${plan.sTiles > 1 ? 1 : 0}`,
     `#define PACK(lo, hi) ${pack}(lo, hi)`,
     `#define WGMMA_S ${ssName(cfg.blockN, cfg.dtype)}`,
-    `#define WGMMA_O ${rsName(cfg.headDim, cfg.dtype)}`,
+    `#define WGMMA_O ${(cfg.pShared ? ssTransBName : rsName)(cfg.headDim, cfg.dtype)}`,
   ].join('\n');
 }
 
@@ -96,8 +112,19 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
   const nest = loopNest(s);
   const warpSpecialized = input.warpSpecialized ?? defaultWarpSpecialized(input);
   const pingpong = input.pingpong ?? (warpSpecialized === true && matmulsAdjacentInBody(nest.body));
-  const plan = makePlan(nest, resources(s), input.load ?? 'tma', { producerWarp: warpSpecialized === true, pingpong: pingpong === true });
-  const cfg = checkConfig(input, { blockN: defaultBlockN(plan, input, warpSpecialized), pingpong, warpSpecialized });
+  const res = resources(s);
+  const options = { producerWarp: warpSpecialized === true, pingpong: pingpong === true };
+  const plans = [makePlan(nest, res, input.load ?? 'tma', options)];
+  if (warpSpecialized === true) {
+    // Shallower rings, K first: a 2-slot K ring measured as fast as 3, a 2-slot V ring 20% slower
+    // (firstDot, bench/NOTES.md).
+    for (const ringLimit of [{ k: 2, v: res.vBuffers }, { k: 2, v: 2 }]) {
+      if (ringLimit.k < res.kBuffers || ringLimit.v < res.vBuffers) plans.push(makePlan(nest, res, input.load ?? 'tma', { ...options, ringLimit }));
+    }
+  }
+  const pShared = input.pShared ?? defaultPShared(res.sTiles, warpSpecialized === true);
+  const { plan, blockN } = chooseTiling(plans, input, warpSpecialized === true, pShared === true);
+  const cfg = checkConfig(input, { blockN, pingpong, warpSpecialized, pShared });
   const smem = checkSharedMemory(cfg, plan, s.name ?? 'custom');
   const threads = cfg.blockM * 2 + (cfg.warpSpecialized ? 128 : 0);
   const describe = s.name ?? 'custom';
@@ -150,6 +177,6 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
     '}',
     '',
   ].join('\n');
-  const headers = { ...readStaticHeaders(), 'wgmma.cuh': wgmmaHeader(cfg.blockN, cfg.headDim, cfg.dtype) };
+  const headers = { ...readStaticHeaders(), 'wgmma.cuh': wgmmaHeader(cfg.blockN, cfg.headDim, cfg.dtype, cfg.pShared) };
   return { name: KERNEL_NAME, source, headers, config: cfg, plan, threads, sharedMemBytes: smem };
 }

@@ -99,6 +99,12 @@ export interface PlanOptions {
   producerWarp?: boolean;
   /** Warpgroup ping-pong: a warpgroup blocked inside its turn holds the other one back. */
   pingpong?: boolean;
+  /**
+   * With a producer warpgroup, cap the ring slots below the schedule's load distances (each ring
+   * still grows to the fewest slots that keep it deadlock-free): frees shared memory for a wider
+   * KV tile.
+   */
+  ringLimit?: { k: number; v: number };
 }
 
 const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
@@ -151,6 +157,10 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     // earlier in the consumers' program, or producer and consumers wait for each other.
     // With ping-pong a warpgroup blocks at the start of its turn (the step's first matmul), and
     // the other warpgroup cannot release anything until that turn ends.
+    if (options.ringLimit) {
+      kBuffers = Math.max(1, Math.min(kBuffers, options.ringLimit.k));
+      vBuffers = Math.max(1, Math.min(vBuffers, options.ringLimit.v));
+    }
     const turnStart = Math.min(mma0.pos, mma1.pos);
     const [need0, need1] = options.pingpong
       ? [{ ...mma0, pos: turnStart }, { ...mma1, pos: turnStart }]
@@ -172,6 +182,9 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     waitSoftmax,
     // ptxas (CUDA 13.0) serialises every wgmma of the kernel (C7514) when a step waits with two
     // pending groups and later waits again with one; after a deep first wait the later ones go to 0.
+    // (Retiring MMA1(j-1) up front instead, with one pending, measured 15% slower on firstDot, and
+    // needs a full wait after each back edge: ptxas serialises when an accumulator in flight across
+    // the back edge is read after a partial wait; bench/NOTES.md.)
     waitPack: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, softmax, res.pTiles),
     waitMul: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, mul, 1),
     cpWaitK: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadK, mma0, 0) : 0,

@@ -53,9 +53,9 @@ function runs(s: Schedule, plan: Plan, T: number, producerWarp: boolean, pingpon
 }
 
 /** Plans for the schedules the generator accepts (it refuses more than 2 live register tiles). */
-function planOf(s: Schedule, producerWarp: boolean, pingpong = false): Plan | undefined {
+function planOf(s: Schedule, producerWarp: boolean, pingpong = false, ringLimit?: { k: number; v: number }): Plan | undefined {
   try {
-    return makePlan(loopNest(s), resources(s), 'tma', { producerWarp, pingpong });
+    return makePlan(loopNest(s), resources(s), 'tma', { producerWarp, pingpong, ringLimit });
   } catch (e) {
     if (e instanceof PlanError) return undefined;
     throw e;
@@ -94,6 +94,26 @@ describe('no legal schedule deadlocks the generated pipeline', () => {
     }
     expect(stuck.slice(0, 5)).toEqual([]);
   });
+
+  // generate() shrinks the producer's rings (K first, then V, down to 2) when a wider KV tile needs
+  // the shared memory; the rings then only grow back as far as the release order demands.
+  for (const ringLimit of [{ k: 2, v: 3 }, { k: 2, v: 2 }, { k: 1, v: 1 }]) {
+    it(`producer warpgroup with rings capped at K ${ringLimit.k} / V ${ringLimit.v}, with and without ping-pong, T = 1..9`, () => {
+      const stuck: string[] = [];
+      for (const s of schedules) {
+        for (const pingpong of matmulsAdjacentInBody(loopNest(s).body) ? [false, true] : [false]) {
+          const plan = planOf(s, true, pingpong, ringLimit)!;
+          for (let T = 1; T <= 9; T++) {
+            if (!runs(s, plan, T, true, pingpong)) {
+              stuck.push(`${JSON.stringify(s.ops)} pingpong=${pingpong} T=${T}`);
+              break;
+            }
+          }
+        }
+      }
+      expect(stuck.slice(0, 5)).toEqual([]);
+    });
+  }
 
   it("the model does find a deadlock when the producer's rings are sized for inline loads", () => {
     let found = 0;

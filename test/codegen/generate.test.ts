@@ -64,9 +64,24 @@ describe('generate', () => {
     expect(g.source).toContain('packBF16');
   });
 
-  it('picks a smaller KV tile when the schedule keeps two S tiles live', () => {
-    expect(generate(NAMED.secondDot, { headDim: 128 }).config.blockN).toBe(128);
-    expect(generate(NAMED.firstDot, { headDim: 128 }).config.blockN).toBeLessThan(128);
+  it('keeps a wide KV tile for two live S tiles by moving P to shared memory and shrinking the K ring', () => {
+    expect(generate(NAMED.secondDot, { headDim: 128 }).config).toMatchObject({ blockN: 128, pShared: false });
+    const fd = generate(NAMED.firstDot, { headDim: 128 });
+    expect(fd.config).toMatchObject({ blockN: 128, pShared: true, warpSpecialized: true });
+    // 3 + 3 slots of 32 KiB, Q and P do not fit in 227 KiB: the K ring shrinks first.
+    expect([fd.plan.kBuffers, fd.plan.vBuffers]).toEqual([2, 3]);
+    expect(fd.sharedMemBytes).toBeLessThanOrEqual(232448);
+    expect(fd.source).toContain('#define SW_P_SHARED 1');
+    expect(fd.headers['wgmma.cuh']).toContain('wgmmaSSt_m64n128k16_f16');
+    // P in registers: the register budget picks a narrower tile, and the schedule's rings stay.
+    const rs = generate(NAMED.firstDot, { headDim: 128, pShared: false });
+    expect(rs.config.blockN).toBeLessThan(128);
+    expect([rs.plan.kBuffers, rs.plan.vBuffers]).toEqual([3, 3]);
+    expect(rs.headers['wgmma.cuh']).toContain('wgmmaRS_m64n128k16_f16');
+  });
+
+  it('rejects a non-boolean pShared naming the argument', () => {
+    expect(() => generate(NAMED.firstDot, { headDim: 128, pShared: 1 as never })).toThrow(/pShared must be a boolean/);
   });
 
   it('rejects bad configs naming the argument and the rule', () => {
