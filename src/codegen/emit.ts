@@ -2,7 +2,7 @@
 // epilogue, each a sequence of op calls from kernels/attention.cuh in the schedule's body order.
 import type { OpName } from '../schedule/ops.js';
 import type { KernelConfig } from './config.js';
-import { matmulSpan, type BodyOp, type Plan } from './plan.js';
+import { matmulSpan, pingpongTurn, type BodyOp, type Plan } from './plan.js';
 
 export const KERNEL_NAME = 'stagewise_attn_fwd';
 
@@ -122,24 +122,31 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
 }
 
 /**
- * With ping-pong, the span from the step's first to its last matmul is one turn. Emitted in every
- * step, live or not, so both warpgroups pass the same number of turns.
+ * With ping-pong, one turn spans the step's two matmuls ('step') or the step's last matmul and
+ * the next step's first ('wrap', see pingpongTurn). Emitted in every step, live or not, so both
+ * warpgroups pass the same number of turns.
  */
 function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
   const { first, last } = matmulSpan(plan.body);
+  const [start, end] = pingpongTurn(plan.body) === 'wrap' ? [last, first] : [first, last];
   return plan.body.flatMap((b, i) => {
     const lines = emitOp(plan, cfg, b, site, steady);
     if (!cfg.pingpong) return lines;
-    return [...(i === first ? ['pingpongWait(c);'] : []), ...lines, ...(i === last ? ['pingpongSignal(c);'] : [])];
+    return [...(i === start ? ['pingpongWait(c);'] : []), ...lines, ...(i === end ? ['pingpongSignal(c);'] : [])];
   });
 }
 
-/** Ping-pong turns must not hold a load: its producer could wait on the warpgroup waiting for the turn. */
-export function checkPingpong(plan: Plan): void {
+/**
+ * Ping-pong turns must not hold a load the consumers issue: its producer could wait on the
+ * warpgroup waiting for the turn. (A producer warpgroup's loads are outside every turn.)
+ */
+export function checkPingpong(plan: Plan, cfg: Pick<KernelConfig, 'warpSpecialized'>): void {
+  if (cfg.warpSpecialized) return;
   const { first, last } = matmulSpan(plan.body);
-  const inside = plan.body.slice(first, last + 1).find((b) => b.op === 'loadK' || b.op === 'loadV');
+  const span = pingpongTurn(plan.body) === 'wrap' ? [...plan.body.slice(last), ...plan.body.slice(0, first + 1)] : plan.body.slice(first, last + 1);
+  const inside = span.find((b) => b.op === 'loadK' || b.op === 'loadV');
   if (inside) {
-    throw new RangeError(`pingpong: ${inside.op} sits between the step's matmuls; a load inside a warpgroup's turn can deadlock`);
+    throw new RangeError(`pingpong: ${inside.op} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   }
 }
 
@@ -152,9 +159,13 @@ function indent(lines: string[], n: number): string[] {
 export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
   const S = plan.numStages;
   const out: string[] = [];
+  const wrapTurns = cfg.pingpong && pingpongTurn(plan.body) === 'wrap';
   if (cfg.pingpong) {
-    checkPingpong(plan);
+    checkPingpong(plan, cfg);
     out.push('pingpongStart(c);');
+    // A 'wrap' turn ends after the next step's first matmul: the first turn opens here and the
+    // last one closes after the tail.
+    if (wrapTurns) out.push('pingpongWait(c);');
   }
   out.push(`// ---- prologue: steps 0..${S - 1} ----`);
   // Empty groups only matter after the first real one (they keep later wait counts right); the
@@ -187,5 +198,6 @@ export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
     out.push(`// tail step ${t}`);
     out.push(...emitStep(plan, cfg, { k: `(k + ${t})`, parity: (S + t) % 2, staticK: null, tailIndex: t }, false));
   }
+  if (wrapTurns) out.push('pingpongSignal(c);');
   return out;
 }

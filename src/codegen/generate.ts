@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
 import { checkConfig, defaultPShared, defaultWarpSpecialized, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
 import { emitPipeline, KERNEL_NAME } from './emit.js';
-import { makePlan, matmulsAdjacentInBody, type Plan } from './plan.js';
+import { makePlan, matmulsAdjacentInBody, pingpongTurn, type Plan } from './plan.js';
 import { rsName, ssName, ssTransBName, wgmmaHeader } from './wgmma.js';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
@@ -111,8 +111,12 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
   validate(s);
   const nest = loopNest(s);
   const warpSpecialized = input.warpSpecialized ?? defaultWarpSpecialized(input);
-  const pingpong = input.pingpong ?? (warpSpecialized === true && matmulsAdjacentInBody(nest.body));
+  // Ping-pong by default where a turn holds just the two matmuls and the softmax after it does not
+  // wait on the turn's own S: within the step (secondDot), or across the step boundary when S is
+  // consumed a step after its matmul (two S tiles, firstDot). Baseline's wrap turn measured slower.
   const res = resources(s);
+  const turnPays = matmulsAdjacentInBody(nest.body) || (pingpongTurn(nest.body) === 'wrap' && res.sTiles >= 2);
+  const pingpong = input.pingpong ?? (warpSpecialized === true && (input.load ?? 'tma') === 'tma' && turnPays);
   const options = { producerWarp: warpSpecialized === true, pingpong: pingpong === true };
   const plans = [makePlan(nest, res, input.load ?? 'tma', options)];
   if (warpSpecialized === true) {

@@ -116,10 +116,28 @@ export function matmulSpan(body: readonly { op: OpName }[]): { first: number; la
   return { first, last };
 }
 
+const isLoad = (op: OpName) => op === 'loadK' || op === 'loadV';
+
 /** True when MMA0 and MMA1 sit back to back in the body, with at most loads between them. */
 export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean {
   const { first, last } = matmulSpan(body);
-  return body.slice(first, last + 1).every((b) => isMma(b.op) || b.op === 'loadK' || b.op === 'loadV');
+  return body.slice(first, last + 1).every((b) => isMma(b.op) || isLoad(b.op));
+}
+
+/**
+ * The span of one ping-pong turn. 'step': from the step's first matmul to its last. 'wrap': from
+ * the step's last matmul to the next step's first, when those two are back to back across the step
+ * boundary and the step's own two are not (firstDot: MMA1(i), then MMA0(i+2)).
+ */
+export function pingpongTurn(body: readonly { op: OpName }[]): 'step' | 'wrap' {
+  if (matmulsAdjacentInBody(body)) return 'step';
+  const { first, last } = matmulSpan(body);
+  return [...body.slice(last + 1), ...body.slice(0, first)].every((b) => isLoad(b.op)) ? 'wrap' : 'step';
+}
+
+/** True when some ping-pong turn holds just the two matmuls (and loads): ping-pong pays off. */
+export function matmulsAdjacent(body: readonly { op: OpName }[]): boolean {
+  return matmulsAdjacentInBody(body) || pingpongTurn(body) === 'wrap';
 }
 
 export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options: PlanOptions = {}): Plan {
@@ -155,16 +173,26 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     // must have been able to load K(j) (after K(j-kBuffers) was released), V(j-1) (after
     // V(j-1-vBuffers)), and for MMA1 also V(j) (after V(j-vBuffers)). Those releases must come
     // earlier in the consumers' program, or producer and consumers wait for each other.
-    // With ping-pong a warpgroup blocks at the start of its turn (the step's first matmul), and
-    // the other warpgroup cannot release anything until that turn ends.
+    // With ping-pong a warpgroup blocks at the start of its turn (see pingpongTurn), and the
+    // other warpgroup cannot release anything until that turn ends.
     if (options.ringLimit) {
       kBuffers = Math.max(1, Math.min(kBuffers, options.ringLimit.k));
       vBuffers = Math.max(1, Math.min(vBuffers, options.ringLimit.v));
     }
-    const turnStart = Math.min(mma0.pos, mma1.pos);
-    const [need0, need1] = options.pingpong
-      ? [{ ...mma0, pos: turnStart }, { ...mma1, pos: turnStart }]
-      : [mma0, mma1];
+    // A 'wrap' turn starts at the step's last matmul and holds the next step's first one: that
+    // one's tile is needed one step early (stage - 1) at the turn's start.
+    let need0: BodyOp = mma0;
+    let need1: BodyOp = mma1;
+    if (options.pingpong && pingpongTurn(body) === 'wrap') {
+      const [firstMma, lastMma] = mma0.pos < mma1.pos ? [mma0, mma1] : [mma1, mma0];
+      const early = { ...firstMma, stage: firstMma.stage - 1, pos: lastMma.pos };
+      if (firstMma === mma0) need0 = early;
+      else need1 = early;
+    } else if (options.pingpong) {
+      const turnStart = Math.min(mma0.pos, mma1.pos);
+      need0 = { ...mma0, pos: turnStart };
+      need1 = { ...mma1, pos: turnStart };
+    }
     while (!runsBefore(softmax, need0, kBuffers) || !runsBefore(softmax, need1, kBuffers)) kBuffers++;
     while (!runsBefore(releaseV, need0, vBuffers) || !runsBefore(releaseV, need1, vBuffers - 1)) vBuffers++;
   }

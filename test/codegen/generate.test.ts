@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generate, makePlan, KERNEL_NAME } from '../../src/codegen/index.js';
+import { generate, makePlan, KERNEL_NAME, pingpongTurn } from '../../src/codegen/index.js';
 import { loopNest, NAMED, resources, schedule } from '../../src/schedule/index.js';
 
 const NAMES = ['baseline', 'firstDot', 'secondDot'] as const;
@@ -124,6 +124,11 @@ describe('generate', () => {
   it('defaults: a producer warpgroup for TMA at head dim <= 128, ping-pong where the matmuls are adjacent', () => {
     expect(generate(NAMED.secondDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
     expect(generate(NAMED.baseline, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: false });
+    // firstDot's MMA1(i) and MMA0(i+2) meet across the step boundary, and its softmax reads an S
+    // issued a step earlier: a 'wrap' turn.
+    expect(generate(NAMED.firstDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
+    expect(pingpongTurn(generate(NAMED.firstDot, { headDim: 128 }).plan.body)).toBe('wrap');
+    expect(pingpongTurn(generate(NAMED.secondDot, { headDim: 128 }).plan.body)).toBe('step');
     expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: false, pingpong: false });
     expect(generate(NAMED.secondDot, { headDim: 128, load: 'cp.async' }).config).toMatchObject({ warpSpecialized: false });
     const ws = generate(NAMED.secondDot, { headDim: 128 });
@@ -138,5 +143,21 @@ describe('generate', () => {
     expect(count(g.source, 'pingpongWait(c);')).toBe(steps);
     expect(count(g.source, 'pingpongSignal(c);')).toBe(steps);
     expect(g.source).toContain('pingpongStart(c);');
+  });
+
+  it("a 'wrap' turn opens before the step's last matmul and closes after the next step's first", () => {
+    const g = generate(NAMED.firstDot, { headDim: 128, pingpong: true });
+    const steps = g.plan.numStages + g.plan.unroll + (g.plan.numStages + g.plan.unroll - 1); // prologue, loop body, tail
+    // One turn per step, plus the first one opened before the prologue and the last closed after the tail.
+    expect(count(g.source, 'pingpongWait(c);')).toBe(steps + 1);
+    expect(count(g.source, 'pingpongSignal(c);')).toBe(steps + 1);
+    const body = g.source.slice(g.source.indexOf('for (; k'));
+    const mma1 = body.indexOf('opMMA1<');
+    expect(body.lastIndexOf('pingpongWait(c);', mma1)).toBeGreaterThan(body.lastIndexOf('opSoftmax<', mma1));
+    expect(body.indexOf('pingpongSignal(c);', mma1)).toBeGreaterThan(body.indexOf('opMMA0<', mma1));
+  });
+
+  it('rejects ping-pong around loads the consumers issue themselves', () => {
+    expect(() => generate(NAMED.firstDot, { headDim: 128, pingpong: true, warpSpecialized: false })).toThrow(/pingpong: load[KV] sits between the matmuls of a turn/);
   });
 });
