@@ -8,7 +8,9 @@
 //   HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
 //   SW_LOAD_TMA (1: TMA, 0: cp.async), SW_PRODUCER_WARP (1: a dedicated producer warpgroup issues
 //   every load; 0: the consumers issue them where the schedule places them), SW_P_SHARED (1: P
-//   reaches the P V product through shared memory; 0: through registers), PACK(lo, hi),
+//   reaches the P V product through shared memory; 0: through registers), SW_PINGPONG (1: the
+//   consumer warpgroups take ping-pong turns), SW_OPAQUE_Q_DESC (1: rebuild Q's descriptors from an
+//   opaque base every step, to save registers), PACK(lo, hi),
 //   WGMMA_S(d, descA, descB, scaleD), and WGMMA_O(d, a0, a1, a2, a3, descB) (P in registers) or
 //   WGMMA_O(d, descA, descB) (P in shared memory)
 #pragma once
@@ -174,13 +176,13 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
   // the sequence are ordered by the fences that follow each wgmma wait.
   fenceS<SB>(r);
   wgmmaFence();
-  // Q's descriptors never change; left visible, the compiler keeps all HEAD_DIM / 16 of them live
-  // across the loop. Made opaque, each step derives them from one base (an add into the start
-  // address field, which cannot carry: every offset stays inside the 18-bit shared address).
-  u64 dq = makeDesc128B(q, 16, 1024);
 #if SW_OPAQUE_Q_DESC
+  // Q's descriptors never change; left visible, the compiler keeps all HEAD_DIM / 16 of them live
+  // across the loop, which two S tiles cannot afford. Made opaque, each step derives them from one
+  // base (an add into the start-address field, which cannot carry: every offset stays inside the
+  // 18-bit shared address).
+  u64 dq = makeDesc128B(q, 16, 1024);
   asm volatile("" : "+l"(dq));
-#endif
   const u64 dk = makeDesc128B(kt, 16, 1024);
 #pragma unroll
   for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
@@ -188,6 +190,14 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
     const u64 db = dk + (u64)(((kk % 4) * 32 + (kk / 4) * BLOCK_N * 128) >> 4);
     WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
   }
+#else
+#pragma unroll
+  for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
+    const u64 da = makeDesc128B(q + (kk % 4) * 32 + (kk / 4) * 64 * 128, 16, 1024);
+    const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
+    WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
+  }
+#endif
 }
 
 // This warpgroup's P tile PB in shared memory (SW_P_SHARED).
@@ -272,8 +282,10 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
 // (row 16w + l/4 + 8(t&1), columns 8(t>>1) + 2(l%4) and +1, as in the accumulator fragment) lands
 // at a fixed offset from one per-thread base, and one store instruction covers a whole core matrix
 // per warp: no bank conflict, no swizzle arithmetic.
+// `sync`: end with the warpgroup barrier that publishes P. Without it, the caller guarantees that
+// a barrier over the warpgroup's threads (the ping-pong turn's) separates the stores from the wgmma.
 template <typename F>
-SW_DEVICE void storeP(const Ctx& c, int pb, F value) {
+SW_DEVICE void storeP(const Ctx& c, int pb, F value, bool sync) {
   const u32 base = pTile(c, pb) + (c.warp % 4) * 2 * Smem::P_SBO + (c.lane / 4) * 16 + 4 * (c.lane % 4);
 #pragma unroll
   for (int t = 0; t < P_REGS; ++t) {
@@ -281,7 +293,7 @@ SW_DEVICE void storeP(const Ctx& c, int pb, F value) {
   }
   // The P V wgmma reads through the async proxy, after every warp of the warpgroup wrote its rows.
   fenceProxyAsync();
-  namedBarSync(BAR_P_WG0 + c.wg, 128);
+  if (sync) namedBarSync(BAR_P_WG0 + c.wg, 128);
 }
 #endif
 
@@ -289,7 +301,9 @@ SW_DEVICE void storeP(const Ctx& c, int pb, F value) {
 template <int SB, int PB>
 SW_DEVICE void opPackP(const Ctx& c, Regs& r) {
 #if SW_P_SHARED
-  storeP(c, PB, [&](int t) { return PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]); });
+  // With ping-pong, the turn's barrier (bar.sync over both warpgroups, every thread of this one
+  // taking part) always lies between Softmax(j)'s packing and MMA1(j): it publishes P.
+  storeP(c, PB, [&](int t) { return PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]); }, !SW_PINGPONG);
 #else
 #pragma unroll
   for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]);
@@ -300,7 +314,7 @@ SW_DEVICE void opPackP(const Ctx& c, Regs& r) {
 template <int PB>
 SW_DEVICE void zeroP(const Ctx& c, Regs& r) {
 #if SW_P_SHARED
-  storeP(c, PB, [](int) { return 0u; });
+  storeP(c, PB, [](int) { return 0u; }, true);  // a dummy MMA1 may follow inside the same turn
 #else
 #pragma unroll
   for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;

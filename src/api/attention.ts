@@ -27,7 +27,10 @@ export interface AttentionConfig {
   scale?: number;
   blockM?: 64 | 128;
   blockN?: number;
+  /** Kernel variant knobs (codegen KernelConfig); each defaults to what measured fastest. */
   pingpong?: boolean;
+  warpSpecialized?: boolean;
+  pShared?: boolean;
 }
 
 export interface CompiledAttention {
@@ -87,6 +90,8 @@ function kernelInput(cfg: AttentionConfig): KernelConfigInput {
     ...(cfg.blockM !== undefined ? { blockM: cfg.blockM } : {}),
     ...(cfg.blockN !== undefined ? { blockN: cfg.blockN } : {}),
     ...(cfg.pingpong !== undefined ? { pingpong: cfg.pingpong } : {}),
+    ...(cfg.warpSpecialized !== undefined ? { warpSpecialized: cfg.warpSpecialized } : {}),
+    ...(cfg.pShared !== undefined ? { pShared: cfg.pShared } : {}),
   };
 }
 

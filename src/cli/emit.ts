@@ -13,13 +13,24 @@ options:
   --causal               causal masking
   --block-m 64|128       query rows per CTA (default 128)
   --block-n N            KV rows per tile (default: the largest that fits)
-  --pingpong             alternate the two warpgroups' matmuls
-  --headers              also print the generated and static headers`;
+  --pingpong, --no-pingpong
+                         alternate the two warpgroups' matmuls (default: where it pays, see README)
+  --warp-specialized, --no-warp-specialized
+                         a producer warpgroup issues the loads (default: TMA, head dim <= 128)
+  --p-shared, --no-p-shared
+                         P reaches the P V product through shared memory (default: two S tiles)
+  --headers              also print the generated and static headers
+
+Knobs left out take the library's defaults, so the output is the kernel attention() would run.`;
 
 type Flags = Record<string, string | true>;
 
 const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n']);
-const SWITCHES = new Set(['--causal', '--pingpong', '--headers', '--help', '-h']);
+const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
+const SWITCHES = new Set([
+  '--causal', '--headers', '--help', '-h',
+  ...Object.values(KNOBS).flatMap((f) => [f, f.replace('--', '--no-')]),
+]);
 
 function parse(argv: string[]): Flags {
   const flags: Flags = {};
@@ -66,8 +77,13 @@ export async function run(argv: string[]): Promise<number> {
       dtype: (flags['--dtype'] ?? 'f16') as KernelConfigInput['dtype'],
       load: (flags['--load'] ?? 'tma') as KernelConfigInput['load'],
       causal: flags['--causal'] === true,
-      pingpong: flags['--pingpong'] === true,
     };
+    for (const [key, flag] of Object.entries(KNOBS) as Array<[keyof typeof KNOBS, string]>) {
+      const on = flags[flag] === true;
+      const off = flags[flag.replace('--', '--no-')] === true;
+      if (on && off) throw new RangeError(`${flag} and ${flag.replace('--', '--no-')} contradict each other`);
+      if (on || off) input[key] = on;
+    }
     const blockM = num(flags, '--block-m');
     const blockN = num(flags, '--block-n');
     if (blockM !== undefined) input.blockM = blockM as KernelConfigInput['blockM'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToFloat, f16ToFloat, flops, prepareAttention, referenceRows, resolveSchedule } from '../../src/api/index.js';
+import { bf16ToFloat, buildAttention, f16ToFloat, flops, prepareAttention, referenceRows, resolveSchedule } from '../../src/api/index.js';
 import { NAMED, referenceAttention } from '../../src/schedule/index.js';
 
 const base = { batch: 1, heads: 1, seqLen: 128, headDim: 64 as const, dtype: 'f16' as const, causal: false, schedule: 'baseline', load: 'tma' as const };
@@ -13,6 +13,11 @@ describe('prepareAttention argument checks (before any device work)', () => {
     [{ batch: 300, heads: 300 }, /batch \* heads must be at most 65535/],
   ])('%o', async (patch, message) => {
     await expect(prepareAttention({ ...base, ...patch })).rejects.toThrow(message);
+  });
+  it('passes the kernel knobs through to the generator, which checks them before compiling', async () => {
+    await expect(buildAttention({ ...base, pShared: 'yes' as never })).rejects.toThrow(/pShared must be a boolean/);
+    await expect(buildAttention({ ...base, warpSpecialized: 1 as never })).rejects.toThrow(/warpSpecialized must be a boolean/);
+    await expect(buildAttention({ ...base, load: 'cp.async', pingpong: true })).rejects.toThrow(/pingpong needs load 'tma'/);
   });
   it('names the schedule rule', () => {
     expect(() => resolveSchedule('fastest')).toThrow(/schedule must be one of baseline, firstDot, secondDot/);

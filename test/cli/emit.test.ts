@@ -28,6 +28,25 @@ describe('stagewise emit', () => {
     expect(c.out()).toContain('===== ptx.cuh =====');
     expect(c.out()).toContain('wgmmaSS_m64n');
   });
+  it('prints the default kernel unless a knob is given, and obeys --no-* knobs', async () => {
+    let c = capture();
+    expect(await run(['--schedule', 'firstDot', '--head-dim', '128'])).toBe(0);
+    expect(c.out()).toContain('producer warpgroup, ping-pong, P in shared memory');
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await run(['--schedule', 'firstDot', '--head-dim', '128', '--no-pingpong', '--no-p-shared'])).toBe(0);
+    expect(c.out()).toContain('#define SW_P_SHARED 0');
+    expect(c.out()).not.toContain('pingpongWait(c);');
+    vi.restoreAllMocks();
+    c = capture();
+    expect(await run(['--schedule', 'secondDot', '--head-dim', '128', '--no-warp-specialized'])).toBe(0);
+    expect(c.out()).toContain('#define SW_PRODUCER_WARP 0');
+  });
+  it('rejects contradicting knobs', async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'firstDot', '--head-dim', '128', '--p-shared', '--no-p-shared'])).toBe(1);
+    expect(c.err()).toMatch(/--p-shared and --no-p-shared contradict each other/);
+  });
   it('rejects bad input with the rule', async () => {
     const c = capture();
     expect(await run(['--schedule', 'baseline', '--head-dim', '96'])).toBe(1);
