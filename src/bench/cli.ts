@@ -88,8 +88,9 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   }
 
   const configs = buildSweep(options);
-  deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each)`);
-  const results = await runSweep(provider, configs, { warmup: options.warmup, iterations: options.iterations, progress: deps.stderr });
+  const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
+  deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
+  const results = await runSweep(provider, configs, { warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr });
 
   let peers: PeersReport | undefined;
   if (options.peers) {
@@ -106,7 +107,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
     if (!peers.available) deps.stderr(`peers: unavailable: ${peers.reason}`);
   }
 
-  deps.stdout(formatTables(results, { card, warmup: options.warmup, iterations: options.iterations, peers }));
+  deps.stdout(formatTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
 
   if (options.json !== undefined) {
     const report = buildReport({ card, date: deps.now(), source: deps.source(), argv, options, results, peers });
@@ -116,7 +117,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   if (options.svg !== undefined) {
     const svg = renderSvg(benchPlotPoints(results, peers), {
       title: `stagewise attention forward, ${card}`,
-      subtitle: `TFLOP/s, median of ${options.iterations} launches; colour = schedule, dashed = cp.async, dotted = peers`,
+      subtitle: `TFLOP/s, median of ${options.rounds > 1 ? `${options.rounds} x ` : ''}${options.iterations} launches; colour = schedule, dashed = cp.async, dotted = peers`,
     });
     await deps.writeFile(options.svg, svg);
     deps.stderr(`wrote ${options.svg}`);

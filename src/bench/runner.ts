@@ -15,6 +15,13 @@ export type ErrorStage = 'prepare' | 'check' | 'time';
 export interface SweepOptions {
   warmup: number;
   iterations: number;
+  /**
+   * Passes over the whole config list (default 1). Each config is prepared, checked and timed
+   * once per round; its samples are pooled, so the median is over rounds x iterations launches
+   * taken at different times, and slow drift (clocks, temperature) spreads over every config
+   * instead of penalising whichever runs first or last.
+   */
+  rounds?: number;
   /** One line per finished config, e.g. "[3/48] firstDot/tma f16 8x16x8192x128 ... 512.3 TFLOP/s". */
   progress?: (line: string) => void;
 }
@@ -93,14 +100,35 @@ export function progressLine(index: number, total: number, result: BenchResult):
   }
 }
 
-/** Runs every config in order; one config's failure or error never stops the sweep. */
+/** Pools one config's rounds: the first failure or error wins; otherwise the samples are merged. */
+function mergeRounds(rounds: readonly BenchResult[]): BenchResult {
+  const bad = rounds.find((r) => r.status !== 'ok');
+  if (bad !== undefined || rounds.length === 1) return bad ?? rounds[0];
+  const ok = rounds as Array<Extract<BenchResult, { status: 'ok' }>>;
+  const timing: TimingSummary = {
+    ...summarize(ok.flatMap((r) => r.timing.samplesMs)),
+    roundMediansMs: ok.map((r) => r.timing.medianMs),
+  };
+  // The check of the last round stands for all (every round checked fresh random inputs).
+  const last = ok[ok.length - 1];
+  return { ...last, timing, tflops: tflops(last.flops, timing.medianMs) };
+}
+
+/**
+ * Runs every config in order, `rounds` times over; one config's failure or error never stops the
+ * sweep. Returns one result per config (rounds pooled).
+ */
 export async function runSweep(provider: BenchProvider, configs: readonly AttentionConfig[], opts: SweepOptions): Promise<BenchResult[]> {
-  const results: BenchResult[] = [];
-  for (const [i, config] of configs.entries()) {
-    const flops = provider.flops(config);
-    const result = await benchOne(provider, config, flops, opts);
-    results.push(result);
-    opts.progress?.(progressLine(i + 1, configs.length, result));
+  const rounds = opts.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a whole number >= 1, got ${String(rounds)}`);
+  const perConfig: BenchResult[][] = configs.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, config] of configs.entries()) {
+      const result = await benchOne(provider, config, provider.flops(config), opts);
+      perConfig[i].push(result);
+      const line = progressLine(i + 1, configs.length, result);
+      opts.progress?.(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);
+    }
   }
-  return results;
+  return perConfig.map(mergeRounds);
 }

@@ -2,8 +2,10 @@ export interface TimingSummary {
   medianMs: number;
   minMs: number;
   maxMs: number;
-  /** Every timed launch, in the order it ran. */
+  /** Every timed launch, in the order it ran (all rounds, round after round). */
   samplesMs: number[];
+  /** With --rounds > 1: the median of each round, in round order (their spread shows drift). */
+  roundMediansMs?: number[];
 }
 
 /** Median of a non-empty list; the mean of the two middle values for an even count. */

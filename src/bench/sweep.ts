@@ -66,6 +66,8 @@ export interface BenchOptions {
   causal: boolean[];
   warmup: number;
   iterations: number;
+  /** Interleaved passes over the config list, samples pooled (runner.ts SweepOptions.rounds). */
+  rounds: number;
   json?: string;
   svg?: string;
   peers: boolean;
@@ -95,6 +97,9 @@ options:
   --causal yes|no|both  (default both)
   --iterations N        timed launches per config, median reported (default ${DEFAULT_ITERATIONS}, minimum ${MIN_ITERATIONS})
   --warmup N            untimed launches before timing (default ${DEFAULT_WARMUP}, minimum 1)
+  --rounds N            passes over the whole config list, samples pooled per config (default 1):
+                        spreads clock and temperature drift over every config; use it to compare
+                        configs within a few percent of each other
   --json FILE           write every number with its config, card, date and commit
   --svg FILE            draw TFLOP/s against seqlen per schedule
   --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
@@ -104,7 +109,7 @@ options:
 exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad flags.`;
 
 const FLAGS_WITH_VALUE = new Set([
-  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--json', '--svg', '--python',
+  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python',
 ]);
 const BOOLEAN_FLAGS = new Set(['--quick', '--peers', '--help', '-h']);
 
@@ -192,6 +197,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--causal': explicit.causal = parseCausal(value); break;
       case '--iterations': explicit.iterations = parseIntFlag(flag, value, MIN_ITERATIONS); break;
       case '--warmup': explicit.warmup = parseIntFlag(flag, value, 1); break;
+      case '--rounds': explicit.rounds = parseIntFlag(flag, value, 1); break;
       case '--json': case '--svg': case '--python':
         if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
         explicit[flag.slice(2) as 'json' | 'svg' | 'python'] = value;
@@ -210,6 +216,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     dtypes: explicit.dtypes ?? (quick ? ['f16'] : [...DTYPES]),
     causal: explicit.causal ?? (quick ? [false] : [false, true]),
     warmup: explicit.warmup ?? DEFAULT_WARMUP,
+    rounds: explicit.rounds ?? 1,
     iterations: explicit.iterations ?? DEFAULT_ITERATIONS,
     json: explicit.json,
     svg: explicit.svg,

@@ -8,6 +8,8 @@ export interface TableContext {
   card: string;
   warmup: number;
   iterations: number;
+  /** Interleaved rounds pooled per config (1 when absent). */
+  rounds?: number;
   /** Absent when --peers was not given: no peer columns at all. */
   peers?: PeersReport;
 }
@@ -86,7 +88,7 @@ function peerNotes(peers: PeersReport): string[] {
 
 export function formatTables(results: readonly BenchResult[], ctx: TableContext): string {
   const out: string[] = [
-    `stagewise attention forward on ${ctx.card}: TFLOP/s, median of ${ctx.iterations} launches after ${ctx.warmup} warm-up`,
+    `stagewise attention forward on ${ctx.card}: TFLOP/s, median of ${(ctx.rounds ?? 1) > 1 ? `${ctx.rounds} rounds x ` : ''}${ctx.iterations} launches after ${ctx.warmup} warm-up`,
   ];
   const series = firstSeen(results.map((r) => r.config), seriesName).map(seriesName);
   const peerNames = ctx.peers ? [...PEERS] : [];

@@ -1,10 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { checkFailure, progressLine, runSweep } from '../../src/bench/runner.js';
 import { buildSweep, parseBenchArgs } from '../../src/bench/sweep.js';
-import { configId, fakeProvider } from './fake.js';
+import { configId, fakeProvider, msAt } from './fake.js';
 
 const quick = buildSweep(parseBenchArgs(['--quick']));
 const opts = { warmup: 2, iterations: 20 };
+
+describe('runSweep with rounds', () => {
+  it('interleaves the passes, pools the samples and keeps the median of each round', async () => {
+    // Drift: every launch in round 2 is 10% slower than in round 1.
+    let round = 0;
+    const seen = new Set<string>();
+    const p = fakeProvider((c) => {
+      const id = configId(c);
+      if (seen.has(id)) round = 1;
+      seen.add(id);
+      const ms = msAt(c, 500) * (round === 1 ? 1.1 : 1);
+      return { samples: Array.from({ length: 20 }, () => ms) };
+    });
+    const lines: string[] = [];
+    const results = await runSweep(p, quick, { ...opts, rounds: 2, progress: (l) => lines.push(l) });
+    expect(results).toHaveLength(quick.length);
+    // Round-robin order: the whole list, then the whole list again.
+    expect(p.calls.timed).toEqual([...quick.map(configId), ...quick.map(configId)]);
+    expect(lines[0]).toMatch(/^round 1\/2 \[1\/6\]/);
+    expect(lines[quick.length]).toMatch(/^round 2\/2 \[1\/6\]/);
+    for (const r of results) {
+      expect(r.status).toBe('ok');
+      if (r.status !== 'ok') continue;
+      expect(r.timing.samplesMs).toHaveLength(40);
+      expect(r.timing.roundMediansMs).toEqual([msAt(r.config, 500), msAt(r.config, 500) * 1.1]);
+      // The pooled median sits between the rounds: 500 and 500/1.1 TFLOP/s.
+      expect(r.tflops).toBeLessThan(500);
+      expect(r.tflops).toBeGreaterThan(500 / 1.1);
+    }
+  });
+  it('reports a config as failed when any round fails, and rejects a bad round count', async () => {
+    let n = 0;
+    const p = fakeProvider((c) => (c.schedule === 'baseline' && c.load === 'tma' && n++ === 1 ? { check: { ok: false } } : {}));
+    const results = await runSweep(p, quick, { ...opts, rounds: 2 });
+    expect(results[0].status).toBe('fail');
+    expect(results.slice(1).every((r) => r.status === 'ok')).toBe(true);
+    await expect(runSweep(p, quick, { ...opts, rounds: 0 })).rejects.toThrow(/rounds must be a whole number >= 1/);
+  });
+});
 
 describe('runSweep', () => {
   it('prepares, checks and times every config, and disposes each', async () => {

@@ -71,13 +71,13 @@ describe('parseBenchArgs', () => {
     const o = parseBenchArgs([
       '--shape', '4,16,16384,128', '--shape=1,8,1024,64', '--shape', '4,16,16384,128',
       '--schedules', 'firstDot,auto', '--loads', 'cp.async', '--dtype', 'both', '--causal', 'no',
-      '--iterations', '20', '--warmup', '3', '--json', 'out.json', '--svg', 'out.svg', '--peers', '--python', '/opt/py',
+      '--iterations', '20', '--warmup', '3', '--rounds', '3', '--json', 'out.json', '--svg', 'out.svg', '--peers', '--python', '/opt/py',
     ]);
     expect(o.shapes).toEqual([{ batch: 4, heads: 16, seqLen: 16384, headDim: 128 }, { batch: 1, heads: 8, seqLen: 1024, headDim: 64 }]);
     expect(o.schedules).toEqual(['firstDot', 'auto']);
     expect(o.loads).toEqual(['cp.async']);
     expect(o.causal).toEqual([false]);
-    expect(o).toMatchObject({ iterations: 20, warmup: 3, json: 'out.json', svg: 'out.svg', peers: true, python: '/opt/py' });
+    expect(o).toMatchObject({ iterations: 20, warmup: 3, rounds: 3, json: 'out.json', svg: 'out.svg', peers: true, python: '/opt/py' });
     expect(buildSweep(o)).toHaveLength(2 * 2 * 1 * 2 * 1);
   });
 
@@ -95,6 +95,7 @@ describe('parseBenchArgs', () => {
     [['--iterations', '--quick'], /--iterations needs a value/],
     [['--warmup', '0'], /--warmup must be at least 1/],
     [['--warmup', '-1'], /--warmup expects a whole number/],
+    [['--rounds', '0'], /--rounds must be at least 1/],
     [['--shape', '8,16,8192'], /--shape expects B,H,N,D as four positive whole numbers/],
     [['--shape', '8,16,0,128'], /--shape expects B,H,N,D/],
     [['--shape', '8,16,8192,96'], /--shape head dim D must be one of 64, 128, 256, got 96/],
