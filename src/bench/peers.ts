@@ -3,19 +3,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionConfig, Dtype, FlopsShape, HeadDim } from './types.js';
+import type { AttentionConfig, FlopsShape } from './types.js';
 
 /** Column order of the peers; the names bench/peers.py reports under. */
 export const PEERS = ['torch-cudnn', 'torch-flash', 'triton'] as const;
 
-export interface PeerShape {
-  batch: number;
-  heads: number;
-  seqLen: number;
-  headDim: HeadDim;
-  dtype: Dtype;
-  causal: boolean;
-}
+export type PeerShape = Pick<AttentionConfig, 'batch' | 'heads' | 'seqLen' | 'headDim' | 'dtype' | 'causal'>;
 
 export type PeerCell =
   | { status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number }

@@ -2,7 +2,7 @@
 // epilogue, each a sequence of op calls from kernels/attention.cuh in the schedule's body order.
 import type { OpName } from '../schedule/ops.js';
 import type { KernelConfig } from './config.js';
-import { matmulSpan, pingpongTurn, type BodyOp, type Plan } from './plan.js';
+import { turnBounds, type BodyOp, type Plan } from './plan.js';
 
 export const KERNEL_NAME = 'stagewise_attn_fwd';
 
@@ -127,8 +127,7 @@ function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady
  * warpgroups pass the same number of turns.
  */
 function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
-  const { first, last } = matmulSpan(plan.body);
-  const [start, end] = pingpongTurn(plan.body) === 'wrap' ? [last, first] : [first, last];
+  const { start, end } = turnBounds(plan.body);
   return plan.body.flatMap((b, i) => {
     const lines = emitOp(plan, cfg, b, site, steady);
     if (!cfg.pingpong) return lines;
@@ -142,8 +141,8 @@ function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean
  */
 export function checkPingpong(plan: Plan, cfg: Pick<KernelConfig, 'warpSpecialized'>): void {
   if (cfg.warpSpecialized) return;
-  const { first, last } = matmulSpan(plan.body);
-  const span = pingpongTurn(plan.body) === 'wrap' ? [...plan.body.slice(last), ...plan.body.slice(0, first + 1)] : plan.body.slice(first, last + 1);
+  const { kind, start, end } = turnBounds(plan.body);
+  const span = kind === 'wrap' ? [...plan.body.slice(start), ...plan.body.slice(0, end + 1)] : plan.body.slice(start, end + 1);
   const inside = span.find((b) => b.op === 'loadK' || b.op === 'loadV');
   if (inside) {
     throw new RangeError(`pingpong: ${inside.op} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
@@ -159,7 +158,7 @@ function indent(lines: string[], n: number): string[] {
 export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
   const S = plan.numStages;
   const out: string[] = [];
-  const wrapTurns = cfg.pingpong && pingpongTurn(plan.body) === 'wrap';
+  const wrapTurns = cfg.pingpong && turnBounds(plan.body).kind === 'wrap';
   if (cfg.pingpong) {
     checkPingpong(plan, cfg);
     out.push('pingpongStart(c);');

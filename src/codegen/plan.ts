@@ -135,6 +135,16 @@ export function pingpongTurn(body: readonly { op: OpName }[]): 'step' | 'wrap' {
   return [...body.slice(last + 1), ...body.slice(0, first)].every((b) => isLoad(b.op)) ? 'wrap' : 'step';
 }
 
+/**
+ * A turn's body positions: it opens before `start` and closes after `end`. For 'wrap', `start` is
+ * the step's last matmul and `end` the first one, reached in the next step.
+ */
+export function turnBounds(body: readonly { op: OpName }[]): { kind: 'step' | 'wrap'; start: number; end: number } {
+  const { first, last } = matmulSpan(body);
+  const kind = pingpongTurn(body);
+  return kind === 'wrap' ? { kind, start: last, end: first } : { kind, start: first, end: last };
+}
+
 /** True when some ping-pong turn holds just the two matmuls (and loads): ping-pong pays off. */
 export function matmulsAdjacent(body: readonly { op: OpName }[]): boolean {
   return matmulsAdjacentInBody(body) || pingpongTurn(body) === 'wrap';

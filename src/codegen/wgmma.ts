@@ -33,27 +33,39 @@ export function ssTransBName(n: number, dtype: Dtype): string {
   return `wgmmaSSt_m64n${n}k16_${dtype}`;
 }
 
-/** D(64xN, f32) (+)= A(64x16, smem, K-major) * B(16xN, smem, K-major); scaleD = 0 overwrites D. */
-export function wgmmaSS(n: number, dtype: Dtype): string {
+function instruction(n: number, dtype: Dtype): string {
   checkN(n);
+  return `wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${dtype}.${dtype}`;
+}
+
+/**
+ * A wrapper with both operands in shared memory (descriptors). `transB`: B is MN-major. `scaleD`:
+ * 'operand' takes scaleD as an argument (0 overwrites D), 'one' always accumulates.
+ */
+function wgmmaShared(name: string, n: number, dtype: Dtype, transB: boolean, scaleD: 'operand' | 'one'): string {
+  const instr = instruction(n, dtype);
   const regs = n / 2;
-  const instr = `wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${dtype}.${dtype}`;
+  const operand = scaleD === 'operand';
   return [
-    `SW_DEVICE void ${ssName(n, dtype)}(float (&d)[${regs}], u64 descA, u64 descB, int scaleD) {`,
+    `SW_DEVICE void ${name}(float (&d)[${regs}], u64 descA, u64 descB${operand ? ', int scaleD' : ''}) {`,
     `  asm volatile(`,
-    `      "{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 2}, 0;\\n"`,
-    `      "${instr} {${accList(regs)}}, %${regs}, %${regs + 1}, p, 1, 1, 0, 0;\\n}"`,
+    `      "{\\n.reg .pred p;\\n${operand ? `setp.ne.b32 p, %${regs + 2}, 0;` : 'setp.eq.u32 p, 1, 1;'}\\n"`,
+    `      "${instr} {${accList(regs)}}, %${regs}, %${regs + 1}, p, 1, 1, 0, ${transB ? 1 : 0};\\n}"`,
     `      : ${accConstraints(regs)}`,
-    `      : "l"(descA), "l"(descB), "r"(scaleD));`,
+    `      : "l"(descA), "l"(descB)${operand ? ', "r"(scaleD)' : ''});`,
     `}`,
   ].join('\n');
 }
 
+/** D(64xN, f32) (+)= A(64x16, smem, K-major) * B(16xN, smem, K-major); scaleD = 0 overwrites D. */
+export function wgmmaSS(n: number, dtype: Dtype): string {
+  return wgmmaShared(ssName(n, dtype), n, dtype, false, 'operand');
+}
+
 /** D(64xN, f32) += A(64x16, registers) * B(16xN, smem, MN-major: transpose-b = 1). */
 export function wgmmaRS(n: number, dtype: Dtype): string {
-  checkN(n);
+  const instr = instruction(n, dtype);
   const regs = n / 2;
-  const instr = `wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${dtype}.${dtype}`;
   const a = [0, 1, 2, 3].map((i) => `%${regs + i}`).join(', ');
   return [
     `SW_DEVICE void ${rsName(n, dtype)}(float (&d)[${regs}], u32 a0, u32 a1, u32 a2, u32 a3, u64 descB) {`,
@@ -69,18 +81,7 @@ export function wgmmaRS(n: number, dtype: Dtype): string {
 
 /** D(64xN, f32) += A(64x16, smem, K-major) * B(16xN, smem, MN-major: transpose-b = 1). */
 export function wgmmaSSTransB(n: number, dtype: Dtype): string {
-  checkN(n);
-  const regs = n / 2;
-  const instr = `wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${dtype}.${dtype}`;
-  return [
-    `SW_DEVICE void ${ssTransBName(n, dtype)}(float (&d)[${regs}], u64 descA, u64 descB) {`,
-    `  asm volatile(`,
-    `      "{\\n.reg .pred p;\\nsetp.eq.u32 p, 1, 1;\\n"`,
-    `      "${instr} {${accList(regs)}}, %${regs}, %${regs + 1}, p, 1, 1, 0, 1;\\n}"`,
-    `      : ${accConstraints(regs)}`,
-    `      : "l"(descA), "l"(descB));`,
-    `}`,
-  ].join('\n');
+  return wgmmaShared(ssTransBName(n, dtype), n, dtype, true, 'one');
 }
 
 /**
