@@ -105,6 +105,10 @@ SW_DEVICE float ex2(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
+// The same value in every lane, in a form the compiler can prove warp-uniform (a broadcast from
+// lane 0): values derived from it, such as a warpgroup's shared-memory descriptors, can then live in
+// uniform registers instead of being moved there before every wgmma.
+SW_DEVICE int warpUniform(int v) { return __shfl_sync(0xffffffffu, v, 0); }
 SW_DEVICE float shflXor(float v, int mask) { return __shfl_xor_sync(0xffffffffu, v, mask); }
 // Packs two floats into one register of 16-bit values, `lo` in the low half.
 SW_DEVICE u32 packF16(float lo, float hi) {

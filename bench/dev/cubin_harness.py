@@ -4,7 +4,9 @@ driver API (ctypes), encodes the TMA maps, launches on torch tensors, compares O
 fp32 reference and times the headline shape with CUDA events. A development tool: the library's
 own path is the Node addon (src/runtime); this exists to debug kernels in isolation.
 
-usage: cubin_harness.py DIR [--time]   (DIR holds *.cubin with a *.json config beside each)
+usage: cubin_harness.py DIR [--time] [--passes N]   (DIR holds *.cubin with a *.json config beside each)
+--passes N: after the checks, time every kernel that passed in N interleaved passes (the card's
+clock drifts between passes; only a kernel's standing within one pass compares).
 """
 import ctypes, json, math, os, sys, glob
 import torch
@@ -114,6 +116,8 @@ def main():
         return
     torch.cuda.init(); torch.zeros(1, device="cuda")
     print(torch.cuda.get_device_name())
+    passes = int(sys.argv[sys.argv.index("--passes") + 1]) if "--passes" in sys.argv else 0
+    passed = []
     for path in sorted(glob.glob(os.path.join(d, "*.cubin"))):
         meta = json.load(open(path[:-6] + ".json"))
         name = os.path.basename(path)[:-6]
@@ -123,6 +127,8 @@ def main():
             worst = max(r[0] for r in results); nan = sum(r[1] for r in results); lerr = max(r[2] for r in results)
             ok = nan == 0 and worst < 1e-2 and lerr < 1e-2
             line = f"{name:44s} {'OK ' if ok else 'BAD'} relL2={worst:.2e} nan={nan} lseErr={lerr:.2e}"
+            if ok:
+                passed.append((name, fn, meta))
             if ok and timing and meta.get("time", True):
                 ms, tf = run_time(fn, meta)
                 line += f"  {ms:.3f} ms  {tf:.1f} TFLOP/s"
@@ -131,6 +137,15 @@ def main():
             print(f"{name:44s} ERR {e}", flush=True)
             if "ILLEGAL" in str(e) or "LAUNCH" in str(e) or "MISALIGNED" in str(e):
                 break
+    results = {name: [] for name, _, _ in passed}
+    for p in range(passes):
+        for name, fn, meta in passed:
+            ms, tf = run_time(fn, meta)
+            results[name].append(tf)
+            print(f"pass {p}: {name:52s} {ms:.3f} ms  {tf:.1f} TFLOP/s", flush=True)
+    if passes:
+        for name, tfs in results.items():
+            print(f"summary {name:52s} " + " / ".join(f"{t:.1f}" for t in tfs) + f"   median {sorted(tfs)[len(tfs) // 2]:.1f}")
 
 if __name__ == "__main__":
     main()

@@ -151,7 +151,7 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
     '  extern __shared__ __align__(1024) unsigned char smemRaw[];',
     '  Ctx c;',
     '  c.base = (smemAddr(smemRaw) + 1023u) & ~1023u;',
-    '  c.tid = threadIdx.x; c.wg = c.tid / 128; c.warp = c.tid / 32; c.lane = c.tid % 32;',
+    '  c.tid = threadIdx.x; c.wg = warpUniform(c.tid / 128); c.warp = c.tid / 32; c.lane = c.tid % 32;',
     '  c.bh = blockIdx.y;',
     // Causal CTAs with the most tiles start first, so the long ones don't trail the grid.
     `  const int qBlock = CAUSAL ? gridDim.x - 1 - blockIdx.x : blockIdx.x;`,
