@@ -80,24 +80,24 @@ def run_check(fn, meta, bh, n):
     lerr = float((lse - rl).abs().max())
     return rel, nan, lerr
 
-def run_time(fn, meta, b=8, h=16, n=8192):
+def run_time(fn, meta, b=8, h=16, n=8192, iters=20, warm=3):
     d = meta["headDim"]; dt = torch.float16 if meta["dtype"] == "f16" else torch.bfloat16
     sets = []
     for _ in range(2):
         q, k, v = (torch.randn(b * h, n, d, device="cuda", dtype=dt) for _ in range(3))
         sets.append((q, k, v, torch.empty_like(q), torch.empty(b * h, n, device="cuda", dtype=torch.float32)))
-    for i in range(3):
+    for i in range(warm):
         launch(fn, meta, *sets[i % 2], meta["causal"])
     torch.cuda.synchronize()
     times = []
-    for i in range(20):
+    for i in range(iters):
         s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         s.record(); keep = launch(fn, meta, *sets[i % 2], meta["causal"]); e.record()
         torch.cuda.synchronize(); times.append(s.elapsed_time(e))
     times.sort()
     ms = times[len(times) // 2]
     fl = 4 * b * h * n * n * d * (0.5 if meta["causal"] else 1.0)
-    return ms, fl / ms / 1e9
+    return ms, fl / ms / 1e9, [fl / t / 1e9 for t in times]
 
 def run_profile(fn, meta, b=2, h=16, n=8192):
     """One launch on a realistic shape, for ncu (no checks, nothing else launched)."""
@@ -130,22 +130,26 @@ def main():
             if ok:
                 passed.append((name, fn, meta))
             if ok and timing and meta.get("time", True):
-                ms, tf = run_time(fn, meta)
+                ms, tf, _ = run_time(fn, meta)
                 line += f"  {ms:.3f} ms  {tf:.1f} TFLOP/s"
             print(line, flush=True)
         except Exception as e:
             print(f"{name:44s} ERR {e}", flush=True)
             if "ILLEGAL" in str(e) or "LAUNCH" in str(e) or "MISALIGNED" in str(e):
                 break
+    # Interleaved rounds of a few launches each, so clock drift spreads over every kernel; the
+    # summary pools every sample of a kernel.
     results = {name: [] for name, _, _ in passed}
+    pooled = {name: [] for name, _, _ in passed}
     for p in range(passes):
         for name, fn, meta in passed:
-            ms, tf = run_time(fn, meta)
+            ms, tf, samples = run_time(fn, meta, iters=6, warm=1)
             results[name].append(tf)
-            print(f"pass {p}: {name:52s} {ms:.3f} ms  {tf:.1f} TFLOP/s", flush=True)
+            pooled[name] += samples
     if passes:
         for name, tfs in results.items():
-            print(f"summary {name:52s} " + " / ".join(f"{t:.1f}" for t in tfs) + f"   median {sorted(tfs)[len(tfs) // 2]:.1f}")
+            ps = sorted(pooled[name])
+            print(f"summary {name:56s} pooled median {ps[len(ps) // 2]:.1f}  (rounds: {min(tfs):.1f} .. {max(tfs):.1f})")
 
 if __name__ == "__main__":
     main()

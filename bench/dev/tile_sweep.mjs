@@ -1,12 +1,38 @@
-// Development tool (GPU): check and time configs through the library's own path (prepareAttention) at
-// the headline shape 8x16x8192x128 f16, twice, interleaved. usage: node bench/dev/tile_sweep.mjs '[{"schedule":"baseline","blockN":144}]'
+// Development tool (GPU): check and time kernel configs through the library's own path
+// (prepareAttention), by default at the headline shape 8x16x8192x128 f16 non-causal. Every config is
+// prepared and checked once, then timed in ROUNDS interleaved rounds of a few launches each, so clock
+// drift spreads over every config; the reported number pools every sample of a config.
+// usage: node bench/dev/tile_sweep.mjs '[{"schedule":"baseline","blockN":144}, ...]' [ROUNDS=3]
+// Any AttentionConfig field may appear in a config (schedule, blockN, pingpong, pShared, headDim, ...).
 import { prepareAttention } from '../../dist/api/index.js';
+
 const cfgs = JSON.parse(process.argv[2]);
-for (let rep = 0; rep < 2; rep++) for (const c of cfgs) {
-  const p = await prepareAttention({ batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma', ...c });
-  const chk = await p.check();
-  const t = (await p.time({ warmup: 10, iterations: 30 })).sort((a, b) => a - b);
-  const ms = t[t.length >> 1];
-  console.log(JSON.stringify(c), p.compiled.kernel.config.blockN, `k${p.compiled.kernel.plan.kBuffers}v${p.compiled.kernel.plan.vBuffers}`, chk.ok ? 'OK' : 'FAIL', (4 * 8 * 16 * 8192 * 8192 * 128 / (ms * 1e-3) / 1e12).toFixed(1));
-  p.dispose();
+const rounds = Number(process.argv[3] ?? 3);
+const base = { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma' };
+const tflops = (cfg, ms) => (4 * cfg.batch * cfg.heads * cfg.seqLen * cfg.seqLen * cfg.headDim * (cfg.causal ? 0.5 : 1)) / (ms * 1e-3) / 1e12;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const runs = [];
+try {
+  for (const c of cfgs) {
+    const cfg = { ...base, ...c };
+    const p = await prepareAttention(cfg);
+    runs.push({ c, cfg, p, ok: (await p.check()).ok, samples: [], perRound: [] });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const run of runs) {
+      if (!run.ok) continue;
+      const t = await run.p.time({ warmup: 3, iterations: 10 });
+      run.samples.push(...t);
+      run.perRound.push(tflops(run.cfg, median(t)).toFixed(1));
+    }
+  }
+  for (const { c, cfg, p, ok, samples, perRound } of runs) {
+    const k = p.compiled.kernel;
+    const tile = `n${k.config.blockN} k${k.plan.kBuffers}v${k.plan.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
+    const result = ok ? `${tflops(cfg, median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
+    console.log(`${JSON.stringify(c)}  ${tile}  ${result}`);
+  }
+} finally {
+  for (const run of runs) run.p.dispose();
 }

@@ -42,15 +42,28 @@ const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
  * Registers a thread may spend on the tiles the schedule keeps live (S, P and O accumulators);
  * the rest goes to addresses, softmax state and temporaries. Above this ptxas spills (measured
  * with ptxas -v: firstDot hd64 at 192 tile registers spilled). With a producer warpgroup the
- * consumers hold 240 registers each (setmaxnreg; ptxas allocates the consumer code to that), but
- * P tiles in registers stay live across wgmmas in flight: firstDot hd128 at 184 tile registers
- * spilled, while with P in shared memory 192 (two 128-wide S tiles and O) compiled clean.
+ * consumers hold 240 registers each (setmaxnreg; ptxas allocates the consumer code to that):
+ * 188 covers the widest tiles that compile clean among the candidates (hd256 n80: S 40 + P 20 +
+ * O 128; firstDot hd128 n96 with P in registers: 2 x 48 + 24 + 64), and with P in shared memory
+ * 192 (two 128-wide S tiles and O) compiled clean. Wider tiles than the candidates spill well
+ * below this (hd128 n160, 184 tile registers), so an explicit blockN is checked by ptxas alone.
  */
-export const TILE_REGISTER_BUDGET = { inline: 184, warpSpecialized: 160, warpSpecializedPShared: 192 } as const;
+export const TILE_REGISTER_BUDGET = { inline: 184, warpSpecialized: 188, warpSpecializedPShared: 192 } as const;
 
-/** A producer warpgroup by default where it measured fastest: TMA, two consumers, head dim <= 128. */
+/**
+ * A producer warpgroup by default where it measured fastest: TMA loads and two consumer warpgroups,
+ * at every head dim (hd256: 658 against 452 TFLOP/s inline on an H100, bench/NOTES.md).
+ */
 export function defaultWarpSpecialized(input: KernelConfigInput): boolean {
-  return (input.load ?? 'tma') === 'tma' && (input.blockM ?? 128) === 128 && input.headDim <= 128;
+  return (input.load ?? 'tma') === 'tma' && (input.blockM ?? 128) === 128;
+}
+
+/**
+ * Ping-pong pays where a turn's tensor-core work is long next to the softmax it hides; at head dim
+ * 256 the turns serialise more than they overlap (secondDot hd256 n64: 568 with, 629 without).
+ */
+export function pingpongPaysAtHeadDim(headDim: number): boolean {
+  return headDim <= 128;
 }
 
 /** P through shared memory by default where registers are tightest: two S tiles, producer warpgroup. */

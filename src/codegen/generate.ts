@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
-import { checkConfig, defaultPShared, defaultWarpSpecialized, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
+import { checkConfig, defaultPShared, defaultWarpSpecialized, pingpongPaysAtHeadDim, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
 import { emitPipeline, KERNEL_NAME } from './emit.js';
 import { makePlan, matmulsAdjacentInBody, pingpongTurn, type Plan } from './plan.js';
 import { rsName, ssName, ssTransBName, wgmmaHeader } from './wgmma.js';
@@ -117,7 +117,7 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
   // consumed a step after its matmul (two S tiles, firstDot). Baseline's wrap turn measured slower.
   const res = resources(s);
   const turnPays = matmulsAdjacentInBody(nest.body) || (pingpongTurn(nest.body) === 'wrap' && res.sTiles >= 2);
-  const pingpong = input.pingpong ?? (warpSpecialized === true && (input.load ?? 'tma') === 'tma' && turnPays);
+  const pingpong = input.pingpong ?? (warpSpecialized === true && (input.load ?? 'tma') === 'tma' && turnPays && pingpongPaysAtHeadDim(input.headDim));
   const options = { producerWarp: warpSpecialized === true, pingpong: pingpong === true };
   const plans = [makePlan(nest, res, input.load ?? 'tma', options)];
   if (warpSpecialized === true) {

@@ -121,7 +121,7 @@ describe('generate', () => {
     expect(second.source.slice(0, second.source.indexOf('// ---- steady'))).not.toContain('opMMA1');
   });
 
-  it('defaults: a producer warpgroup for TMA at head dim <= 128, ping-pong where the matmuls are adjacent', () => {
+  it('defaults: a producer warpgroup for TMA, ping-pong where the matmuls are adjacent and head dim <= 128', () => {
     expect(generate(NAMED.secondDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
     expect(generate(NAMED.baseline, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: false });
     // firstDot's MMA1(i) and MMA0(i+2) meet across the step boundary, and its softmax reads an S
@@ -129,7 +129,11 @@ describe('generate', () => {
     expect(generate(NAMED.firstDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
     expect(pingpongTurn(generate(NAMED.firstDot, { headDim: 128 }).plan.body)).toBe('wrap');
     expect(pingpongTurn(generate(NAMED.secondDot, { headDim: 128 }).plan.body)).toBe('step');
-    expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: false, pingpong: false });
+    // hd256: a producer warpgroup and an 80-wide tile (O takes 128 registers), no ping-pong.
+    expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
+    expect(generate(NAMED.baseline, { headDim: 256, causal: true }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
+    expect(generate(NAMED.firstDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, pShared: true, blockN: 64 });
+    expect(generate(NAMED.secondDot, { headDim: 256, pingpong: true }).config).toMatchObject({ pingpong: true });
     expect(generate(NAMED.secondDot, { headDim: 128, load: 'cp.async' }).config).toMatchObject({ warpSpecialized: false });
     const ws = generate(NAMED.secondDot, { headDim: 128 });
     expect(ws.threads).toBe(384);
