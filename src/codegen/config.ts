@@ -66,9 +66,14 @@ export function pingpongPaysAtHeadDim(headDim: number): boolean {
   return headDim <= 128;
 }
 
-/** P through shared memory by default where registers are tightest: two S tiles, producer warpgroup. */
-export function defaultPShared(sTiles: number, warpSpecialized: boolean): boolean {
-  return sTiles >= 2 && warpSpecialized;
+/**
+ * P through shared memory by default where registers are tightest: two S tiles, producer
+ * warpgroup, head dim <= 128. At hd256 the tile is narrow either way (O alone is 128 registers)
+ * and P in registers measured faster (firstDot n48: 480 / 517 TFLOP/s causal / not, against
+ * 458 / 505 with P in shared memory at n64; bench/NOTES.md).
+ */
+export function defaultPShared(sTiles: number, warpSpecialized: boolean, headDim: number): boolean {
+  return sTiles >= 2 && warpSpecialized && headDim <= 128;
 }
 
 export function tileRegisters(cfg: Pick<KernelConfig, 'headDim' | 'blockN' | 'pShared'>, sTiles: number, pTiles: number): number {

@@ -127,7 +127,7 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
       if (ringLimit.k < res.kBuffers || ringLimit.v < res.vBuffers) plans.push(makePlan(nest, res, input.load ?? 'tma', { ...options, ringLimit }));
     }
   }
-  const pShared = input.pShared ?? defaultPShared(res.sTiles, warpSpecialized === true);
+  const pShared = input.pShared ?? defaultPShared(res.sTiles, warpSpecialized === true, input.headDim);
   const { plan, blockN } = chooseTiling(plans, input, warpSpecialized === true, pShared === true);
   const cfg = checkConfig(input, { blockN, pingpong, warpSpecialized, pShared });
   const smem = checkSharedMemory(cfg, plan, s.name ?? 'custom');

@@ -132,7 +132,7 @@ describe('generate', () => {
     // hd256: a producer warpgroup and an 80-wide tile (O takes 128 registers), no ping-pong.
     expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
     expect(generate(NAMED.baseline, { headDim: 256, causal: true }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
-    expect(generate(NAMED.firstDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, pShared: true, blockN: 64 });
+    expect(generate(NAMED.firstDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, pShared: false, blockN: 48 });
     expect(generate(NAMED.secondDot, { headDim: 256, pingpong: true }).config).toMatchObject({ pingpong: true });
     expect(generate(NAMED.secondDot, { headDim: 128, load: 'cp.async' }).config).toMatchObject({ warpSpecialized: false });
     const ws = generate(NAMED.secondDot, { headDim: 128 });
