@@ -4,13 +4,12 @@
 // drift spreads over every config; the reported number pools every sample of a config.
 // usage: node bench/dev/tile_sweep.mjs '[{"schedule":"baseline","blockN":144}, ...]' [ROUNDS=3]
 // Any AttentionConfig field may appear in a config (schedule, blockN, pingpong, pShared, headDim, ...).
-import { prepareAttention } from '../../dist/api/index.js';
+import { flops, prepareAttention } from '../../dist/api/index.js';
+import { median, tflops } from '../../dist/bench/stats.js';
 
 const cfgs = JSON.parse(process.argv[2]);
 const rounds = Number(process.argv[3] ?? 3);
 const base = { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma' };
-const tflops = (cfg, ms) => (4 * cfg.batch * cfg.heads * cfg.seqLen * cfg.seqLen * cfg.headDim * (cfg.causal ? 0.5 : 1)) / (ms * 1e-3) / 1e12;
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const runs = [];
 try {
@@ -24,13 +23,13 @@ try {
       if (!run.ok) continue;
       const t = await run.p.time({ warmup: 3, iterations: 10 });
       run.samples.push(...t);
-      run.perRound.push(tflops(run.cfg, median(t)).toFixed(1));
+      run.perRound.push(tflops(flops(run.cfg), median(t)).toFixed(1));
     }
   }
   for (const { c, cfg, p, ok, samples, perRound } of runs) {
     const k = p.compiled.kernel;
     const tile = `n${k.config.blockN} k${k.plan.kBuffers}v${k.plan.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
-    const result = ok ? `${tflops(cfg, median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
+    const result = ok ? `${tflops(flops(cfg), median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
     console.log(`${JSON.stringify(c)}  ${tile}  ${result}`);
   }
 } finally {

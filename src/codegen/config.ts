@@ -59,11 +59,14 @@ export function defaultWarpSpecialized(input: KernelConfigInput): boolean {
 }
 
 /**
- * Ping-pong pays where a turn's tensor-core work is long next to the softmax it hides; at head dim
- * 256 the turns serialise more than they overlap (secondDot hd256 n64: 568 with, 629 without).
+ * Ping-pong by default with a producer warpgroup and TMA where a turn holds just the two matmuls
+ * (`turnHoldsMatmuls`, from the schedule: within the step, or across the step boundary when
+ * softmax reads an S tile from a step earlier; baseline's wrap turn measured slower), at head dim
+ * <= 128: at 256 the turns serialise more than they overlap (secondDot hd256 n64: 568 with, 629
+ * without).
  */
-export function pingpongPaysAtHeadDim(headDim: number): boolean {
-  return headDim <= 128;
+export function defaultPingpong(input: KernelConfigInput, warpSpecialized: boolean, turnHoldsMatmuls: boolean): boolean {
+  return warpSpecialized && (input.load ?? 'tma') === 'tma' && turnHoldsMatmuls && input.headDim <= 128;
 }
 
 /**

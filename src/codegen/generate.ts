@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loopNest, resources, validate, type Schedule } from '../schedule/index.js';
-import { checkConfig, defaultPShared, defaultWarpSpecialized, pingpongPaysAtHeadDim, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
+import { checkConfig, defaultPingpong, defaultPShared, defaultWarpSpecialized, tileRegisterBudget, tileRegisters, type KernelConfig, type KernelConfigInput } from './config.js';
 import { emitPipeline, KERNEL_NAME } from './emit.js';
 import { makePlan, matmulsAdjacentInBody, pingpongTurn, type Plan } from './plan.js';
 import { rsName, ssName, ssTransBName, wgmmaHeader } from './wgmma.js';
@@ -112,12 +112,12 @@ export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel
   validate(s);
   const nest = loopNest(s);
   const warpSpecialized = input.warpSpecialized ?? defaultWarpSpecialized(input);
-  // Ping-pong by default where a turn holds just the two matmuls and the softmax after it does not
-  // wait on the turn's own S: within the step (secondDot), or across the step boundary when S is
-  // consumed a step after its matmul (two S tiles, firstDot). Baseline's wrap turn measured slower.
+  // A turn holds just the two matmuls, and the softmax after it does not wait on the turn's own S:
+  // within the step (secondDot), or across the step boundary when S is consumed a step after its
+  // matmul (two S tiles, firstDot).
   const res = resources(s);
-  const turnPays = matmulsAdjacentInBody(nest.body) || (pingpongTurn(nest.body) === 'wrap' && res.sTiles >= 2);
-  const pingpong = input.pingpong ?? (warpSpecialized === true && (input.load ?? 'tma') === 'tma' && turnPays && pingpongPaysAtHeadDim(input.headDim));
+  const turnHoldsMatmuls = matmulsAdjacentInBody(nest.body) || (pingpongTurn(nest.body) === 'wrap' && res.sTiles >= 2);
+  const pingpong = input.pingpong ?? defaultPingpong(input, warpSpecialized === true, turnHoldsMatmuls);
   const options = { producerWarp: warpSpecialized === true, pingpong: pingpong === true };
   const plans = [makePlan(nest, res, input.load ?? 'tma', options)];
   if (warpSpecialized === true) {
