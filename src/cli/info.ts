@@ -1,6 +1,6 @@
 // `stagewise info`: what this machine offers stagewise (devices, driver, NVRTC, cache) and,
 // plainly, what is missing. Exit code 0 even without a GPU: a missing GPU is information.
-import { cacheSettings, devices, isHopper, nvrtcInfo, type DevicesReport, type NvrtcInfo } from '../runtime/index.js';
+import { cacheSettings, devices, NVRTC_FIX, nvrtcInfo, readiness, type DevicesReport, type NvrtcInfo } from '../runtime/index.js';
 
 const USAGE = `usage: stagewise info [--json]
 
@@ -19,12 +19,8 @@ export interface InfoReport {
 export function gatherInfo(): InfoReport {
   const report = devices();
   const nvrtc = nvrtcInfo();
-  const missing: string[] = [];
-  if (report.devices.length === 0) missing.push(`no CUDA device: ${report.reason ?? 'unknown reason'}`);
-  else if (!report.devices.some(isHopper))
-    missing.push('no Hopper GPU (compute capability 9.x): the generated sm_90a kernels (wgmma, TMA) cannot run here');
-  if (report.contextLost) missing.push(`the CUDA context was lost: ${report.contextLost}`);
-  if (!nvrtc.loaded) missing.push(`no NVRTC: ${nvrtc.reason}; set STAGEWISE_NVRTC_PATH or CUDA_HOME`);
+  const { addon, gpu, nvrtc: noNvrtc } = readiness(report, nvrtc);
+  const missing = [addon, gpu, noNvrtc && `${noNvrtc}; ${NVRTC_FIX}`].filter((m): m is string => m !== undefined);
   return { devices: report, nvrtc, cache: cacheSettings(), missing };
 }
 

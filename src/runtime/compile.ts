@@ -1,8 +1,8 @@
 // CUDA C++ -> cubin through NVRTC, off the JS thread, through the disk cache (cache.ts).
 import { CacheMissError, CompileError } from './errors.js';
 import { cacheKey, cacheSettings, readCache, writeCache } from './cache.js';
-import { nvrtcInfo } from './devices.js';
-import { native } from './native.js';
+import { NVRTC_FIX, nvrtcInfo } from './devices.js';
+import { addonProblem, native } from './native.js';
 
 export interface CompileOptions {
   /** The program's file name in NVRTC messages; default 'kernel.cu'. */
@@ -48,8 +48,10 @@ export async function compile(source: string, opts: CompileOptions = {}): Promis
   const fixed = FIXED_OPTIONS.filter((o) => !(o.startsWith('--std') && extra.some((e) => e.startsWith('--std') || e.startsWith('-std'))));
   const options = [`--gpu-architecture=${arch}`, ...fixed, ...extra];
 
+  const addon = addonProblem();
+  if (addon) throw new Error(`compile: ${addon}`);
   const nvrtc = nvrtcInfo();
-  if (!nvrtc.loaded) throw new Error(`compile: ${nvrtc.reason}; set STAGEWISE_NVRTC_PATH or CUDA_HOME`);
+  if (!nvrtc.loaded) throw new Error(`compile: ${nvrtc.reason}; ${NVRTC_FIX}`);
   const key = cacheKey({ source, headers, options, arch, nvrtcVersion: `${nvrtc.version}` });
 
   const cache = cacheSettings();

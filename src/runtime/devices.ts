@@ -31,6 +31,36 @@ export interface NvrtcInfo {
   reason?: string;
 }
 
+/** What is missing for running kernels here; each field is one line, absent when nothing is. */
+export interface Readiness {
+  /** The native addon cannot load (and says how to build it): nothing else can be known. */
+  addon?: string;
+  /** No GPU here can run the sm_90a kernels: no driver, no device, no Hopper, or a lost context. */
+  gpu?: string;
+  /** NVRTC does not load (the places searched, in one line). */
+  nvrtc?: string;
+}
+
+/** The one thing to do about a missing NVRTC. */
+export const NVRTC_FIX =
+  'set STAGEWISE_NVRTC_PATH to a libnvrtc.so.* file (CUDA toolkit, or pip install nvidia-cuda-nvrtc) or CUDA_HOME to a CUDA toolkit';
+
+/** The one thing to do about a missing GPU. */
+export const GPU_FIX = 'run on a machine with a Hopper GPU (H100/H200) and the NVIDIA driver';
+
+export function readiness(report: DevicesReport = devices(), nvrtc: NvrtcInfo = nvrtcInfo()): Readiness {
+  const addon = addonProblem();
+  if (addon) return { addon };
+  const missing: Readiness = {};
+  if (report.devices.length === 0) missing.gpu = `no CUDA device: ${report.reason ?? 'unknown reason'}`;
+  else if (!report.devices.some(isHopper)) {
+    const found = report.devices.map((d) => `${d.name} (sm_${d.computeCapability.join('')})`).join(', ');
+    missing.gpu = `no Hopper GPU (compute capability 9.x) for the sm_90a kernels (wgmma, TMA); found ${found}`;
+  } else if (report.contextLost) missing.gpu = `the CUDA context was lost: ${report.contextLost}`;
+  if (!nvrtc.loaded) missing.nvrtc = nvrtc.reason ?? 'NVRTC not found';
+  return missing;
+}
+
 export function devices(): DevicesReport {
   const problem = addonProblem();
   if (problem) return { devices: [], reason: problem };

@@ -61,13 +61,31 @@ static void testLoaderNotFound() {
   std::string reason;
   SharedLibrary lib = SharedLibrary::openFirst({"/nonexistent/libstagewise-missing.so"}, reason);
   EXPECT(!lib.isOpen());
-  EXPECT(contains(reason, "/nonexistent/libstagewise-missing.so"));
-  EXPECT(contains(reason, "No such file"));
+  EXPECT(reason == "searched /nonexistent/libstagewise-missing.so");
   EXPECT(lib.symbol("anything") == nullptr);
   SharedLibrary libc = SharedLibrary::openFirst({"/nonexistent/a.so", "libc.so.6"}, reason);
   EXPECT(libc.isOpen() && reason.empty());
   EXPECT(libc.symbol("strlen") != nullptr);
   EXPECT(contains(libc.pathOf("strlen"), "libc"));
+}
+
+// The places searched appear once, in one line; a file that exists but fails keeps dlerror's text.
+static void testLoadFailureSummary() {
+  const std::string absent = ": cannot open shared object file: No such file or directory";
+  std::vector<LoadFailure> all;
+  for (const auto& c : nvrtcCandidates(nullptr, "/cuda")) all.push_back({c, c + absent});
+  EXPECT(describeLoadFailures(all) ==
+         "searched libnvrtc.so.13, libnvrtc.so.12 on the loader's path and in /cuda/lib64, /usr/local/cuda/lib64, "
+         "/usr/local/cuda/targets/x86_64-linux/lib");
+  EXPECT(describeLoadFailures({{"libcuda.so.1", "libcuda.so.1" + absent}}) == "searched libcuda.so.1 on the loader's path");
+  EXPECT(describeLoadFailures({{"/opt/x/libnvrtc.so.13", "/opt/x/libnvrtc.so.13" + absent}}) ==
+         "searched /opt/x/libnvrtc.so.13");
+  EXPECT(describeLoadFailures({{"/a/x.so", "/a/x.so" + absent}, {"/b/y.so", "/b/y.so" + absent}}) ==
+         "searched /a/x.so, /b/y.so");
+  std::vector<LoadFailure> broken = {{"libnvrtc.so.13", "libnvrtc.so.13" + absent},
+                                     {"/cuda/lib64/libnvrtc.so.13", "/cuda/lib64/libnvrtc.so.13: wrong ELF class: ELFCLASS32"}};
+  EXPECT(describeLoadFailures(broken) ==
+         "searched libnvrtc.so.13 on the loader's path; /cuda/lib64/libnvrtc.so.13: wrong ELF class: ELFCLASS32");
 }
 
 static void testNvrtcCandidates() {
@@ -143,6 +161,7 @@ static void testStickyErrorKillsContext() {
 int main() {
   testErrorNames();
   testLoaderNotFound();
+  testLoadFailureSummary();
   testNvrtcCandidates();
   testParamPack();
   testValidateLaunch();
