@@ -3,6 +3,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
+import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
 import { peerShapes, runPeers, type PeersReport } from './peers.js';
 import { benchPlotPoints } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
@@ -53,6 +54,16 @@ async function checkWritable(flag: string, file: string | undefined): Promise<vo
   }
 }
 
+/** The one line that stops the bench on a machine that cannot run it: what is missing, what to do. */
+export function missingLine(missing: Readiness): string | undefined {
+  const { addon, gpu, nvrtc } = missing;
+  if (addon) return `stagewise bench: ${addon}`;
+  if (gpu && nvrtc) return `stagewise bench: no usable GPU (${gpu}) and no NVRTC (${nvrtc}); run on a machine with a Hopper GPU (H100/H200), the NVIDIA driver and NVRTC`;
+  if (gpu) return `stagewise bench: no usable GPU (${gpu}); ${GPU_FIX}`;
+  if (nvrtc) return `stagewise bench: no NVRTC (${nvrtc}); ${NVRTC_FIX}`;
+  return undefined;
+}
+
 export async function runBench(argv: readonly string[], overrides: Partial<BenchDeps> = {}): Promise<number> {
   const deps: BenchDeps = { ...defaultDeps, ...overrides };
   let options;
@@ -79,6 +90,12 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   } catch (err) {
     deps.stderr(`stagewise bench: cannot load the stagewise api: ${errorMessage(err)}`);
     return 1;
+  }
+  // Every config would end in the same ERR; say it once, before anything starts.
+  const missing = missingLine(provider.missing());
+  if (missing) {
+    deps.stderr(missing);
+    return 2;
   }
   let card: string;
   try {

@@ -3,7 +3,8 @@ import type { BenchProvider } from './types.js';
 /**
  * Loads src/api lazily, so `stagewise bench --help` and bad flags never touch the native
  * addon. The specifier is a variable on purpose: the bench must not depend at compile
- * time on a module that is written in parallel and needs a GPU to load.
+ * time on a module that is written in parallel and needs a GPU to load. What is missing
+ * comes from src/runtime's readiness(), as in `stagewise info`.
  */
 export async function loadDefaultProvider(): Promise<BenchProvider> {
   const specifier = '../api/index.js';
@@ -13,7 +14,9 @@ export async function loadDefaultProvider(): Promise<BenchProvider> {
       throw new Error(`stagewise api (${specifier}) does not export ${name}()`);
     }
   }
+  const { readiness } = await import('../runtime/devices.js');
   return {
+    missing: () => readiness(),
     prepareAttention: api.prepareAttention!.bind(api),
     flops: api.flops!.bind(api),
     deviceName: api.deviceName!.bind(api),

@@ -106,7 +106,8 @@ options:
   --python PATH         interpreter for --peers (default python3)
   --help                this text
 
-exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad flags.`;
+exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad
+flags or a machine without a usable GPU or NVRTC (said in one line before anything starts).`;
 
 const FLAGS_WITH_VALUE = new Set([
   '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python',

@@ -1,6 +1,7 @@
 // The slice of the stagewise API that the bench drives. src/api/index.ts is written in
 // parallel; these declarations are the contract it conforms to, and keeping them here
 // lets the bench (and its CPU tests) typecheck and run against a fake provider.
+import type { Readiness } from '../runtime/devices.js';
 
 export type HeadDim = 64 | 128 | 256;
 export type Dtype = 'f16' | 'bf16';
@@ -46,6 +47,8 @@ export interface FlopsShape {
 
 /** What the bench needs from stagewise; the default is src/api/index.ts, tests pass fakes. */
 export interface BenchProvider {
+  /** Checked before the sweep starts: the bench needs a Hopper GPU and NVRTC. */
+  missing(): Readiness;
   prepareAttention(cfg: AttentionConfig): Promise<PreparedAttention>;
   /** 4*B*H*N^2*D, halved for causal. */
   flops(cfg: FlopsShape): number;

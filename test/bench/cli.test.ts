@@ -4,14 +4,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchDeps } from '../../src/bench/cli.js';
 import type { PeersReport } from '../../src/bench/peers.js';
+import { readiness, type Readiness } from '../../src/runtime/index.js';
+import { gpu } from '../gpu.js';
 import { fakeProvider, type FakeBehaviour } from './fake.js';
 import type { AttentionConfig } from '../../src/bench/types.js';
 
-function harness(behave?: (c: AttentionConfig) => FakeBehaviour, extra: Partial<BenchDeps> = {}) {
+function harness(behave?: (c: AttentionConfig) => FakeBehaviour, extra: Partial<BenchDeps> = {}, missing?: () => Readiness) {
   const out: string[] = [];
   const err: string[] = [];
   const files = new Map<string, string>();
-  const provider = fakeProvider(behave);
+  const provider = fakeProvider(behave, undefined, missing);
   const deps: Partial<BenchDeps> = {
     loadProvider: async () => provider,
     stdout: (t) => out.push(t),
@@ -52,6 +54,44 @@ describe('stagewise bench', () => {
     const h = harness(undefined, { loadProvider: async () => { throw new Error('native addon not built'); } });
     expect(await runBench(['--quick'], h.deps)).toBe(1);
     expect(h.err).toEqual(['stagewise bench: cannot load the stagewise api: native addon not built']);
+  });
+
+  const NO_DRIVER = 'no CUDA device: CUDA driver not loaded: searched libcuda.so.1 on the loader\'s path';
+  const NO_NVRTC = 'NVRTC not found: searched libnvrtc.so.13, libnvrtc.so.12 on the loader\'s path and in /usr/local/cuda/lib64';
+
+  it('without a GPU: one line naming it and the one thing to do, exit 2, nothing started', async () => {
+    const h = harness(undefined, {}, () => ({ gpu: NO_DRIVER }));
+    expect(await runBench(['--quick', '--peers'], h.deps)).toBe(2);
+    expect(h.err).toEqual([`stagewise bench: no usable GPU (${NO_DRIVER}); run on a machine with a Hopper GPU (H100/H200) and the NVIDIA driver`]);
+    expect(h.out).toEqual([]);
+    expect(h.provider.calls.prepared).toEqual([]);
+  });
+
+  it('without NVRTC: one line with the places searched and how to point at NVRTC, exit 2', async () => {
+    const h = harness(undefined, {}, () => ({ nvrtc: NO_NVRTC }));
+    expect(await runBench(['--quick'], h.deps)).toBe(2);
+    expect(h.err).toHaveLength(1);
+    expect(h.err[0]).toBe(`stagewise bench: no NVRTC (${NO_NVRTC}); set STAGEWISE_NVRTC_PATH to a libnvrtc.so.* file (CUDA toolkit, or pip install nvidia-cuda-nvrtc) or CUDA_HOME to a CUDA toolkit`);
+    expect(h.provider.calls.prepared).toEqual([]);
+  });
+
+  it('without either, or without the addon: still one line, exit 2', async () => {
+    let h = harness(undefined, {}, () => ({ gpu: NO_DRIVER, nvrtc: NO_NVRTC }));
+    expect(await runBench(['--quick'], h.deps)).toBe(2);
+    expect(h.err).toEqual([`stagewise bench: no usable GPU (${NO_DRIVER}) and no NVRTC (${NO_NVRTC}); run on a machine with a Hopper GPU (H100/H200), the NVIDIA driver and NVRTC`]);
+    h = harness(undefined, {}, () => ({ addon: 'the native addon is not built (looked for x); run `npm run build:native`' }));
+    expect(await runBench(['--quick'], h.deps)).toBe(2);
+    expect(h.err).toEqual(['stagewise bench: the native addon is not built (looked for x); run `npm run build:native`']);
+  });
+
+  it.skipIf(gpu.available)('on this machine (no usable GPU): says what is missing in one line, each place searched once', async () => {
+    const h = harness(undefined, {}, () => readiness());
+    expect(await runBench(['--quick'], h.deps)).toBe(2);
+    expect(h.err).toHaveLength(1);
+    expect(h.err[0]).not.toContain('\n');
+    expect(h.err[0]).toMatch(/^stagewise bench: (no usable GPU|the native addon)/);
+    for (const place of ['libcuda.so.1', '/usr/local/cuda/lib64', '/usr/local/cuda/targets/x86_64-linux/lib'])
+      expect(h.err[0].split(place).length - 1).toBeLessThanOrEqual(1);
   });
 
   it('runs --quick: progress on stderr, table on stdout, JSON and SVG written', async () => {

@@ -1,5 +1,6 @@
 // A CPU stand-in for src/api: deterministic timings, scriptable failures, and a log of calls.
 import type { AttentionConfig, BenchProvider, CheckResult, PreparedAttention } from '../../src/bench/types.js';
+import type { Readiness } from '../../src/runtime/devices.js';
 
 export interface FakeBehaviour {
   /** Throw from prepareAttention (compile failure, resource limit). */
@@ -29,10 +30,15 @@ export function msAt(c: AttentionConfig, tflops: number): number {
   return flops(c) / (tflops * 1e9);
 }
 
-export function fakeProvider(behave: (c: AttentionConfig) => FakeBehaviour = () => ({}), tflopsFor: (c: AttentionConfig) => number = () => 500): FakeProvider {
+export function fakeProvider(
+  behave: (c: AttentionConfig) => FakeBehaviour = () => ({}),
+  tflopsFor: (c: AttentionConfig) => number = () => 500,
+  missing: () => Readiness = () => ({}),
+): FakeProvider {
   const calls = { prepared: [] as string[], checked: [] as string[], timed: [] as string[], disposed: [] as string[] };
   return {
     calls,
+    missing,
     flops,
     deviceName: () => 'Fake H100 <test>',
     async prepareAttention(config: AttentionConfig): Promise<PreparedAttention> {
