@@ -1,4 +1,7 @@
-// stagewise emit: print the generated CUDA source for a schedule and config.
+// stagewise emit: print the generated CUDA source for a schedule and config, or write it with its
+// headers into a directory that nvcc compiles as it is.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { generate, type KernelConfigInput } from '../codegen/index.js';
 import { resolveSchedule } from '../api/attention.js';
 import { fromJSON } from '../schedule/index.js';
@@ -20,12 +23,14 @@ options:
   --p-shared, --no-p-shared
                          P reaches the P V product through shared memory (default: two S tiles)
   --headers              also print the generated and static headers
+  --out DIR              write DIR/kernel.cu and every header it includes instead of printing;
+                         nvcc -arch=sm_90a -cubin DIR/kernel.cu then compiles it as it is
 
 Knobs left out take the library's defaults, so the output is the kernel attention() would run.`;
 
 type Flags = Record<string, string | true>;
 
-const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n']);
+const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out']);
 const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
 const SWITCHES = new Set([
   '--causal', '--headers', '--help', '-h',
@@ -52,6 +57,19 @@ function num(flags: Flags, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new RangeError(`${name} must be an integer, got '${String(v)}'`);
   return n;
+}
+
+/** The kernel as kernel.cu, headers beside it (nvcc finds quoted includes next to the includer). */
+function writeKernelDir(dir: string, source: string, headers: Record<string, string>): string[] {
+  const nvcc = '// nvcc -arch=sm_90a -cubin -o kernel.cubin kernel.cu   (written by stagewise emit --out; the headers it includes are beside it)';
+  const files = [['kernel.cu', `${nvcc}\n${source}`], ...Object.entries(headers)];
+  mkdirSync(dir, { recursive: true });
+  return files.map(([name, text]) => {
+    const file = path.join(dir, name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    return file;
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -89,6 +107,11 @@ export async function run(argv: string[]): Promise<number> {
     if (blockM !== undefined) input.blockM = blockM as KernelConfigInput['blockM'];
     if (blockN !== undefined) input.blockN = blockN;
     const g = generate(schedule, input);
+    if (typeof flags['--out'] === 'string') {
+      const files = writeKernelDir(flags['--out'], g.source, g.headers);
+      console.log(`wrote ${files.join(', ')}`);
+      return 0;
+    }
     if (flags['--headers']) {
       for (const [name, text] of Object.entries(g.headers)) console.log(`// ===== ${name} =====\n${text}`);
       console.log('// ===== kernel.cu =====');

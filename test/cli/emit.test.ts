@@ -1,5 +1,26 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/emit.js';
+
+const exec = promisify(execFile);
+
+async function nvccVersion(): Promise<string | undefined> {
+  try {
+    return (await exec('nvcc', ['--version'])).stdout;
+  } catch {
+    return undefined;
+  }
+}
+
+const hasNvcc = (await nvccVersion()) !== undefined;
+if (!hasNvcc) console.warn("[stagewise] skipping 'emit --out compiles with nvcc': nvcc is not on PATH");
+
+const work = mkdtempSync(path.join(tmpdir(), 'stagewise-emit-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function capture() {
   const out: string[] = [];
@@ -58,4 +79,31 @@ describe('stagewise emit', () => {
     expect(await run(['--head-dim', '64'])).toBe(1);
     expect(c.err()).toMatch(/--schedule is required/);
   });
+});
+
+describe('stagewise emit --out', () => {
+  const out = path.join(work, 'secondDot-hd128');
+
+  it('writes kernel.cu, with the nvcc command on its first line, and every header it includes', async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'secondDot', '--head-dim', '128', '--causal', '--out', out])).toBe(0);
+    expect(c.out()).toMatch(/^wrote .*kernel\.cu, /);
+    const kernel = readFileSync(path.join(out, 'kernel.cu'), 'utf8');
+    expect(kernel.split('\n')[0]).toMatch(/^\/\/ nvcc -arch=sm_90a -cubin .*kernel\.cu/);
+    expect(kernel).toContain('stagewise_attn_fwd(');
+    // Every quoted include, in the kernel and in the headers, is a file in the directory.
+    const files = readdirSync(out);
+    const includes = files.flatMap((f) => [...readFileSync(path.join(out, f), 'utf8').matchAll(/#include "([^"]+)"/g)].map((m) => m[1]));
+    expect(includes).toContain('ptx.cuh');
+    for (const name of includes) expect(files).toContain(name);
+  });
+
+  it.skipIf(!hasNvcc)('compiles with nvcc -arch=sm_90a -cubin DIR/kernel.cu as it is', async () => {
+    const dir = path.join(work, 'firstDot-hd128');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await run(['--schedule', 'firstDot', '--head-dim', '128', '--out', dir])).toBe(0);
+    const cwd = mkdtempSync(path.join(work, 'nvcc-'));
+    await exec('nvcc', ['-arch=sm_90a', '-cubin', path.join(dir, 'kernel.cu')], { cwd, maxBuffer: 16 << 20 });
+    expect(existsSync(path.join(cwd, 'kernel.cubin'))).toBe(true);
+  }, 300_000);
 });
