@@ -13,6 +13,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 function nodeGyp() {
   const local = path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   if (existsSync(local)) return local;
+  // Installed as a dependency there are no devDependencies: npm hands its own node-gyp to install
+  // scripts in npm_config_node_gyp (its node may not be this one, e.g. a Node from a tarball).
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return fromNpm;
   // npm ships its own node-gyp beside its cli: <prefix>/lib/node_modules/npm/node_modules/node-gyp
   const npmBundled = path.resolve(process.execPath, '../../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
   if (existsSync(npmBundled)) return npmBundled;
