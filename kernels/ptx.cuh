@@ -78,6 +78,18 @@ SW_DEVICE void namedBarArrive(u32 id, u32 threads) {
   asm volatile("bar.arrive %0, %1;" :: "r"(id), "r"(threads) : "memory");
 }
 
+// ---- shared-memory stores --------------------------------------------------------------------
+SW_DEVICE void stShared32(u32 addr, u32 v) { asm volatile("st.shared.b32 [%0], %1;" :: "r"(addr), "r"(v) : "memory"); }
+SW_DEVICE void stShared128(u32 addr, u32 v) {
+  asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};" :: "r"(addr), "r"(v) : "memory");
+}
+
+// ---- register budget (warp specialization) --------------------------------------------------------
+// The producer warpgroup gives its registers to the consumers (FA3's budget for two consumer
+// warpgroups: 24 / 240; 24 + 2 * 240 = 3 * 168, the per-thread share at entry).
+SW_DEVICE void producerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 24;"); }
+SW_DEVICE void consumerRegisters() { asm volatile("setmaxnreg.inc.sync.aligned.u32 240;"); }
+
 // ---- wgmma control ----------------------------------------------------------------------------
 SW_DEVICE void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
 SW_DEVICE void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
@@ -86,6 +98,9 @@ template <int N> SW_DEVICE void wgmmaWait() { asm volatile("wgmma.wait_group.syn
 // must be "re-defined" here, after the wait, before any later use.
 SW_DEVICE void fenceReg(float& r) { asm volatile("" : "+f"(r) :: "memory"); }
 SW_DEVICE void fenceReg(u32& r) { asm volatile("" : "+r"(r) :: "memory"); }
+// Hides a value's origin from the compiler, so it cannot keep values derived from it live across a
+// loop instead of recomputing them (see QDescOpaque).
+SW_DEVICE void opaque(u64& v) { asm volatile("" : "+l"(v)); }
 
 // Shared-memory matrix descriptor (128B swizzle): start, leading and stride byte offsets, >> 4.
 SW_DEVICE u64 makeDesc128B(u32 addr, u32 lbo, u32 sbo) {

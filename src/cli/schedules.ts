@@ -1,8 +1,10 @@
 // `stagewise schedules`: list the named schedules, check a custom one, count the legal ones,
-// draw one as an SVG timeline. CPU only: never touches the native addon.
+// draw one as an SVG timeline. CPU only: never touches the native addon. Ring depths and shared
+// memory are the default kernel's, read from its plan (choose()), never from a second formula.
 import { writeFile } from 'node:fs/promises';
+import { choose, type KernelPlan } from '../codegen/index.js';
 import {
-  NAMED, ScheduleError, checkFits, describe, enumerate, fromJSON, lastStage, loopNest, resources,
+  NAMED, ScheduleError, describe, enumerate, fromJSON, lastStage, loopNest, resources,
   scheduleSvg, toCompact, validate, type Schedule,
 } from '../schedule/index.js';
 
@@ -93,10 +95,13 @@ function table(rows: string[][]): string {
 function list(): number {
   const rows = [['name', 'S', 'K bufs', 'V bufs', 'S tiles', 'P tiles', 'steady-state body']];
   for (const [name, s] of Object.entries(NAMED)) {
-    const r = resources(s);
-    rows.push([name, String(r.numStages), String(r.kBuffers), String(r.vBuffers), String(r.sTiles), String(r.pTiles), describe(s)]);
+    const p = choose(s, { headDim: 128 }).pipeline;
+    rows.push([name, String(p.numStages), String(p.kBuffers), String(p.vBuffers), String(p.sTiles), String(p.pTiles), describe(s)]);
   }
-  return print(`${table(rows)}\n\nS = the last stage (prologue and epilogue are S steps); K/V bufs = shared-memory ring slots`);
+  return print(
+    `${table(rows)}\n\nS = the last stage (prologue and epilogue are S steps); K/V bufs = the shared-memory ring slots of ` +
+      `the default head-dim-128 kernel (its plan; other head dims and knobs may differ: see --check)`,
+  );
 }
 
 function check(text: string): number {
@@ -121,21 +126,28 @@ function check(text: string): number {
   const nest = loopNest(s);
   const lines = [
     `legal: ${describe(s)}`,
-    `S = ${r.numStages}; K buffers ${r.kBuffers}, V buffers ${r.vBuffers}; S tiles ${r.sTiles}, P tiles ${r.pTiles}`,
+    `S = ${r.numStages}; the schedule alone needs K ${r.kBuffers} and V ${r.vBuffers} ring slots (the kernel plans below size their own); S tiles ${r.sTiles}, P tiles ${r.pTiles}`,
     `body: ${nest.body.map((b) => `${b.op}[stage ${b.stage}]`).join(' ')}`,
-    `shared memory, blockM=128 blockN=128 fp16:`,
-    ...[64, 128, 256].map((headDim) => `  headDim ${headDim}: ${fits(s, headDim)}`),
+    `default kernel per head dim (f16; from its plan):`,
+    ...([64, 128, 256] as const).map((headDim) => `  headDim ${headDim}: ${planSummary(s, headDim)}`),
   ];
   return print(lines.join('\n'));
 }
 
-function fits(s: Schedule, headDim: number): string {
+/** The default kernel's tile, rings and shared memory, or why no kernel can be made. */
+function planSummary(s: Schedule, headDim: 64 | 128 | 256): string {
+  let plan: KernelPlan;
   try {
-    return `${checkFits(s, { blockM: 128, blockN: 128, headDim, elementBytes: 2 }).total} B, fits`;
+    plan = choose(s, { headDim });
   } catch (err) {
-    if (err instanceof ScheduleError) return `does not fit (${err.message.slice(err.message.indexOf('needs'))})`;
+    if (err instanceof Error) return `no kernel: ${err.message}`;
     throw err;
   }
+  const p = plan.pipeline;
+  return (
+    `${plan.blockM}x${plan.blockN} tiles, rings K ${p.kBuffers} / V ${p.vBuffers}, loads ${plan.loads}, P in ${plan.pOperand}, ` +
+    `turn ${plan.turn}: ${plan.smem.launchBytes} B of shared memory`
+  );
 }
 
 function illegal(err: ScheduleError): number {
@@ -178,6 +190,13 @@ async function svg(flags: Map<string, string>): Promise<number> {
   }
   const S = lastStage(s);
   const trips = integerFlag(flags, '--trips', Math.max(6, 2 * S + 2), 1, 64);
-  await writeFile(file, scheduleSvg(s, trips));
+  let rings: { kBuffers: number; vBuffers: number; note: string } | undefined;
+  try {
+    const p = choose(s, { headDim: 128 }).pipeline;
+    rings = { kBuffers: p.kBuffers, vBuffers: p.vBuffers, note: 'default hd128 kernel' };
+  } catch {
+    rings = undefined; // no kernel for this schedule: the picture shows the schedule alone
+  }
+  await writeFile(file, scheduleSvg(s, trips, rings ? { rings } : {}));
   return print(`wrote ${file}: ${s.name ?? 'custom schedule'}, T = ${trips}, S = ${S}`);
 }

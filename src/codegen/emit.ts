@@ -1,202 +1,202 @@
-// Lowers a plan (schedule + config) to the CUDA C++ of one kernel: prologue, steady loop and
-// epilogue, each a sequence of op calls from kernels/attention.cuh in the schedule's body order.
-import type { OpName } from '../schedule/ops.js';
-import type { KernelConfig } from './config.js';
-import { turnBounds, type BodyOp, type Plan } from './plan.js';
+// emit(plan) -> the CUDA C++ of one kernel, the headers NVRTC needs, and how to launch it. It
+// decides nothing: sizes, offsets, ring depths, wait counts and variants are the plan's. Variants
+// reach the kernel as C++ types (the `using` lines below select the policies of
+// kernels/variants.cuh); kernels/attention.cuh has no variant #if.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configOf, type KernelConfig } from './config.js';
+import type { KernelPlan } from './plan.js';
+import { programOf, type OpBlock, type Step, type Stmt } from './program.js';
+import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES } from './smem.js';
+import { wgmmaHeader } from './wgmma.js';
 
 export const KERNEL_NAME = 'stagewise_attn_fwd';
 
-/** Where one emitted step sits: its step expression and, when unrolled by 2, its parity. */
-interface StepSite {
-  /** C expression of the step index k. */
-  k: string;
-  /** k mod 2 when known at compile time (always, when the plan unrolls by 2). */
-  parity: number;
-  /** Iterations known statically, or null when only known at run time. */
-  staticK: number | null;
-  /** Tail steps (after the steady loop): index t; the op's iteration is past the end for t - stage >= unroll - 1. */
-  tailIndex: number | null;
+/** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
+const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
+export const STATIC_HEADERS = ['ptx.cuh', 'variants.cuh', 'attention.cuh'] as const;
+
+let staticHeaders: Record<string, string> | undefined;
+function readStaticHeaders(): Record<string, string> {
+  staticHeaders ??= Object.fromEntries(STATIC_HEADERS.map((n) => [n, readFileSync(KERNEL_DIR + n, 'utf8')]));
+  return staticHeaders;
 }
 
-type Liveness = 'dead' | 'guarded' | 'live';
-
-function liveness(site: StepSite, stage: number, steady: boolean, unroll: number): Liveness {
-  if (site.staticK !== null) {
-    const iter = site.staticK - stage;
-    if (iter < 0) return 'dead';
-    return iter === 0 ? 'live' : 'guarded'; // T >= 1: iteration 0 always exists
-  }
-  // After the steady loop k >= T - (unroll - 1), so iteration k + t - stage >= T once t - stage >= unroll - 1.
-  if (site.tailIndex !== null) return site.tailIndex - stage >= unroll - 1 ? 'dead' : 'guarded';
-  return steady ? 'live' : 'guarded';
+export interface GeneratedKernel {
+  name: string;
+  source: string;
+  /** Header name -> contents, for NVRTC (or to write beside the source for nvcc). */
+  headers: Record<string, string>;
+  /** NVRTC options the plan asks for (the hang trap's define). */
+  options: string[];
+  plan: KernelPlan;
+  /** The knob view of the plan. */
+  config: KernelConfig;
+  threads: number;
+  /** Dynamic shared memory to request: the plan's layout plus the alignment slack. */
+  sharedMemBytes: number;
 }
 
-function tile(count: number, parity: number, stage: number): number {
-  return count === 1 ? 0 : (((parity - stage) % 2) + 2) % 2;
-}
-
-function guard(l: Liveness, body: string[]): string[] {
-  if (body.length === 0) return [];
-  if (l === 'live') return body;
-  return ['if (j < T) {', ...body.map((x) => `  ${x}`), '}'];
-}
-
-function waitWgmma(n: number, fences: string[]): string[] {
-  return [`wgmmaWait<${n}>();`, ...fences];
-}
-
-function cpAsyncFull(n: number): string[] {
-  return [`cpAsyncWait<${n}>();`, 'fenceProxyAsync();', 'namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);'];
-}
-
-/**
- * Prologue steps after the first real MMA0, in schedules with two S tiles (an MMA0 in flight
- * across the loop's back edge), issue their dead MMA1 as a dummy so the prologue hands the loop
- * the same kind of groups in flight as the loop's own back edge does.
- */
-function issuesDummyPv(plan: Plan, mma1: BodyOp, site: StepSite): boolean {
-  if (site.staticK === null || plan.sTiles < 2) return false;
-  const mma0 = plan.body.find((x) => x.op === 'MMA0')!;
-  return site.staticK > mma0.stage || (site.staticK === mma0.stage && mma1.pos > mma0.pos);
-}
-
-/** The lines of one op at one step. */
-function emitOp(plan: Plan, cfg: KernelConfig, b: BodyOp, site: StepSite, steady: boolean): string[] {
-  const l = liveness(site, b.stage, steady, plan.unroll);
-  const tma = cfg.load === 'tma';
-  const commitWgmma = ['wgmmaCommit();'];
-  const commitCp = tma ? [] : ['cpAsyncCommit();'];
-  const sb = tile(plan.sTiles, site.parity, b.stage);
-  const pb = tile(plan.pTiles, site.parity, b.stage);
-  const ab = tile(plan.aTiles, site.parity, b.stage);
-  const head = [`// ${b.op}(k - ${b.stage})`];
-  const iter = `[[maybe_unused]] const int j = ${site.k} - ${b.stage};`;
-  const wrap = (lines: string[]) => [...head, '{', ...[iter, ...lines].map((x) => `  ${x}`), '}'];
-  const dead = l === 'dead';
-  const op: OpName = b.op;
-  switch (op) {
-    case 'loadK':
-    case 'loadV': {
-      if (cfg.warpSpecialized) return []; // the producer warpgroup loads
-      const call = op === 'loadK' ? 'opLoadK(c, j);' : 'opLoadV(c, j);';
-      if (dead) return commitCp.length ? [...head, ...commitCp] : [];
-      return wrap([...guard(l, [call]), ...commitCp]);
-    }
-    // The matmuls are issued even for an iteration past the end (only their waits are guarded):
-    // a wgmma inside a branch makes ptxas serialise every wgmma of the kernel (C7520). Such a
-    // dummy MMA0 fills an S tile nobody reads; a dummy MMA1 multiplies a zeroed P tile.
-    case 'MMA0': {
-      if (dead) return [...head, ...commitWgmma];
-      const full = tma ? ['waitFullK(c, j);'] : cpAsyncFull(plan.cpWaitK);
-      return wrap([...guard(l, full), `opMMA0<${sb}>(c, r, j);`, ...commitWgmma]);
-    }
-    case 'MMA1': {
-      // Before the first real PV product the step still issues one, on a zeroed P (O += 0): a
-      // prologue that commits an empty group where the loop has a PV product in flight made
-      // ptxas serialise every wgmma (C7515).
-      if (dead && issuesDummyPv(plan, b, site)) return [...head, `zeroP<${pb}>(c, r);`, `opMMA1<${pb}>(c, r, 0);`, ...commitWgmma];
-      if (dead) return [...head, ...commitWgmma];
-      const full = tma ? ['waitFullV(c, j);'] : cpAsyncFull(plan.cpWaitV);
-      const waits = l === 'live' ? full : ['if (j < T) {', ...full.map((x) => `  ${x}`), '} else {', `  zeroP<${pb}>(c, r);`, '}'];
-      return wrap([...waits, `opMMA1<${pb}>(c, r, j);`, ...commitWgmma]);
-    }
-    case 'Softmax': {
-      if (dead) return [];
-      const releaseV = plan.releaseVAt === 'Softmax' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
-      // Packing waits for the PV product that last read this P tile; when the wait before the
-      // softmax already covered it, no second wait is needed.
-      const packWait = plan.waitPack < plan.waitSoftmax ? waitWgmma(plan.waitPack, [`fenceP<${pb}>(r);`]) : [];
-      return wrap([
-        ...waitWgmma(plan.waitSoftmax, [`fenceS<${sb}>(r);`, `fenceP<${pb}>(r);`]),
-        ...guard(l, ['releaseK(c, j);', `opSoftmax<${sb}, ${ab}>(c, r, j);`]),
-        ...packWait,
-        ...guard(l, [`opPackP<${sb}, ${pb}>(c, r);`, ...releaseV]),
-      ]);
-    }
-    case 'MUL': {
-      if (dead) return [];
-      const releaseV = plan.releaseVAt === 'MUL' ? ['if (j >= 1) releaseV(c, j - 1);'] : [];
-      return wrap([...waitWgmma(plan.waitMul, ['fenceO(r);']), ...guard(l, [...releaseV, `opMul<${ab}>(r);`])]);
-    }
-  }
-}
-
-/**
- * With ping-pong, one turn spans the step's two matmuls ('step') or the step's last matmul and
- * the next step's first ('wrap', see pingpongTurn). Emitted in every step, live or not, so both
- * warpgroups pass the same number of turns.
- */
-function emitStep(plan: Plan, cfg: KernelConfig, site: StepSite, steady: boolean): string[] {
-  const { start, end } = turnBounds(plan.body);
-  return plan.body.flatMap((b, i) => {
-    const lines = emitOp(plan, cfg, b, site, steady);
-    if (!cfg.pingpong) return lines;
-    return [...(i === start ? ['pingpongWait(c);'] : []), ...lines, ...(i === end ? ['pingpongSignal(c);'] : [])];
-  });
-}
-
-/**
- * Ping-pong turns must not hold a load the consumers issue: its producer could wait on the
- * warpgroup waiting for the turn. (A producer warpgroup's loads are outside every turn.)
- */
-export function checkPingpong(plan: Plan, cfg: Pick<KernelConfig, 'warpSpecialized'>): void {
-  if (cfg.warpSpecialized) return;
-  const { kind, start, end } = turnBounds(plan.body);
-  const span = kind === 'wrap' ? [...plan.body.slice(start), ...plan.body.slice(0, end + 1)] : plan.body.slice(start, end + 1);
-  const inside = span.find((b) => b.op === 'loadK' || b.op === 'loadV');
-  if (inside) {
-    throw new RangeError(`pingpong: ${inside.op} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
-  }
-}
-
-function indent(lines: string[], n: number): string[] {
+// ---- printing the program ------------------------------------------------------------------------
+function indent(lines: string[], n = 2): string[] {
   const pad = ' '.repeat(n);
   return lines.map((x) => (x.length ? pad + x : x));
 }
 
-/** The pipelined main loop: prologue, steady state, epilogue. */
-export function emitPipeline(plan: Plan, cfg: KernelConfig): string[] {
-  const S = plan.numStages;
-  const out: string[] = [];
-  const wrapTurns = cfg.pingpong && turnBounds(plan.body).kind === 'wrap';
-  if (cfg.pingpong) {
-    checkPingpong(plan, cfg);
-    out.push('pingpongStart(c);');
-    // A 'wrap' turn ends after the next step's first matmul: the first turn opens here and the
-    // last one closes after the tail.
-    if (wrapTurns) out.push('pingpongWait(c);');
-  }
-  out.push(`// ---- prologue: steps 0..${S - 1} ----`);
-  // Empty groups only matter after the first real one (they keep later wait counts right); the
-  // leading ones are dropped, since a commit just after the divergent TMA issue costs a
-  // compiler-inserted warpgroup arrive.
-  let seenMma = false;
-  for (let k = 0; k < S; k++) {
-    out.push(`// step ${k}`);
-    const lines = emitStep(plan, cfg, { k: String(k), parity: k % 2, staticK: k, tailIndex: null }, false);
-    for (const line of lines) {
-      if (line.startsWith('opMMA') || line.includes(' opMMA')) seenMma = true;
-      if (!seenMma && line === 'wgmmaCommit();') continue;
-      out.push(line);
+function printStmts(stmts: Stmt[]): string[] {
+  return stmts.flatMap((s): string[] => {
+    switch (s.t) {
+      case 'code':
+        return [s.text];
+      case 'ifLive':
+        if (s.then.length === 0 && s.else.length === 0) return [];
+        return s.else.length
+          ? ['if (j < T) {', ...indent(printStmts(s.then)), '} else {', ...indent(printStmts(s.else)), '}']
+          : ['if (j < T) {', ...indent(printStmts(s.then)), '}'];
+      case 'commit':
+        return [s.group === 'wgmma' ? 'wgmmaCommit();' : 'cpAsyncCommit();'];
+      case 'wait':
+        return [s.group === 'wgmma' ? `wgmmaWait<${s.n}>();` : `cpAsyncWait<${s.n}>();`, ...s.fences];
+      case 'turn':
+        return [s.what === 'wait' ? 'pingpongWait(c);' : 'pingpongSignal(c);'];
+      case 'needs':
+      case 'needsP':
+      case 'needsO':
+        return []; // for the models only
     }
-  }
-  // Steady state in trips of `unroll` steps, then a tail that finishes every step up to T+S-1:
-  // after the loop k >= T - (unroll - 1), so S + unroll - 1 tail steps suffice, each op guarded by
-  // its own iteration (steps past T+S-1 do nothing but issue dummy matmuls).
-  const u = plan.unroll;
-  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`);
-  out.push(`int k = ${S};`);
-  out.push(`for (; k + ${u - 1} < T; k += ${u}) {`);
-  for (let i = 0; i < u; i++) {
-    const site = { k: i ? `(k + ${i})` : 'k', parity: (S + i) % 2, staticK: null, tailIndex: null };
-    out.push(...indent(emitStep(plan, cfg, site, true), 2));
-  }
-  out.push('}');
-  out.push(`// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
-  for (let t = 0; t < S + u - 1; t++) {
-    out.push(`// tail step ${t}`);
-    out.push(...emitStep(plan, cfg, { k: `(k + ${t})`, parity: (S + t) % 2, staticK: null, tailIndex: t }, false));
-  }
-  if (wrapTurns) out.push('pingpongSignal(c);');
+  });
+}
+
+function printStep(st: Step, kExpr: string): string[] {
+  return st.items.flatMap((it) => {
+    if (!('op' in it)) return printStmts([it]);
+    const blk: OpBlock = it;
+    const head = `// ${blk.op}(k - ${blk.stage})`;
+    if (blk.dead) return [head, ...printStmts(blk.stmts)];
+    return [head, '{', ...indent([`[[maybe_unused]] const int j = ${kExpr} - ${blk.stage};`, ...printStmts(blk.stmts)]), '}'];
+  });
+}
+
+/** The pipelined main loop: prologue, steady state, epilogue. */
+export function emitPipeline(plan: KernelPlan): string[] {
+  const prog = programOf(plan);
+  const S = plan.pipeline.numStages;
+  const u = plan.pipeline.unroll;
+  const out = [...printStmts(prog.start), `// ---- prologue: steps 0..${S - 1} ----`];
+  for (const st of prog.prologue) out.push(`// step ${st.k}`, ...printStep(st, String(st.k)));
+  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`, `int k = ${S};`, `for (; k + ${u - 1} < T; k += ${u}) {`);
+  for (const st of prog.loop) out.push(...indent(printStep(st, st.offset ? `(k + ${st.offset})` : 'k')));
+  out.push('}', `// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
+  for (const st of prog.tail) out.push(`// tail step ${st.offset}`, ...printStep(st, `(k + ${st.offset})`));
+  out.push(...printStmts(prog.end));
   return out;
+}
+
+// ---- the kernel's constants and variant types --------------------------------------------------------
+function smemStruct(plan: KernelPlan): string[] {
+  const l = plan.smem;
+  const fields: Array<[string, number]> = [
+    ['Q', l.q], ['Q_WG_BYTES', l.qWarpgroupBytes], ['K', l.k], ['V', l.v], ['TILE_BYTES', l.tileBytes],
+    ['P', l.p], ['P_WG_BYTES', l.pWarpgroupBytes], ['P_SBO', l.pSbo],
+    ['FULL_K', l.fullK], ['EMPTY_K', l.emptyK], ['FULL_V', l.fullV], ['EMPTY_V', l.emptyV], ['FULL_Q', l.fullQ],
+    ['END', l.end], ['LAUNCH_BYTES', l.launchBytes],
+  ];
+  return [
+    '// Shared memory, from the plan (src/codegen/smem.ts): offsets from the 1024-byte aligned base.',
+    'struct Smem {',
+    ...fields.map(([n, v]) => `  static constexpr u32 ${n} = ${v};`),
+    '};',
+  ];
+}
+
+function variantTypes(plan: KernelPlan): string[] {
+  const loads = { 'cp.async': 'CpAsyncLoads', 'tma-inline': 'TmaLoads<TmaIssuer::Consumer>', 'tma-producer': 'TmaLoads<TmaIssuer::ProducerWarpgroup>' }[plan.loads];
+  // P in shared memory is published by a warpgroup barrier, unless the ping-pong turn's barrier
+  // (which every thread of the warpgroup passes between the packing and the P V product) does it.
+  const pPath = plan.pOperand === 'registers' ? 'PInRegisters' : `PInShared<${plan.turn === 'none' ? 'PPublish::OwnBarrier' : 'PPublish::TurnBarrier'}>`;
+  const qDesc = plan.qDescriptors === 'visible' ? 'QDescVisible' : 'QDescOpaque';
+  return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`];
+}
+
+function configBlock(plan: KernelPlan): string[] {
+  const p = plan.pipeline;
+  const pack = plan.dtype === 'f16' ? 'packF16' : 'packBF16';
+  return [
+    `constexpr int HEAD_DIM = ${plan.headDim};`,
+    `constexpr int BLOCK_M = ${plan.blockM};`,
+    `constexpr int BLOCK_N = ${plan.blockN};`,
+    `constexpr int NUM_WG = ${plan.consumerWarpgroups};`,
+    `constexpr int K_BUFS = ${p.kBuffers};`,
+    `constexpr int V_BUFS = ${p.vBuffers};`,
+    `constexpr int S_TILES = ${p.sTiles};`,
+    `constexpr int P_TILES = ${p.pTiles};`,
+    `constexpr int A_TILES = ${p.aTiles};`,
+    `constexpr bool CAUSAL = ${plan.causal};`,
+    `constexpr bool PRODUCER_WARPGROUP = ${plan.loads === 'tma-producer'};`,
+    `constexpr u32 ALIGNMENT_SLACK = ${ALIGNMENT_SLACK_BYTES};`,
+    `constexpr u32 HOPPER_MAX_SHARED_BYTES = ${HOPPER_MAX_SHARED_BYTES};`,
+    ...smemStruct(plan),
+    `#define PACK(lo, hi) ${pack}(lo, hi)`,
+  ];
+}
+
+export function emit(plan: KernelPlan): GeneratedKernel {
+  const cfg = configOf(plan);
+  const p = plan.pipeline;
+  const producer = plan.loads === 'tma-producer';
+  const source = [
+    `// Generated by stagewise: schedule ${plan.schedule.name ?? 'custom'}, ${plan.dtype}, head dim ${plan.headDim}, ` +
+      `${plan.blockM}x${plan.blockN} tiles, loads ${plan.loads}, P in ${plan.pOperand}, turn ${plan.turn}, Q descriptors ${plan.qDescriptors}` +
+      `${plan.causal ? ', causal' : ''}.`,
+    `// K/V buffers ${p.kBuffers}/${p.vBuffers}; S/P/alpha tiles ${p.sTiles}/${p.pTiles}/${p.aTiles}; ` +
+      `waits: softmax ${p.waitSoftmax}, pack ${p.waitPack}, mul ${p.waitMul}; shared memory ${plan.smem.launchBytes} B.`,
+    '#include "ptx.cuh"',
+    '#include "wgmma.cuh"',
+    ...configBlock(plan),
+    '#include "variants.cuh"',
+    ...variantTypes(plan),
+    '#include "attention.cuh"',
+    '',
+    `extern "C" __global__ void __launch_bounds__(${plan.threads}, 1) ${KERNEL_NAME}(`,
+    '    const __grid_constant__ TmaDesc tmQ, const __grid_constant__ TmaDesc tmK, const __grid_constant__ TmaDesc tmV,',
+    '    const u16* __restrict__ gq, const u16* __restrict__ gk, const u16* __restrict__ gv,',
+    '    u16* __restrict__ o, float* __restrict__ lse, int seqLen, float scaleLog2) {',
+    '  extern __shared__ __align__(1024) unsigned char smemRaw[];',
+    '  Ctx c;',
+    '  c.base = (smemAddr(smemRaw) + 1023u) & ~1023u;',
+    '  c.tid = threadIdx.x; c.wg = warpUniform(c.tid / 128); c.warp = c.tid / 32; c.lane = c.tid % 32;',
+    '  c.bh = blockIdx.y;',
+    // Causal CTAs with the most tiles start first, so the long ones don't trail the grid.
+    `  const int qBlock = CAUSAL ? gridDim.x - 1 - blockIdx.x : blockIdx.x;`,
+    '  c.m0 = qBlock * BLOCK_M;',
+    '  c.seqLen = seqLen;',
+    '  c.scaleLog2 = scaleLog2;',
+    '  c.tmQ = &tmQ; c.tmK = &tmK; c.tmV = &tmV;',
+    '  const size_t headOffset = (size_t)c.bh * seqLen * HEAD_DIM;',
+    '  c.q = gq + headOffset; c.k = gk + headOffset; c.v = gv + headOffset;',
+    '  const int T = numTiles(seqLen, c.m0);',
+    '  c.tiles = T;',
+    '  initBarriers(c);',
+    ...(producer
+      ? [
+          '  if (c.wg == NUM_WG) {',
+          '    producerRegisters();',
+          '    if (c.tid == Loads::ISSUER_TID) producerLoop(c);',
+          '    return;',
+          '  }',
+          '  consumerRegisters();',
+        ]
+      : ['  Loads::loadQ(c);']),
+    '  Regs r;',
+    '  initRegs(r);',
+    ...indent(emitPipeline(plan)),
+    '  wgmmaWait<0>();',
+    '  fenceO(r);',
+    '  storeOutput(c, r, o, lse);',
+    '}',
+    '',
+  ].join('\n');
+  const headers = { ...readStaticHeaders(), 'wgmma.cuh': wgmmaHeader(plan.blockN, plan.headDim, plan.dtype) };
+  const options = plan.hangTrap ? ['-DSW_DEBUG_HANG'] : [];
+  return { name: KERNEL_NAME, source, headers, options, plan, config: cfg, threads: plan.threads, sharedMemBytes: plan.smem.launchBytes };
 }

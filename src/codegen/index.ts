@@ -1,5 +1,15 @@
-export { generate, type GeneratedKernel } from './generate.js';
-export { checkConfig, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
-export { makePlan, matmulsAdjacent, matmulsAdjacentInBody, pingpongTurn, PlanError, type Plan, type PlanOptions } from './plan.js';
-export { KERNEL_NAME } from './emit.js';
+// Code generation: choose(schedule, problem, knobs) -> KernelPlan (plain data), verify(plan) ->
+// reasons, emit(plan) -> CUDA source. generate() is choose + emit.
+export { generate } from './generate.js';
+export { choose, chooseFrom, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
+export { verify, MAX_TRIPS, type VerifyOptions } from './verify.js';
+export { emit, emitPipeline, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel } from './emit.js';
+export { programOf, type Program, type Stmt } from './program.js';
+export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
+export {
+  pipelineOf, turnKind, turnBounds, turnHoldsMatmuls, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
+  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS,
+  type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
+} from './plan.js';
+export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';
 export type { Dtype } from './wgmma.js';

@@ -1,14 +1,47 @@
-// The pipeline plan: from a schedule's loop nest, how many asynchronous groups each op may leave
-// in flight when it waits, where ring slots are released, and the checks that the schedule's
-// buffer counts are enough for the GPU's asynchronous execution.
+// The kernel plan: the one plain, JSON-serialisable value between deciding (choose.ts) and
+// emitting (emit.ts). Every size, offset, ring depth, wait count and variant of one kernel lives
+// here, computed once; the emitter, the CLI, the pictures, the docs and the tests read it.
+//
+// This file holds the plan's types and the pipeline part of it: from a schedule's loop nest, how
+// many asynchronous groups each op may leave in flight when it waits, where ring slots are
+// released, and how deep the rings must be for the GPU's asynchronous execution.
 //
 // Every step of the generated loop (prologue, steady state and epilogue alike) commits the same
 // sequence of groups: an MMA op or a cp.async load whose iteration is out of range still commits
 // an empty group. So the number of groups committed between a producer and its consumer is a
-// property of the body alone, and one wait count per op is right in every phase.
+// property of the body alone, and one wait count per op is right in every phase. verify.ts checks
+// that claim against a model of the emitted program.
 import type { OpName } from '../schedule/ops.js';
-import type { LoopNest, Resources } from '../schedule/index.js';
-import type { LoadKind } from './config.js';
+import { liveTiles, runsBefore as edgeRunsBefore, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
+import type { Dtype } from './wgmma.js';
+
+// ---- variants: enums, never booleans --------------------------------------------------------------
+/**
+ * Who issues the K/V (and Q) loads. 'cp.async': every consumer thread, 16-byte copies, where the
+ * schedule places the loads. 'tma-inline': one consumer thread issues TMA copies where the schedule
+ * places them. 'tma-producer': a producer warpgroup issues every TMA copy in iteration order as ring
+ * slots free up; the schedule's load stages then set only the ring depths.
+ */
+export type LoadPath = 'cp.async' | 'tma-inline' | 'tma-producer';
+/** How P reaches the P V product: the wgmma's register A operand, or shared memory. */
+export type POperand = 'registers' | 'shared';
+/**
+ * Warpgroup ping-pong turns. 'none'; 'step': a turn from the step's first matmul to its last;
+ * 'wrap': from the step's last matmul to the next step's first (see turnBounds).
+ */
+export type Turn = 'none' | 'step' | 'wrap';
+/**
+ * Q's shared-memory descriptors: 'visible' (the compiler may keep all headDim / 16 of them live
+ * across the loop) or 'opaque' (rebuilt every step from one opaque base: saves registers).
+ */
+export type QDescriptors = 'visible' | 'opaque';
+
+export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];
+export const P_OPERANDS: readonly POperand[] = ['registers', 'shared'];
+export const TURNS: readonly Turn[] = ['none', 'step', 'wrap'];
+export const Q_DESCRIPTORS: readonly QDescriptors[] = ['visible', 'opaque'];
+export const HEAD_DIMS = [64, 128, 256] as const;
+export type HeadDim = (typeof HEAD_DIMS)[number];
 
 export interface BodyOp {
   op: OpName;
@@ -17,14 +50,8 @@ export interface BodyOp {
   pos: number;
 }
 
-/** Group kinds: wgmma groups (commit_group) and cp.async groups. */
-type GroupKind = 'wgmma' | 'cpasync';
-const COMMITTERS: Record<GroupKind, readonly OpName[]> = { wgmma: ['MMA0', 'MMA1'], cpasync: ['loadK', 'loadV'] };
-
-/** wait_group takes an immediate; fewer pending groups is always safe, so larger counts clamp. */
-export const MAX_PENDING = 7;
-
-export interface Plan {
+/** The software pipeline: ring depths, register tiles and wait counts. */
+export interface Pipeline {
   numStages: number;
   body: BodyOp[];
   /** Ring slots: the schedule's load-to-use distance + 1, or more where a release comes late. */
@@ -41,19 +68,82 @@ export interface Plan {
   waitPack: number;
   /** wgmma groups MUL(j) may leave pending: MMA1(j - 1) must be done with O. */
   waitMul: number;
-  /** cp.async groups MMA0(j) / MMA1(j) may leave pending (cp.async variant only). */
+  /** cp.async groups MMA0(j) / MMA1(j) may leave pending (cp.async loads only). */
   cpWaitK: number;
   cpWaitV: number;
   /** V(j-1) is released by Softmax's packing (when it waits for MMA1(j-1)) or by MUL. */
   releaseVAt: 'Softmax' | 'MUL';
 }
 
+/** Shared memory, bytes from the 1024-byte aligned base (see smem.ts, the one formula). */
+export interface SmemLayout {
+  q: number;
+  /** One warpgroup's 64 query rows. */
+  qWarpgroupBytes: number;
+  k: number;
+  v: number;
+  /** One K or V tile. */
+  tileBytes: number;
+  /** P tiles (P in shared memory), per tile and warpgroup pWarpgroupBytes; 0 bytes otherwise. */
+  p: number;
+  pWarpgroupBytes: number;
+  /** Step between 8-row groups of a P tile (K-major, no swizzle). */
+  pSbo: number;
+  /** mbarriers, 8 bytes each: full and empty per K slot, per V slot, one for Q. */
+  fullK: number;
+  emptyK: number;
+  fullV: number;
+  emptyV: number;
+  fullQ: number;
+  /** End of the layout. */
+  end: number;
+  /** Dynamic shared memory the launch requests: end + the slack for aligning the base to 1024 B. */
+  launchBytes: number;
+}
+
+export interface KernelPlan {
+  /** The schedule as given (validated). */
+  schedule: Schedule;
+  headDim: HeadDim;
+  dtype: Dtype;
+  causal: boolean;
+  /** Query rows per CTA: 64 per consumer warpgroup. */
+  blockM: 64 | 128;
+  /** KV rows per tile. */
+  blockN: number;
+  consumerWarpgroups: 1 | 2;
+  /** Threads per CTA, the producer warpgroup included. */
+  threads: number;
+  loads: LoadPath;
+  pOperand: POperand;
+  turn: Turn;
+  qDescriptors: QDescriptors;
+  pipeline: Pipeline;
+  smem: SmemLayout;
+  /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
+  registers: { tiles: number; budget: number };
+  /** Compile with the bounded mbarrier wait that traps instead of hanging (SW_DEBUG_HANG). */
+  hangTrap: boolean;
+  /** Each decision choose() made rather than the caller, with the measurement behind it. */
+  decisions: string[];
+}
+
 export class PlanError extends Error {
-  constructor(message: string) {
+  readonly reasons: string[];
+  constructor(message: string, reasons: string[] = [message]) {
     super(message);
     this.name = 'PlanError';
+    this.reasons = reasons;
   }
 }
+
+// ---- the body --------------------------------------------------------------------------------------
+/** Group kinds: wgmma groups (commit_group) and cp.async groups. */
+type GroupKind = 'wgmma' | 'cpasync';
+const COMMITTERS: Record<GroupKind, readonly OpName[]> = { wgmma: ['MMA0', 'MMA1'], cpasync: ['loadK', 'loadV'] };
+
+/** wait_group takes an immediate; fewer pending groups is always safe, so larger counts clamp. */
+export const MAX_PENDING = 7;
 
 function find(body: BodyOp[], op: OpName): BodyOp {
   const b = body.find((x) => x.op === op);
@@ -61,15 +151,9 @@ function find(body: BodyOp[], op: OpName): BodyOp {
   return b;
 }
 
-/** Steps from producer iteration (j - delta) to consumer iteration j; negative: the producer runs later. */
-function distance(prod: BodyOp, cons: BodyOp, delta: number): number {
-  return cons.stage - prod.stage + delta;
-}
-
 /** True when producer(j - delta) comes before consumer(j) in program order. */
 function runsBefore(prod: BodyOp, cons: BodyOp, delta: number): boolean {
-  const d = distance(prod, cons, delta);
-  return d > 0 || (d === 0 && prod.pos < cons.pos);
+  return edgeRunsBefore(prod.stage, prod.pos, cons.stage, cons.pos, delta);
 }
 
 /** Groups of `kind` committed after producer(j - delta) and before consumer(j). */
@@ -79,7 +163,7 @@ function groupsBetween(body: BodyOp[], kind: GroupKind, prod: BodyOp, cons: Body
     throw new PlanError(`${cons.op}(j) waits for ${prod.op}(${it}), which the schedule runs later`);
   }
   const committers = body.filter((b) => COMMITTERS[kind].includes(b.op));
-  const d = distance(prod, cons, delta);
+  const d = cons.stage - prod.stage + delta;
   const between =
     d === 0
       ? committers.filter((b) => b.pos > prod.pos && b.pos < cons.pos).length
@@ -89,25 +173,8 @@ function groupsBetween(body: BodyOp[], kind: GroupKind, prod: BodyOp, cons: Body
   return Math.min(between, MAX_PENDING);
 }
 
-/** Register tiles live at once for a value produced by `prod`(j) and last used by `cons`(j). */
-function liveTiles(prod: BodyOp, cons: BodyOp): number {
-  return Math.max(1, cons.stage - prod.stage + (prod.pos < cons.pos ? 1 : 0));
-}
-
-export interface PlanOptions {
-  /** A producer warpgroup issues the loads (KernelConfig.warpSpecialized). */
-  producerWarp?: boolean;
-  /** Warpgroup ping-pong: a warpgroup blocked inside its turn holds the other one back. */
-  pingpong?: boolean;
-  /**
-   * With a producer warpgroup, cap the ring slots below the schedule's load distances (each ring
-   * still grows to the fewest slots that keep it deadlock-free): frees shared memory for a wider
-   * KV tile.
-   */
-  ringLimit?: { k: number; v: number };
-}
-
 const isMma = (op: OpName) => op === 'MMA0' || op === 'MMA1';
+const isLoad = (op: OpName) => op === 'loadK' || op === 'loadV';
 
 /** Body positions of a step's first and last matmul: the span a ping-pong turn covers. */
 export function matmulSpan(body: readonly { op: OpName }[]): { first: number; last: number } {
@@ -116,8 +183,6 @@ export function matmulSpan(body: readonly { op: OpName }[]): { first: number; la
   return { first, last };
 }
 
-const isLoad = (op: OpName) => op === 'loadK' || op === 'loadV';
-
 /** True when MMA0 and MMA1 sit back to back in the body, with at most loads between them. */
 export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean {
   const { first, last } = matmulSpan(body);
@@ -125,11 +190,12 @@ export function matmulsAdjacentInBody(body: readonly { op: OpName }[]): boolean 
 }
 
 /**
- * The span of one ping-pong turn. 'step': from the step's first matmul to its last. 'wrap': from
- * the step's last matmul to the next step's first, when those two are back to back across the step
- * boundary and the step's own two are not (firstDot: MMA1(i), then MMA0(i+2)).
+ * The kind of turn a body allows. 'step': from the step's first matmul to its last when they are
+ * back to back (or nothing better exists). 'wrap': from the step's last matmul to the next step's
+ * first, when those two are back to back across the step boundary and the step's own two are not
+ * (firstDot: MMA1(i), then MMA0(i+2)).
  */
-export function pingpongTurn(body: readonly { op: OpName }[]): 'step' | 'wrap' {
+export function turnKind(body: readonly { op: OpName }[]): 'step' | 'wrap' {
   if (matmulsAdjacentInBody(body)) return 'step';
   const { first, last } = matmulSpan(body);
   return [...body.slice(last + 1), ...body.slice(0, first)].every((b) => isLoad(b.op)) ? 'wrap' : 'step';
@@ -139,24 +205,34 @@ export function pingpongTurn(body: readonly { op: OpName }[]): 'step' | 'wrap' {
  * A turn's body positions: it opens before `start` and closes after `end`. For 'wrap', `start` is
  * the step's last matmul and `end` the first one, reached in the next step.
  */
-export function turnBounds(body: readonly { op: OpName }[]): { kind: 'step' | 'wrap'; start: number; end: number } {
+export function turnBounds(body: readonly { op: OpName }[], turn: 'step' | 'wrap' = turnKind(body)): { start: number; end: number } {
   const { first, last } = matmulSpan(body);
-  const kind = pingpongTurn(body);
-  return kind === 'wrap' ? { kind, start: last, end: first } : { kind, start: first, end: last };
+  return turn === 'wrap' ? { start: last, end: first } : { start: first, end: last };
 }
 
-/** True when some ping-pong turn holds just the two matmuls (and loads): ping-pong pays off. */
-export function matmulsAdjacent(body: readonly { op: OpName }[]): boolean {
-  return matmulsAdjacentInBody(body) || pingpongTurn(body) === 'wrap';
+/** True when some turn holds just the two matmuls (and loads), so ping-pong can pay off. */
+export function turnHoldsMatmuls(body: readonly { op: OpName }[]): boolean {
+  return matmulsAdjacentInBody(body) || turnKind(body) === 'wrap';
 }
 
-export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options: PlanOptions = {}): Plan {
-  const producerWarp = options.producerWarp ?? false;
+export interface PipelineOptions {
+  loads: LoadPath;
+  turn: Turn;
+  /**
+   * With a producer warpgroup, cap the ring slots below the schedule's load distances (each ring
+   * still grows to the fewest slots that keep it deadlock-free): frees shared memory for a wider
+   * KV tile.
+   */
+  ringLimit?: { k: number; v: number };
+}
+
+export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOptions): Pipeline {
+  const producerWarp = options.loads === 'tma-producer';
   const body: BodyOp[] = nest.body.map((b, pos) => ({ op: b.op, stage: b.stage, pos }));
   const [loadK, loadV, mma0, softmax, mul, mma1] = (['loadK', 'loadV', 'MMA0', 'Softmax', 'MUL', 'MMA1'] as const).map(
     (op) => find(body, op),
   );
-  const aTiles = liveTiles(softmax, mul);
+  const aTiles = liveTiles(softmax.stage, mul.stage, softmax.pos < mul.pos);
   for (const [what, n] of [['S', res.sTiles], ['P', res.pTiles], ['alpha', aTiles]] as const) {
     if (n > 2) throw new PlanError(`the schedule keeps ${n} ${what} register tiles live; the code generator supports at most 2`);
   }
@@ -164,7 +240,7 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
 
   // V(j-1) can be released at the first op that needs MMA1(j-1) retired.
   const packNeedsPrevMma1 = res.pTiles === 1;
-  const releaseVAt = packNeedsPrevMma1 && (softmax.stage < mul.stage || (softmax.stage === mul.stage && softmax.pos < mul.pos)) ? 'Softmax' : 'MUL';
+  const releaseVAt = packNeedsPrevMma1 && runsBefore(softmax, mul, 0) ? 'Softmax' : 'MUL';
 
   const releaseV = releaseVAt === 'Softmax' ? softmax : mul;
   let kBuffers = res.kBuffers;
@@ -183,8 +259,8 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     // must have been able to load K(j) (after K(j-kBuffers) was released), V(j-1) (after
     // V(j-1-vBuffers)), and for MMA1 also V(j) (after V(j-vBuffers)). Those releases must come
     // earlier in the consumers' program, or producer and consumers wait for each other.
-    // With ping-pong a warpgroup blocks at the start of its turn (see pingpongTurn), and the
-    // other warpgroup cannot release anything until that turn ends.
+    // With ping-pong a warpgroup blocks at the start of its turn, and the other warpgroup cannot
+    // release anything until that turn ends.
     if (options.ringLimit) {
       kBuffers = Math.max(1, Math.min(kBuffers, options.ringLimit.k));
       vBuffers = Math.max(1, Math.min(vBuffers, options.ringLimit.v));
@@ -193,12 +269,12 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     // one's tile is needed one step early (stage - 1) at the turn's start.
     let need0: BodyOp = mma0;
     let need1: BodyOp = mma1;
-    if (options.pingpong && pingpongTurn(body) === 'wrap') {
+    if (options.turn === 'wrap') {
       const [firstMma, lastMma] = mma0.pos < mma1.pos ? [mma0, mma1] : [mma1, mma0];
       const early = { ...firstMma, stage: firstMma.stage - 1, pos: lastMma.pos };
       if (firstMma === mma0) need0 = early;
       else need1 = early;
-    } else if (options.pingpong) {
+    } else if (options.turn === 'step') {
       const turnStart = Math.min(mma0.pos, mma1.pos);
       need0 = { ...mma0, pos: turnStart };
       need1 = { ...mma1, pos: turnStart };
@@ -208,6 +284,7 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
   }
 
   const waitSoftmax = groupsBetween(body, 'wgmma', mma0, softmax, 0);
+  const cp = options.loads === 'cp.async';
   return {
     numStages: nest.numStages,
     body,
@@ -225,8 +302,8 @@ export function makePlan(nest: LoopNest, res: Resources, load: LoadKind, options
     // the back edge is read after a partial wait; bench/NOTES.md.)
     waitPack: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, softmax, res.pTiles),
     waitMul: waitSoftmax > 1 ? 0 : groupsBetween(body, 'wgmma', mma1, mul, 1),
-    cpWaitK: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadK, mma0, 0) : 0,
-    cpWaitV: load === 'cp.async' ? groupsBetween(body, 'cpasync', loadV, mma1, 0) : 0,
+    cpWaitK: cp ? groupsBetween(body, 'cpasync', loadK, mma0, 0) : 0,
+    cpWaitV: cp ? groupsBetween(body, 'cpasync', loadV, mma1, 0) : 0,
     releaseVAt,
   };
 }

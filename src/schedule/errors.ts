@@ -4,8 +4,8 @@ export type ScheduleRule =
   | 'shape' // unknown op, op missing or placed twice, stage/cluster not a non-negative integer
   | 'min-stage' // the smallest stage must be 0
   | 'dependence' // same-iteration producer -> consumer
-  | 'loop-carried' // producer of iteration j-1 -> consumer of iteration j
-  | 'shared-memory'; // the ring buffers do not fit in Hopper's shared memory
+  | 'loop-carried'; // producer of iteration j-1 -> consumer of iteration j
+// (Whether a kernel fits shared memory is the kernel plan's question: src/codegen/smem.ts.)
 
 export class ScheduleError extends Error {
   readonly op: string | undefined;

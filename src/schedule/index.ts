@@ -8,11 +8,9 @@ export {
   type Schedule, type BuiltSchedule, type Placement, type PlacementInput, type ScheduleTable,
 } from './schedule.js';
 export { DEPENDENCES, type Dependence } from './rules.js';
-export { validate, isValid, findViolation } from './validate.js';
+export { validate, isValid, findViolation, runsBefore } from './validate.js';
 export {
-  resources, sharedMemoryBytes, sharedMemoryLayout, checkFits,
-  HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES,
-  type Resources, type TileConfig, type SharedMemoryLayout,
+  resources, liveTiles, type Resources,
 } from './resources.js';
 export { expand, loopNest, phaseOf, type ExpandedOp, type LoopNest, type Phase } from './expand.js';
 export { NAMED, type NamedScheduleName } from './named.js';

@@ -1,6 +1,7 @@
 // What a legal schedule costs: ring-buffer depths for K and V in shared memory and the
 // number of S / P register tiles live at once. Derived, never chosen: the schedule decides.
-import { ScheduleError } from './errors.js';
+// Shared-memory sizes are the kernel plan's (src/codegen/smem.ts), not the schedule's: the kernel's
+// rings may be deeper or shallower than these distances.
 import type { OpName } from './ops.js';
 import { bodyOrder, lastStage, type Schedule } from './schedule.js';
 import { validate } from './validate.js';
@@ -14,19 +15,6 @@ export interface Resources {
   pTiles: number;
 }
 
-export interface TileConfig {
-  blockM: number;
-  blockN: number;
-  headDim: number;
-  elementBytes: number;
-}
-
-/** Hopper (sm_90) maximum dynamic shared memory per block: 227 KiB. */
-export const HOPPER_MAX_SHARED_BYTES = 232448;
-/** Slack for aligning the TMA destinations (128 B swizzle needs 1024 B alignment). */
-export const ALIGNMENT_SLACK_BYTES = 1024;
-export const MBARRIER_BYTES = 16;
-
 export function resources(s: Schedule): Resources {
   validate(s);
   const stage = (op: OpName) => s.ops[op].stage;
@@ -39,8 +27,7 @@ export function resources(s: Schedule): Resources {
   const vBuffers = stage('MMA1') - stage('loadV') + 1;
   // Register tiles are exact: S(j) is overwritten by MMA0(j+d) only if that runs before
   // Softmax(j) in the step they share.
-  const live = (producer: OpName, consumer: OpName) =>
-    Math.max(1, stage(consumer) - stage(producer) + (before(producer, consumer) ? 1 : 0));
+  const live = (producer: OpName, consumer: OpName) => liveTiles(stage(producer), stage(consumer), before(producer, consumer));
   return {
     numStages: lastStage(s),
     kBuffers,
@@ -50,41 +37,11 @@ export function resources(s: Schedule): Resources {
   };
 }
 
-export interface SharedMemoryLayout {
-  q: number;
-  kTile: number;
-  vTile: number;
-  kBuffers: number;
-  vBuffers: number;
-  mbarriers: number;
-  total: number;
-}
-
-/** Q tile, the K and V rings, alignment slack, and the mbarriers (full + empty per slot, one for Q). */
-export function sharedMemoryLayout(s: Schedule, tile: TileConfig): SharedMemoryLayout {
-  const { kBuffers, vBuffers } = resources(s);
-  const q = tile.blockM * tile.headDim * tile.elementBytes;
-  const kvTile = tile.blockN * tile.headDim * tile.elementBytes;
-  const mbarriers = 2 * kBuffers + 2 * vBuffers + 1;
-  const total = q + kBuffers * kvTile + vBuffers * kvTile + ALIGNMENT_SLACK_BYTES + MBARRIER_BYTES * mbarriers;
-  return { q, kTile: kvTile, vTile: kvTile, kBuffers, vBuffers, mbarriers, total };
-}
-
-export function sharedMemoryBytes(s: Schedule, tile: TileConfig): number {
-  return sharedMemoryLayout(s, tile).total;
-}
-
-/** Throws ScheduleError (rule 'shared-memory') with the breakdown when the layout exceeds 227 KiB. */
-export function checkFits(s: Schedule, tile: TileConfig): SharedMemoryLayout {
-  const L = sharedMemoryLayout(s, tile);
-  if (L.total <= HOPPER_MAX_SHARED_BYTES) return L;
-  const op = L.kBuffers >= L.vBuffers ? 'loadK' : 'loadV';
-  const name = s.name ?? 'custom';
-  throw new ScheduleError(
-    op,
-    'shared-memory',
-    `schedule ${name} with blockM=${tile.blockM}, blockN=${tile.blockN}, headDim=${tile.headDim}, elementBytes=${tile.elementBytes} ` +
-      `needs ${L.total} B of shared memory (Q ${L.q}, K ${L.kBuffers} x ${L.kTile}, V ${L.vBuffers} x ${L.vTile}, ` +
-      `${L.mbarriers} mbarriers x ${MBARRIER_BYTES}, alignment ${ALIGNMENT_SLACK_BYTES}): Hopper allows ${HOPPER_MAX_SHARED_BYTES} B per block`,
-  );
+/**
+ * Register tiles live at once for a value produced at `producerStage` and last read at
+ * `consumerStage`: the producer of iteration j + d overwrites the tile before the consumer of j
+ * reads it only when it runs first in the step they share.
+ */
+export function liveTiles(producerStage: number, consumerStage: number, producerFirst: boolean): number {
+  return Math.max(1, consumerStage - producerStage + (producerFirst ? 1 : 0));
 }

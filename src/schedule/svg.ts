@@ -7,6 +7,11 @@ import { resources } from './resources.js';
 export interface SvgOptions {
   /** Defaults to the schedule's name and its steady-state body. */
   title?: string;
+  /**
+   * The ring depths of a kernel built from this schedule (its plan's, which the schedule alone does
+   * not determine); without them the picture shows only the schedule's register tiles.
+   */
+  rings?: { kBuffers: number; vBuffers: number; note: string };
 }
 
 const CELL_W = 44;
@@ -20,6 +25,10 @@ const PHASE_TEXT: Record<Phase, string> = {
   steady: 'steady state: every op each step',
   epilogue: 'epilogue: draining',
 };
+
+function ringText(rings: SvgOptions['rings']): string {
+  return rings ? `K buffers ${rings.kBuffers}, V buffers ${rings.vBuffers} (${rings.note}), ` : '';
+}
 
 export function scheduleSvg(s: Schedule, T: number, options: SvgOptions = {}): string {
   const cells = expand(s, T); // validates s and T
@@ -37,7 +46,7 @@ export function scheduleSvg(s: Schedule, T: number, options: SvgOptions = {}): s
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Menlo, Consolas, monospace" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     text(MARGIN, 26, title, 'font-size="16" font-weight="bold"'),
-    text(MARGIN, 48, `T = ${T} KV tile${T === 1 ? '' : 's'}, S = ${S} (steps 0..${steps - 1}); K buffers ${r.kBuffers}, V buffers ${r.vBuffers}, S tiles ${r.sTiles}, P tiles ${r.pTiles}`, 'fill="#444"'),
+    text(MARGIN, 48, `T = ${T} KV tile${T === 1 ? '' : 's'}, S = ${S} (steps 0..${steps - 1}); ${ringText(options.rings)}S tiles ${r.sTiles}, P tiles ${r.pTiles}`, 'fill="#444"'),
   ];
   // Phase band: one labelled run per contiguous phase.
   for (let k = 0; k < steps; ) {

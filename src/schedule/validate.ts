@@ -44,7 +44,16 @@ export function findViolation(s: Schedule): ScheduleError | undefined {
  */
 export function edgeHolds(dep: Dependence, producerStage: number, consumerStage: number, producerPos: number, consumerPos: number): boolean {
   if (dep.producer === dep.consumer) return true; // iteration j-1 of an op always runs before j
-  const lead = consumerStage - (producerStage - dep.distance);
+  return runsBefore(producerStage, producerPos, consumerStage, consumerPos, dep.distance);
+}
+
+/**
+ * True when the producer's iteration j - distance runs before the consumer's iteration j in
+ * program order: an earlier step, or the same step and an earlier body position. The one
+ * statement of "runs before", shared with the code generator's ring and wait-count rules.
+ */
+export function runsBefore(producerStage: number, producerPos: number, consumerStage: number, consumerPos: number, distance: number): boolean {
+  const lead = consumerStage - (producerStage - distance);
   return lead > 0 || (lead === 0 && producerPos < consumerPos);
 }
 

@@ -40,7 +40,7 @@ describe('stagewise emit', () => {
     expect(c.out()).toContain('stagewise_attn_fwd(');
     expect(c.out()).toContain('schedule firstDot, bf16, head dim 128');
     expect(c.out()).toContain('constexpr bool CAUSAL = true;');
-    expect(c.out()).toContain('#define SW_LOAD_TMA 0');
+    expect(c.out()).toContain('using Loads = CpAsyncLoads;');
   });
   it('accepts a schedule as JSON and prints headers on request', async () => {
     const c = capture();
@@ -52,16 +52,16 @@ describe('stagewise emit', () => {
   it('prints the default kernel unless a knob is given, and obeys --no-* knobs', async () => {
     let c = capture();
     expect(await run(['--schedule', 'firstDot', '--head-dim', '128'])).toBe(0);
-    expect(c.out()).toContain('producer warpgroup, ping-pong, P in shared memory');
+    expect(c.out()).toContain('loads tma-producer, P in shared, turn wrap');
     vi.restoreAllMocks();
     c = capture();
     expect(await run(['--schedule', 'firstDot', '--head-dim', '128', '--no-pingpong', '--no-p-shared'])).toBe(0);
-    expect(c.out()).toContain('#define SW_P_SHARED 0');
+    expect(c.out()).toContain('using PPath = PInRegisters;');
     expect(c.out()).not.toContain('pingpongWait(c);');
     vi.restoreAllMocks();
     c = capture();
     expect(await run(['--schedule', 'secondDot', '--head-dim', '128', '--no-warp-specialized'])).toBe(0);
-    expect(c.out()).toContain('#define SW_PRODUCER_WARP 0');
+    expect(c.out()).toContain('using Loads = TmaLoads<TmaIssuer::Consumer>;');
   });
   it('rejects contradicting knobs', async () => {
     const c = capture();

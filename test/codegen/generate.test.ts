@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generate, makePlan, KERNEL_NAME, pingpongTurn } from '../../src/codegen/index.js';
+import { generate, pipelineOf, KERNEL_NAME } from '../../src/codegen/index.js';
 import { loopNest, NAMED, resources, schedule } from '../../src/schedule/index.js';
 
 const NAMES = ['baseline', 'firstDot', 'secondDot'] as const;
@@ -10,22 +10,22 @@ function count(text: string, needle: string): number {
 
 describe('plan: wait counts follow the schedule', () => {
   it('baseline waits for everything before the softmax', () => {
-    const p = makePlan(loopNest(NAMED.baseline), resources(NAMED.baseline), 'tma');
+    const p = pipelineOf(loopNest(NAMED.baseline), resources(NAMED.baseline), { loads: 'tma-inline', turn: 'none' });
     // MUL(i) may leave MMA0(i) pending by count, but Softmax(i) already waited for it.
     expect(p).toMatchObject({ waitSoftmax: 0, waitMul: 1, unroll: 1, kBuffers: 3, vBuffers: 3 });
   });
   it('firstDot leaves MMA0(i+1) and MMA1(i-1) in flight during Softmax(i), two S tiles, unrolled by 2', () => {
-    const p = makePlan(loopNest(NAMED.firstDot), resources(NAMED.firstDot), 'tma');
+    const p = pipelineOf(loopNest(NAMED.firstDot), resources(NAMED.firstDot), { loads: 'tma-inline', turn: 'none' });
     // Softmax(i) needs MMA0(i) (issued one step earlier); MMA1(i-1) and MMA0(i+1) came after it.
     // After that deep wait the pack and MUL wait for everything (ptxas C7514 otherwise).
     expect(p).toMatchObject({ waitSoftmax: 2, waitPack: 0, waitMul: 0, sTiles: 2, unroll: 2 });
   });
   it('secondDot overlaps Softmax(i+1) with MMA1(i) and waits before packing P', () => {
-    const p = makePlan(loopNest(NAMED.secondDot), resources(NAMED.secondDot), 'tma');
+    const p = pipelineOf(loopNest(NAMED.secondDot), resources(NAMED.secondDot), { loads: 'tma-inline', turn: 'none' });
     expect(p).toMatchObject({ waitSoftmax: 1, waitPack: 0, waitMul: 0, releaseVAt: 'Softmax', unroll: 1 });
   });
   it('counts cp.async groups between a load and its consumer', () => {
-    const p = makePlan(loopNest(NAMED.baseline), resources(NAMED.baseline), 'cp.async');
+    const p = pipelineOf(loopNest(NAMED.baseline), resources(NAMED.baseline), { loads: 'cp.async', turn: 'none' });
     // Body ... loadV(i+2) loadK(i+2): after loadK(j) come loadV(j+1), loadK(j+1), then MMA0(j) two
     // steps later; after loadV(j) come loadK(j), loadV(j+1), loadK(j+1).
     expect(p.cpWaitK).toBe(2);
@@ -41,18 +41,18 @@ describe('generate', () => {
           const g = generate(NAMED[name], { headDim, load, causal: headDim === 128 });
           expect(g.source).toContain(`${KERNEL_NAME}(`);
           expect(g.source).not.toMatch(/#include\s*<|cuda_runtime|cuda_fp16/);
-          const { numStages: S, unroll: u } = g.plan;
+          const { numStages: S, unroll: u } = g.plan.pipeline;
           const loop = g.source.slice(g.source.indexOf('// ---- steady'), g.source.indexOf('// ---- tail'));
           const tail = g.source.slice(g.source.indexOf('// ---- tail'));
           expect(count(loop, 'wgmmaCommit();')).toBe(2 * u);
           expect(count(tail, 'wgmmaCommit();')).toBe(2 * (S + u - 1));
           // No matmul sits inside a branch (ptxas would serialise every wgmma: C7520).
-          expect(g.source).not.toMatch(/if \(j < T\) \{\n\s*(waitFull[KV]\(c, j\);\n\s*)?opMMA/);
+          expect(g.source).not.toMatch(/if \(j < T\) \{\n\s*(Loads::wait[KV]\(c, j\);\n\s*)?opMMA/);
           expect(g.headers['wgmma.cuh']).toContain(`m64n${g.config.blockN}k16.f32.f16.f16`);
           expect(g.headers['wgmma.cuh']).toContain(`m64n${headDim}k16.f32.f16.f16`);
           expect(g.sharedMemBytes).toBeLessThanOrEqual(232448);
-          if (load === 'tma') expect(g.source).toContain('waitFullK(c, j);');
-          else expect(g.source).toContain('namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);');
+          if (load === 'tma') expect(g.source).toContain('Loads::waitK(c, j);');
+          else expect(g.source).toContain('Loads::cpAsyncPublish(c);');
         });
       }
     }
@@ -69,14 +69,14 @@ describe('generate', () => {
     const fd = generate(NAMED.firstDot, { headDim: 128 });
     expect(fd.config).toMatchObject({ blockN: 128, pShared: true, warpSpecialized: true });
     // 3 + 3 slots of 32 KiB, Q and P do not fit in 227 KiB: the K ring shrinks first.
-    expect([fd.plan.kBuffers, fd.plan.vBuffers]).toEqual([2, 3]);
+    expect([fd.plan.pipeline.kBuffers, fd.plan.pipeline.vBuffers]).toEqual([2, 3]);
     expect(fd.sharedMemBytes).toBeLessThanOrEqual(232448);
-    expect(fd.source).toContain('#define SW_P_SHARED 1');
+    expect(fd.source).toContain('using PPath = PInShared<PPublish::TurnBarrier>;');
     expect(fd.headers['wgmma.cuh']).toContain('wgmmaSSt_m64n128k16_f16');
     // P in registers: the register budget picks a narrower tile, and the schedule's rings stay.
     const rs = generate(NAMED.firstDot, { headDim: 128, pShared: false });
     expect(rs.config.blockN).toBeLessThan(128);
-    expect([rs.plan.kBuffers, rs.plan.vBuffers]).toEqual([3, 3]);
+    expect([rs.plan.pipeline.kBuffers, rs.plan.pipeline.vBuffers]).toEqual([3, 3]);
     expect(rs.headers['wgmma.cuh']).toContain('wgmmaRS_m64n128k16_f16');
   });
 
@@ -104,7 +104,7 @@ describe('generate', () => {
     const prologue = base.source.slice(base.source.indexOf('// ---- prologue'), base.source.indexOf('// ---- steady'));
     expect(prologue).not.toContain('opMMA0');
     expect(count(prologue, 'wgmmaCommit();')).toBe(0);
-    expect(count(prologue, 'opLoadK(c, j);')).toBe(2);
+    expect(count(prologue, 'Loads::loadK(c, j);')).toBe(2);
     // firstDot: MMA0(0) at step 2, then MMA1(-1) is dead but commits, so Softmax(0)'s wait<2> counts right.
     const first = generate(NAMED.firstDot, { headDim: 64 });
     const p2 = first.source.slice(first.source.indexOf('// step 2'), first.source.indexOf('// ---- steady'));
@@ -127,8 +127,8 @@ describe('generate', () => {
     // firstDot's MMA1(i) and MMA0(i+2) meet across the step boundary, and its softmax reads an S
     // issued a step earlier: a 'wrap' turn.
     expect(generate(NAMED.firstDot, { headDim: 128 }).config).toMatchObject({ warpSpecialized: true, pingpong: true });
-    expect(pingpongTurn(generate(NAMED.firstDot, { headDim: 128 }).plan.body)).toBe('wrap');
-    expect(pingpongTurn(generate(NAMED.secondDot, { headDim: 128 }).plan.body)).toBe('step');
+    expect(generate(NAMED.firstDot, { headDim: 128 }).plan.turn).toBe('wrap');
+    expect(generate(NAMED.secondDot, { headDim: 128 }).plan.turn).toBe('step');
     // hd256: a producer warpgroup and an 80-wide tile (O takes 128 registers), no ping-pong.
     expect(generate(NAMED.secondDot, { headDim: 256 }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
     expect(generate(NAMED.baseline, { headDim: 256, causal: true }).config).toMatchObject({ warpSpecialized: true, pingpong: false, blockN: 80 });
@@ -137,13 +137,13 @@ describe('generate', () => {
     expect(generate(NAMED.secondDot, { headDim: 128, load: 'cp.async' }).config).toMatchObject({ warpSpecialized: false });
     const ws = generate(NAMED.secondDot, { headDim: 128 });
     expect(ws.threads).toBe(384);
-    expect(ws.source).not.toContain('opLoadK(c, j);');
+    expect(ws.source).not.toContain('Loads::loadK(c, j);');
     expect(ws.source).toContain('producerLoop(c)');
   });
 
   it('ping-pong brackets each step\'s matmuls', () => {
     const g = generate(NAMED.secondDot, { headDim: 128, pingpong: true });
-    const steps = g.plan.numStages + 1 + g.plan.numStages; // prologue, loop body, tail
+    const steps = g.plan.pipeline.numStages + 1 + g.plan.pipeline.numStages; // prologue, loop body, tail
     expect(count(g.source, 'pingpongWait(c);')).toBe(steps);
     expect(count(g.source, 'pingpongSignal(c);')).toBe(steps);
     expect(g.source).toContain('pingpongStart(c);');
@@ -151,7 +151,7 @@ describe('generate', () => {
 
   it("a 'wrap' turn opens before the step's last matmul and closes after the next step's first", () => {
     const g = generate(NAMED.firstDot, { headDim: 128, pingpong: true });
-    const steps = g.plan.numStages + g.plan.unroll + (g.plan.numStages + g.plan.unroll - 1); // prologue, loop body, tail
+    const steps = g.plan.pipeline.numStages + g.plan.pipeline.unroll + (g.plan.pipeline.numStages + g.plan.pipeline.unroll - 1); // prologue, loop body, tail
     // One turn per step, plus the first one opened before the prologue and the last closed after the tail.
     expect(count(g.source, 'pingpongWait(c);')).toBe(steps + 1);
     expect(count(g.source, 'pingpongSignal(c);')).toBe(steps + 1);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  NAMED, schedule, resources, sharedMemoryBytes, sharedMemoryLayout, checkFits, ScheduleError, HOPPER_MAX_SHARED_BYTES,
+  NAMED, schedule, resources, ScheduleError,
 } from '../../src/schedule/index.js';
 
 describe('resources', () => {
@@ -24,33 +24,5 @@ describe('resources', () => {
 
   it('refuses an illegal schedule', () => {
     expect(() => resources(schedule({ loadK: [1, 0] }))).toThrow(ScheduleError);
-  });
-});
-
-describe('shared memory', () => {
-  const tile = { blockM: 128, blockN: 128, headDim: 128, elementBytes: 2 };
-
-  it('adds Q, the K and V rings, the alignment slack and the mbarriers', () => {
-    const tileBytes = 128 * 128 * 2;
-    expect(sharedMemoryBytes(NAMED.firstDot, tile)).toBe(tileBytes + 3 * tileBytes + 3 * tileBytes + 1024 + 16 * (2 * 3 + 2 * 3 + 1));
-    expect(sharedMemoryLayout(NAMED.baseline, { ...tile, blockN: 64 })).toMatchObject({ q: tileBytes, kTile: tileBytes / 2, mbarriers: 13 });
-  });
-
-  it('passes a layout that fits and names the numbers when it does not', () => {
-    expect(checkFits(NAMED.secondDot, tile).total).toBeLessThanOrEqual(HOPPER_MAX_SHARED_BYTES);
-    let err: unknown;
-    try {
-      checkFits(NAMED.firstDot, { ...tile, headDim: 256 });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ScheduleError);
-    const e = err as ScheduleError;
-    expect(e.rule).toBe('shared-memory');
-    expect(e.op).toBe('loadK');
-    expect(e.message).toBe(
-      'schedule firstDot with blockM=128, blockN=128, headDim=256, elementBytes=2 needs 459984 B of shared memory ' +
-        '(Q 65536, K 3 x 65536, V 3 x 65536, 13 mbarriers x 16, alignment 1024): Hopper allows 232448 B per block',
-    );
   });
 });

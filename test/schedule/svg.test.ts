@@ -12,7 +12,8 @@ describe('scheduleSvg', () => {
     const cells = svg.match(/<rect [^>]*fill="#(dbeafe|dcfce7|fde68a)" stroke="#bbb"\/>/g) ?? [];
     expect(cells).toHaveLength(expand(NAMED.firstDot, T).length);
     for (const phase of ['prologue', 'steady', 'epilogue']) expect(svg).toContain(phase);
-    expect(svg).toContain('K buffers 3, V buffers 3, S tiles 2, P tiles 1');
+    expect(svg).toContain('S tiles 2, P tiles 1');
+    expect(scheduleSvg(NAMED.firstDot, 6, { rings: { kBuffers: 2, vBuffers: 3, note: 'a plan' } })).toContain('K buffers 2, V buffers 3 (a plan), S tiles 2');
   });
 
   it('is well-formed enough: balanced tags and escaped text', () => {

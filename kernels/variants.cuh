@@ -1,0 +1,267 @@
+// variants.cuh: the kernel's state (the shared-memory layout checks, Ctx, Regs, rings, barriers)
+// and the variant policies. The generated source defines the plan's constants and `struct Smem`
+// before including this file, then picks one policy of each kind with `using` lines:
+//   Loads  = CpAsyncLoads | TmaLoads<TmaIssuer::Consumer> | TmaLoads<TmaIssuer::ProducerWarpgroup>
+//   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
+//   QDesc  = QDescVisible | QDescOpaque
+// and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
+//
+// Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
+// PRODUCER_WARPGROUP, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
+// wgmma.cuh WGMMA_S, WGMMA_O_REGS, WGMMA_O_SHARED.
+#pragma once
+
+// Consumer threads (the ones that compute); a producer warpgroup, when present, comes after them.
+constexpr int NUM_THREADS = 128 * NUM_WG;
+constexpr int NUM_WARPS = 4 * NUM_WG;
+constexpr int S_REGS = BLOCK_N / 2;     // f32 accumulator registers of S per thread
+constexpr int P_REGS = BLOCK_N / 4;     // packed 16-bit P registers per thread
+constexpr int O_REGS = HEAD_DIM / 2;    // f32 accumulator registers of O per thread
+#define NEG_INF __int_as_float(0xff800000)  // -inf; no constexpr builtin works under both nvcc and NVRTC
+
+// ---- the plan's shared-memory layout, checked against what C++ can derive ------------------------
+// Every tile is a stack of 64-column blocks (rows x 128 B each), the canonical K-major 128B-swizzled
+// layout; TMA and wgmma need each tile on a 1024-byte boundary.
+static_assert(Smem::Q_WG_BYTES == 64 * HEAD_DIM * 2, "Q block size disagrees with the head dim");
+static_assert(Smem::TILE_BYTES == BLOCK_N * HEAD_DIM * 2, "K/V tile size disagrees with BLOCK_N x HEAD_DIM");
+static_assert(Smem::Q % 1024 == 0 && Smem::K % 1024 == 0 && Smem::V % 1024 == 0 && Smem::TILE_BYTES % 1024 == 0,
+              "Q, K and V tiles must keep 1024-byte alignment");
+static_assert(Smem::K >= Smem::Q + NUM_WG * Smem::Q_WG_BYTES, "Q overlaps the K ring");
+static_assert(Smem::V >= Smem::K + K_BUFS * Smem::TILE_BYTES, "the K ring overlaps the V ring");
+static_assert(Smem::P >= Smem::V + V_BUFS * Smem::TILE_BYTES, "the V ring overlaps the P tiles");
+static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
+static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
+              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::END >= Smem::FULL_Q + 8,
+              "mbarriers overlap");
+static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout does not fit the launch's dynamic shared memory");
+static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks for more shared memory than Hopper has");
+
+// Named barrier ids (id 0 is __syncthreads).
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3, BAR_P_WG0 = 4, BAR_P_WG1 = 5 };
+
+struct Ctx {
+  u32 base;            // shared-memory address of the aligned base
+  int tid, wg, warp, lane;
+  int bh;              // batch * heads index
+  int m0;              // first query row of this CTA
+  int seqLen;
+  int tiles;           // number of KV tiles this CTA visits
+  float scaleLog2;     // softmax scale * log2(e)
+  const TmaDesc* tmQ; const TmaDesc* tmK; const TmaDesc* tmV;
+  const u16* q; const u16* k; const u16* v;   // this head's rows
+};
+
+struct Regs {
+  float s[S_TILES][S_REGS];
+  u32 p[P_TILES][P_REGS];
+  float o[O_REGS];
+  float m[2];          // running row max (log2 domain) of the thread's two rows
+  float l[2];          // running row sum, thread-partial (quad-reduced at the end)
+  float alpha[A_TILES][2];
+};
+
+// Ring-buffer position of iteration j in an n-slot ring: slot and the phase parity to wait for.
+struct Ring {
+  u32 slot, parity;
+  SW_DEVICE Ring(int j, int n) : slot(static_cast<u32>(j % n)), parity(static_cast<u32>((j / n) & 1)) {}
+};
+
+SW_DEVICE u32 fullK(const Ctx& c, u32 slot) { return c.base + Smem::FULL_K + 8 * slot; }
+SW_DEVICE u32 emptyK(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_K + 8 * slot; }
+SW_DEVICE u32 fullV(const Ctx& c, u32 slot) { return c.base + Smem::FULL_V + 8 * slot; }
+SW_DEVICE u32 emptyV(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_V + 8 * slot; }
+SW_DEVICE u32 kTile(const Ctx& c, int j) { return c.base + Smem::K + Ring(j, K_BUFS).slot * Smem::TILE_BYTES; }
+SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + Ring(j, V_BUFS).slot * Smem::TILE_BYTES; }
+
+// ---- loads --------------------------------------------------------------------------------------------
+// Copies `rows` rows of a head (starting at row0) into a 128B-swizzled tile at dst with cp.async,
+// zero-filling rows past the sequence end. Chunk c (16 B) of row r lands at chunk c ^ (r % 8).
+SW_DEVICE void cpAsyncTile(const Ctx& c, u32 dst, const u16* src, int row0, int rows) {
+  constexpr int CHUNKS_PER_ROW = HEAD_DIM / 8;
+  for (int idx = c.tid; idx < rows * CHUNKS_PER_ROW; idx += NUM_THREADS) {
+    const int r = idx / CHUNKS_PER_ROW, chunk = idx % CHUNKS_PER_ROW;
+    const int block = chunk / 8, cc = chunk % 8;
+    const u32 d = dst + block * rows * 128 + r * 128 + ((cc ^ (r & 7)) << 4);
+    const bool inside = row0 + r < c.seqLen;
+    const u16* s = src + (size_t)(inside ? row0 + r : 0) * HEAD_DIM + chunk * 8;
+    cpAsync16(d, s, inside ? 16u : 0u);
+  }
+}
+
+// Every consumer thread copies part of each tile with cp.async where the schedule places the load;
+// completion is a cp.async group (its wait count is generated) and a CTA-wide barrier.
+struct CpAsyncLoads {
+  static constexpr u32 FULL_ARRIVALS = NUM_THREADS;
+  // A slot is reused only once every warp released its previous occupant (empty barrier); loaders
+  // start waiting on parity 1, which a fresh barrier reports complete: every slot begins empty.
+  static SW_DEVICE void loadK(const Ctx& c, int j) {
+    const Ring ring(j, K_BUFS);
+    mbarWait(emptyK(c, ring.slot), ring.parity ^ 1);
+    cpAsyncTile(c, kTile(c, j), c.k, j * BLOCK_N, BLOCK_N);
+  }
+  static SW_DEVICE void loadV(const Ctx& c, int j) {
+    const Ring ring(j, V_BUFS);
+    mbarWait(emptyV(c, ring.slot), ring.parity ^ 1);
+    cpAsyncTile(c, vTile(c, j), c.v, j * BLOCK_N, BLOCK_N);
+  }
+  // Q is committed as the oldest group, so the first wait for a K tile covers it too.
+  static SW_DEVICE void loadQ(const Ctx& c) {
+    for (int w = 0; w < NUM_WG; ++w) cpAsyncTile(c, c.base + Smem::Q + w * Smem::Q_WG_BYTES, c.q, c.m0 + w * 64, 64);
+    cpAsyncCommit();
+  }
+  static SW_DEVICE void waitQ(const Ctx&) {}
+  // After this thread's cp.async wait: its copies become visible to wgmma (async proxy), and the
+  // barrier waits for every other thread's part of the tile.
+  static SW_DEVICE void cpAsyncPublish(const Ctx&) {
+    fenceProxyAsync();
+    namedBarSync(BAR_CPASYNC_FULL, NUM_THREADS);
+  }
+};
+
+// One thread issues TMA copies: a consumer thread where the schedule places the loads, or the
+// producer warpgroup's first thread, which loads Q, K(0), V(0), K(1), ... as slots free up.
+enum class TmaIssuer { Consumer, ProducerWarpgroup };
+
+template <TmaIssuer ISSUER>
+struct TmaLoads {
+  static constexpr int ISSUER_TID = ISSUER == TmaIssuer::ProducerWarpgroup ? NUM_THREADS : 0;
+  static constexpr u32 FULL_ARRIVALS = 1;
+  static_assert((ISSUER == TmaIssuer::ProducerWarpgroup) == PRODUCER_WARPGROUP, "the plan's load path disagrees with the kernel's warpgroups");
+  static SW_DEVICE void loadK(const Ctx& c, int j) { load(c, c.tmK, kTile(c, j), Smem::FULL_K, Smem::EMPTY_K, j, K_BUFS); }
+  static SW_DEVICE void loadV(const Ctx& c, int j) { load(c, c.tmV, vTile(c, j), Smem::FULL_V, Smem::EMPTY_V, j, V_BUFS); }
+  static SW_DEVICE void load(const Ctx& c, const TmaDesc* map, u32 dst, u32 fullOff, u32 emptyOff, int j, int bufs) {
+    const Ring ring(j, bufs);
+    if (c.tid == ISSUER_TID) {
+      // Loaders start waiting on parity 1, which a fresh barrier reports complete: every slot begins empty.
+      mbarWait(c.base + emptyOff + 8 * ring.slot, ring.parity ^ 1);
+      expectTx(c.base + fullOff + 8 * ring.slot, Smem::TILE_BYTES);
+#pragma unroll
+      for (int b = 0; b < HEAD_DIM / 64; ++b)
+        tmaLoad3d(dst + b * BLOCK_N * 128, map, b * 64, j * BLOCK_N, c.bh, c.base + fullOff + 8 * ring.slot);
+    }
+  }
+  static SW_DEVICE void loadQ(const Ctx& c) {
+    if (c.tid == ISSUER_TID) {
+      expectTx(c.base + Smem::FULL_Q, NUM_WG * Smem::Q_WG_BYTES);
+      for (int w = 0; w < NUM_WG; ++w)
+        for (int b = 0; b < HEAD_DIM / 64; ++b)
+          tmaLoad3d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.m0 + w * 64, c.bh, c.base + Smem::FULL_Q);
+    }
+  }
+  // Waits until tile j is in shared memory.
+  static SW_DEVICE void waitK(const Ctx& c, int j) { const Ring r(j, K_BUFS); mbarWait(fullK(c, r.slot), r.parity); }
+  static SW_DEVICE void waitV(const Ctx& c, int j) { const Ring r(j, V_BUFS); mbarWait(fullV(c, r.slot), r.parity); }
+  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(c.base + Smem::FULL_Q, 0); }  // complete after the first tile: one poll
+};
+
+// ---- register fences (the compiler must not move register accesses across a wgmma wait) ------------
+template <int SB> SW_DEVICE void fenceS(Regs& r) {
+#pragma unroll
+  for (int i = 0; i < S_REGS; ++i) fenceReg(r.s[SB][i]);
+}
+SW_DEVICE void fenceO(Regs& r) {
+#pragma unroll
+  for (int i = 0; i < O_REGS; ++i) fenceReg(r.o[i]);
+}
+
+// ---- Q descriptors for S = Q K(j)^T --------------------------------------------------------------------
+// Both operands K-major in shared memory. The caller fences before the sequence.
+struct QDescVisible {
+  template <int SB>
+  static SW_DEVICE void mma0(Regs& r, u32 q, u32 kt) {
+#pragma unroll
+    for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
+      const u64 da = makeDesc128B(q + (kk % 4) * 32 + (kk / 4) * 64 * 128, 16, 1024);
+      const u64 db = makeDesc128B(kt + (kk % 4) * 32 + (kk / 4) * BLOCK_N * 128, 16, 1024);
+      WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
+    }
+  }
+};
+
+// Q's descriptors never change; left visible, the compiler keeps all HEAD_DIM / 16 of them live
+// across the loop, which two S tiles cannot afford. Made opaque, each step derives them from one
+// base (an add into the start-address field, which cannot carry: every offset stays inside the
+// 18-bit shared address).
+struct QDescOpaque {
+  template <int SB>
+  static SW_DEVICE void mma0(Regs& r, u32 q, u32 kt) {
+    u64 dq = makeDesc128B(q, 16, 1024);
+    opaque(dq);
+    const u64 dk = makeDesc128B(kt, 16, 1024);
+#pragma unroll
+    for (int kk = 0; kk < HEAD_DIM / 16; ++kk) {
+      const u64 da = dq + (u64)(((kk % 4) * 32 + (kk / 4) * 64 * 128) >> 4);
+      const u64 db = dk + (u64)(((kk % 4) * 32 + (kk / 4) * BLOCK_N * 128) >> 4);
+      WGMMA_S(r.s[SB], da, db, kk > 0 ? 1 : 0);
+    }
+  }
+};
+
+// ---- P paths: how P(j) reaches O += P V(j) ------------------------------------------------------------
+// P in registers: K-major by construction (the accumulator fragment of S is the A fragment of P V).
+struct PInRegisters {
+  static constexpr int SMEM_TILES = 0;
+  template <int PB> static SW_DEVICE void fence(Regs& r) {
+#pragma unroll
+    for (int i = 0; i < P_REGS; ++i) fenceReg(r.p[PB][i]);
+  }
+  template <int SB, int PB> static SW_DEVICE void pack(const Ctx&, Regs& r) {
+#pragma unroll
+    for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]);
+  }
+  // A dummy MMA1 (an iteration past the end, issued so no wgmma sits in a branch) multiplies zeros.
+  template <int PB> static SW_DEVICE void zero(const Ctx&, Regs& r) {
+#pragma unroll
+    for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;
+  }
+  template <int PB> static SW_DEVICE void mma1(const Ctx&, Regs& r, u32 vt) {
+#pragma unroll
+    for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
+      const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
+      WGMMA_O_REGS(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
+    }
+  }
+};
+
+// Who publishes P in shared memory to the P V wgmma: a warpgroup barrier of its own, or the
+// ping-pong turn's barrier (bar.sync over both warpgroups, every thread of this one taking part),
+// which always lies between Softmax(j)'s packing and MMA1(j) when the plan has turns.
+enum class PPublish { OwnBarrier, TurnBarrier };
+
+// P in shared memory, K-major without swizzle: 8 x 8 core matrices of 128 contiguous bytes,
+// K-adjacent ones 128 B apart (LBO) and 8-row groups P_SBO apart. The thread's pair t of P(j)
+// (row 16w + l/4 + 8(t&1), columns 8(t>>1) + 2(l%4) and +1, as in the accumulator fragment) lands
+// at a fixed offset from one per-thread base, and one store instruction covers a whole core matrix
+// per warp: no bank conflict, no swizzle arithmetic.
+template <PPublish PUBLISH>
+struct PInShared {
+  static constexpr int SMEM_TILES = P_TILES;
+  // This warpgroup's P tile pb.
+  static SW_DEVICE u32 tile(const Ctx& c, int pb) { return c.base + Smem::P + (pb * NUM_WG + c.wg) * Smem::P_WG_BYTES; }
+  // `sync`: end with the warpgroup barrier that publishes P; otherwise the turn's barrier does.
+  template <typename F>
+  static SW_DEVICE void store(const Ctx& c, int pb, F value, bool sync) {
+    const u32 base = tile(c, pb) + (c.warp % 4) * 2 * Smem::P_SBO + (c.lane / 4) * 16 + 4 * (c.lane % 4);
+#pragma unroll
+    for (int t = 0; t < P_REGS; ++t) stShared32(base + (t & 1) * Smem::P_SBO + (t >> 1) * 128, value(t));
+    // The P V wgmma reads through the async proxy, after every warp of the warpgroup wrote its rows.
+    fenceProxyAsync();
+    if (sync) namedBarSync(BAR_P_WG0 + c.wg, 128);
+  }
+  template <int PB> static SW_DEVICE void fence(Regs&) {}
+  template <int SB, int PB> static SW_DEVICE void pack(const Ctx& c, Regs& r) {
+    store(c, PB, [&](int t) { return PACK(r.s[SB][2 * t], r.s[SB][2 * t + 1]); }, PUBLISH == PPublish::OwnBarrier);
+  }
+  // A dummy MMA1 may follow inside the same turn, so zeroing always publishes with its own barrier.
+  template <int PB> static SW_DEVICE void zero(const Ctx& c, Regs&) {
+    store(c, PB, [](int) { return 0u; }, true);
+  }
+  template <int PB> static SW_DEVICE void mma1(const Ctx& c, Regs& r, u32 vt) {
+    const u32 pt = tile(c, PB);
+#pragma unroll
+    for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
+      const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
+      WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db);
+    }
+  }
+};

@@ -1,0 +1,253 @@
+// choose(schedule, problem, knobs) -> KernelPlan: the one home of every measured heuristic.
+// It validates its input first (the schedule, then every field, naming the argument and the
+// rule), fills each knob the caller left out with the default that measured fastest (each cites
+// its bench/NOTES.md entry and is recorded in plan.decisions), picks the widest KV tile that fits
+// the register budget and shared memory, sizes the rings, and finally runs verify(): a plan that
+// any model rejects is never returned.
+import { loopNest, resources, validate, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
+import type { KernelConfigInput, LoadKind } from './config.js';
+import {
+  HEAD_DIMS, PlanError, pipelineOf, turnBounds, turnHoldsMatmuls, turnKind, matmulsAdjacentInBody,
+  type HeadDim, type KernelPlan, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+} from './plan.js';
+import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
+import { verify } from './verify.js';
+import type { Dtype } from './wgmma.js';
+
+export interface Problem {
+  headDim: HeadDim;
+  dtype?: Dtype;
+  causal?: boolean;
+}
+
+export interface Knobs {
+  load?: LoadKind;
+  blockM?: 64 | 128;
+  blockN?: number;
+  warpSpecialized?: boolean;
+  pingpong?: boolean;
+  pShared?: boolean;
+  /** Compile with the bounded mbarrier wait that traps instead of hanging. */
+  hangTrap?: boolean;
+}
+
+const DTYPES: readonly Dtype[] = ['f16', 'bf16'];
+const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
+const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];
+
+/**
+ * Registers a thread may spend on the tiles the schedule keeps live (S, P and O accumulators);
+ * the rest goes to addresses, softmax state and temporaries. Above this ptxas spills (measured
+ * with ptxas -v: firstDot hd64 at 192 tile registers spilled). With a producer warpgroup the
+ * consumers hold 240 registers each (setmaxnreg; ptxas allocates the consumer code to that):
+ * 188 covers the widest tiles that compile clean among the candidates (hd256 n80: S 40 + P 20 +
+ * O 128; firstDot hd128 n96 with P in registers: 2 x 48 + 24 + 64), and with P in shared memory
+ * 192 (two 128-wide S tiles and O) compiled clean (bench/NOTES.md, session 3 step 2). Wider tiles
+ * than the candidates spill well below this (hd128 n160, 184 tile registers), so an explicit
+ * blockN is checked by ptxas alone.
+ */
+export const TILE_REGISTER_BUDGET = { inline: 184, producer: 188, producerPShared: 192 } as const;
+
+export function tileRegisters(headDim: number, blockN: number, pOperand: POperand, sTiles: number, pTiles: number): number {
+  return sTiles * (blockN / 2) + (pOperand === 'shared' ? 0 : pTiles * (blockN / 4)) + headDim / 2;
+}
+
+export function tileRegisterBudget(loads: LoadPath, pOperand: POperand): number {
+  if (loads !== 'tma-producer') return TILE_REGISTER_BUDGET.inline;
+  return pOperand === 'shared' ? TILE_REGISTER_BUDGET.producerPShared : TILE_REGISTER_BUDGET.producer;
+}
+
+function checkBoolean(value: unknown, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+interface Checked {
+  headDim: HeadDim;
+  dtype: Dtype;
+  causal: boolean;
+  load: LoadKind;
+  blockM: 64 | 128;
+  blockN?: number;
+  warpSpecialized?: boolean;
+  pingpong?: boolean;
+  pShared?: boolean;
+  hangTrap: boolean;
+}
+
+/** Every field's type and range, and the combinations no kernel implements; throws naming the argument. */
+function checkInput(problem: Problem, knobs: Knobs): Checked {
+  if (typeof problem !== 'object' || problem === null) throw new TypeError('problem must be an object with headDim');
+  if (typeof knobs !== 'object' || knobs === null) throw new TypeError('knobs must be an object');
+  const headDim = problem.headDim;
+  if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`headDim must be one of ${HEAD_DIMS.join(', ')}, got ${String(headDim)}`);
+  const dtype = problem.dtype ?? 'f16';
+  if (!DTYPES.includes(dtype)) throw new RangeError(`dtype must be 'f16' or 'bf16', got ${String(dtype)}`);
+  const causal = checkBoolean(problem.causal, 'causal') ?? false;
+  const load = knobs.load ?? 'tma';
+  if (!LOADS.includes(load)) throw new RangeError(`load must be 'tma' or 'cp.async', got ${String(load)}`);
+  const blockM = knobs.blockM ?? 128;
+  if (blockM !== 64 && blockM !== 128) throw new RangeError(`blockM must be 64 or 128 (64 rows per warpgroup), got ${String(blockM)}`);
+  const blockN = knobs.blockN;
+  if (blockN !== undefined && (!Number.isInteger(blockN) || blockN < 16 || blockN > 256 || blockN % 16 !== 0)) {
+    throw new RangeError(`blockN must be a multiple of 16 in 16..256, got ${String(blockN)}`);
+  }
+  const warpSpecialized = checkBoolean(knobs.warpSpecialized, 'warpSpecialized');
+  const pingpong = checkBoolean(knobs.pingpong, 'pingpong');
+  const pShared = checkBoolean(knobs.pShared, 'pShared');
+  const hangTrap = checkBoolean(knobs.hangTrap, 'hangTrap') ?? false;
+  if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
+  // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
+  // itself waiting for its ping-pong turn.
+  if (pingpong && load !== 'tma') throw new RangeError("pingpong needs load 'tma' (cp.async completes through a CTA-wide barrier)");
+  // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
+  if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
+  if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
+  return { headDim, dtype, causal, load, blockM, blockN, warpSpecialized, pingpong, pShared, hangTrap };
+}
+
+/** Ping-pong turns must not hold a load the consumers issue: its issuer could wait on the warpgroup waiting for the turn. */
+export function loadInsideTurn(body: Pipeline['body'], turn: Turn, loads: LoadPath): string | undefined {
+  if (turn === 'none' || loads === 'tma-producer') return undefined;
+  const { start, end } = turnBounds(body, turn);
+  const span = turn === 'wrap' ? [...body.slice(start), ...body.slice(0, end + 1)] : body.slice(start, end + 1);
+  return span.find((b) => b.op === 'loadK' || b.op === 'loadV')?.op;
+}
+
+interface Variant {
+  loads: LoadPath;
+  turn: Turn;
+  pOperand: POperand;
+}
+
+/** The variant knobs: the caller's, else the measured defaults. */
+function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: string[]): Variant {
+  // A producer warpgroup where it measured fastest: TMA loads and two consumer warpgroups, at every
+  // head dim (hd256: 658 against 452 TFLOP/s inline on an H100; bench/NOTES.md, session 3 step 2).
+  let producer = c.warpSpecialized;
+  if (producer === undefined) {
+    producer = c.load === 'tma' && c.blockM === 128;
+    decisions.push(`loads ${producer ? 'tma-producer' : c.load === 'tma' ? 'tma-inline' : 'cp.async'}: a producer warpgroup wherever TMA and two consumer warpgroups allow it (NOTES 2026-11-26 step 2)`);
+  }
+  const loads: LoadPath = c.load === 'cp.async' ? 'cp.async' : producer ? 'tma-producer' : 'tma-inline';
+  // Ping-pong by default with a producer warpgroup where a turn holds just the two matmuls: within
+  // the step (secondDot), or across the step boundary when softmax reads an S tile from a step
+  // earlier (two S tiles, firstDot; baseline's wrap turn measured slower, NOTES 2026-11-25 session
+  // 2 step 6), at head dim <= 128: at 256 the turns serialise more than they overlap (secondDot
+  // hd256 n64: 568 with, 629 without; NOTES 2026-11-26 step 2).
+  let pingpong = c.pingpong;
+  if (pingpong === undefined) {
+    const holds = matmulsAdjacentInBody(nest.body) || (turnKind(nest.body) === 'wrap' && res.sTiles >= 2);
+    pingpong = loads === 'tma-producer' && holds && c.headDim <= 128;
+    decisions.push(`turn ${pingpong ? turnKind(nest.body) : 'none'}: ping-pong with a producer warpgroup at head dim <= 128 where a turn holds just the matmuls (NOTES 2026-11-25 session 2 step 4, 2026-11-26 step 2)`);
+  }
+  const turn: Turn = pingpong ? turnKind(nest.body) : 'none';
+  // P through shared memory by default where registers are tightest: two S tiles, a producer
+  // warpgroup, head dim <= 128. At hd256 the tile is narrow either way and P in registers measured
+  // faster (firstDot n48: 480 / 517 TFLOP/s causal / not, against 458 / 505 with P in shared memory
+  // at n64; NOTES 2026-11-26 step 3).
+  let pShared = c.pShared;
+  if (pShared === undefined) {
+    pShared = res.sTiles >= 2 && loads === 'tma-producer' && c.headDim <= 128;
+    decisions.push(`P in ${pShared ? 'shared memory' : 'registers'}: shared memory for two S tiles with a producer warpgroup at head dim <= 128 (NOTES 2026-11-25 session 2 step 3, 2026-11-26 step 3)`);
+  }
+  return { loads, turn, pOperand: pShared ? 'shared' : 'registers' };
+}
+
+/**
+ * The KV tile and pipeline: the largest tile that fits both the register budget for the tiles this
+ * schedule keeps live and the shared-memory limit. With a producer warpgroup, where the schedule's
+ * ring depths leave no room for that tile, the rings shrink (K first: a 2-slot K ring measured as
+ * fast as 3, a 2-slot V ring 20% slower; NOTES 2026-11-25 session 2 step 3) to the fewest slots that
+ * stay deadlock-free (the producer's loads are not placed by the schedule anyway).
+ */
+function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, decisions: string[]): { pipeline: Pipeline; blockN: number } {
+  const pipelines = [pipelineOf(nest, res, { loads: v.loads, turn: v.turn })];
+  if (v.loads === 'tma-producer') {
+    for (const ringLimit of [{ k: 2, v: res.vBuffers }, { k: 2, v: 2 }]) {
+      if (ringLimit.k < res.kBuffers || ringLimit.v < res.vBuffers) pipelines.push(pipelineOf(nest, res, { loads: v.loads, turn: v.turn, ringLimit }));
+    }
+  }
+  const budget = tileRegisterBudget(v.loads, v.pOperand);
+  const candidates =
+    c.blockN !== undefined
+      ? [c.blockN]
+      : BLOCK_N_CHOICES.filter((n) => tileRegisters(c.headDim, n, v.pOperand, res.sTiles, res.pTiles) <= budget);
+  for (const blockN of candidates) {
+    const pipeline = pipelines.find((p) => layoutOf(c, v, p, blockN).launchBytes <= HOPPER_MAX_SHARED_BYTES);
+    if (pipeline) {
+      if (c.blockN === undefined) decisions.push(`blockN ${blockN}: the widest of ${BLOCK_N_CHOICES.join('/')} within ${budget} tile registers and shared memory`);
+      if (pipeline !== pipelines[0]) decisions.push(`rings K ${pipeline.kBuffers} / V ${pipeline.vBuffers}, shallower than the schedule's, to fit blockN ${blockN}`);
+      return { pipeline, blockN };
+    }
+  }
+  const blockN = candidates[candidates.length - 1] ?? 16;
+  const p = pipelines[pipelines.length - 1];
+  const l = layoutOf(c, v, p, blockN);
+  throw new RangeError(
+    `blockN ${blockN}: with blockM=${c.blockM}, headDim=${c.headDim} the kernel needs ${l.launchBytes} B of shared memory ` +
+      `(${describeLayout(l, p.kBuffers, p.vBuffers)}): Hopper allows ${HOPPER_MAX_SHARED_BYTES} B per block`,
+  );
+}
+
+function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number) {
+  return smemLayout({
+    headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
+    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0,
+  });
+}
+
+/**
+ * Q's descriptors made opaque where registers are short: two S tiles, or a producer warpgroup
+ * without ping-pong (baseline 582 -> 599-611 TFLOP/s; with ping-pong it made secondDot slower;
+ * NOTES 2026-11-25 session 2 step 5).
+ */
+function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
+  return sTiles > 1 || (v.loads === 'tma-producer' && v.turn === 'none') ? 'opaque' : 'visible';
+}
+
+export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
+  validate(schedule);
+  const c = checkInput(problem, knobs);
+  const nest = loopNest(schedule);
+  const res = resources(schedule);
+  const decisions: string[] = [];
+  const v = chooseVariant(c, nest, res, decisions);
+  const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
+  if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
+  const { pipeline, blockN } = chooseTiling(c, v, nest, res, decisions);
+  const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
+  const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
+  const plan: KernelPlan = {
+    schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },
+    headDim: c.headDim,
+    dtype: c.dtype,
+    causal: c.causal,
+    blockM: c.blockM,
+    blockN,
+    consumerWarpgroups,
+    threads: 128 * consumerWarpgroups + (v.loads === 'tma-producer' ? 128 : 0),
+    loads: v.loads,
+    pOperand: v.pOperand,
+    turn: v.turn,
+    qDescriptors,
+    pipeline,
+    smem: layoutOf(c, v, pipeline, blockN),
+    registers: {
+      tiles: tileRegisters(c.headDim, blockN, v.pOperand, pipeline.sTiles, pipeline.pTiles),
+      budget: tileRegisterBudget(v.loads, v.pOperand),
+    },
+    hangTrap: c.hangTrap,
+    decisions,
+  };
+  const reasons = verify(plan);
+  if (reasons.length) throw new PlanError(`the plan for schedule ${schedule.name ?? 'custom'} fails verification: ${reasons[0]}`, reasons);
+  return plan;
+}
+
+/** choose() from the one-object spelling used by the API, the CLI and the bench. */
+export function chooseFrom(schedule: Schedule, input: KernelConfigInput): KernelPlan {
+  const { headDim, dtype, causal, ...knobs } = input;
+  return choose(schedule, { headDim, ...(dtype !== undefined ? { dtype } : {}), ...(causal !== undefined ? { causal } : {}) }, knobs);
+}
+

@@ -1,0 +1,64 @@
+// The one shared-memory model. The kernel takes every offset below as a constexpr from the plan
+// (emit.ts), checks with static_assert that the regions neither overlap nor exceed the launch's
+// dynamic shared memory, and the launch requests exactly `launchBytes`. The CLI, the SVG and the
+// tests read these numbers from the plan; nothing else computes them.
+import type { SmemLayout } from './plan.js';
+
+/** Hopper's largest dynamic shared memory per block (227 KiB): the only definition. */
+export const HOPPER_MAX_SHARED_BYTES = 232448;
+/**
+ * The kernel rounds its shared-memory base up to 1024 B (the 128B swizzle pattern repeats every
+ * 1024 bytes and TMA / wgmma assume it starts on such a boundary), so the launch asks for this
+ * much more than the layout.
+ */
+export const ALIGNMENT_SLACK_BYTES = 1024;
+/** One mbarrier (a 64-bit word). */
+export const MBARRIER_BYTES = 8;
+
+export interface LayoutInput {
+  headDim: number;
+  blockM: number;
+  blockN: number;
+  kBuffers: number;
+  vBuffers: number;
+  /** P tiles held in shared memory (0 when P stays in registers). */
+  pSharedTiles: number;
+}
+
+/**
+ * Q (one 64-row block per warpgroup), the K ring, the V ring, the P tiles, then the barriers.
+ * Every tile is a stack of 64-column blocks (rows x 128 B each), the canonical K-major
+ * 128B-swizzled layout; K/V tiles stay 1024-byte aligned because blockN * 128 is a multiple of 1024
+ * for every blockN that is a multiple of 8.
+ */
+export function smemLayout(x: LayoutInput): SmemLayout {
+  const warpgroups = x.blockM / 64;
+  const qWarpgroupBytes = 64 * x.headDim * 2;
+  const tileBytes = x.blockN * x.headDim * 2;
+  const q = 0;
+  const k = q + warpgroups * qWarpgroupBytes;
+  const v = k + x.kBuffers * tileBytes;
+  const p = v + x.vBuffers * tileBytes;
+  // P, per tile and warpgroup: 64 rows x blockN 16-bit values, K-major without swizzle.
+  const pSbo = x.blockN * 16;
+  const pWarpgroupBytes = 8 * pSbo;
+  const bars = p + x.pSharedTiles * warpgroups * pWarpgroupBytes;
+  const fullK = bars;
+  const emptyK = fullK + MBARRIER_BYTES * x.kBuffers;
+  const fullV = emptyK + MBARRIER_BYTES * x.kBuffers;
+  const emptyV = fullV + MBARRIER_BYTES * x.vBuffers;
+  const fullQ = emptyV + MBARRIER_BYTES * x.vBuffers;
+  const end = fullQ + MBARRIER_BYTES;
+  return {
+    q, qWarpgroupBytes, k, v, tileBytes, p, pWarpgroupBytes, pSbo,
+    fullK, emptyK, fullV, emptyV, fullQ, end, launchBytes: end + ALIGNMENT_SLACK_BYTES,
+  };
+}
+
+/** The breakdown for messages: "Q 32768, K 2 x 32768, V 3 x 32768, P 0, barriers 88, alignment 1024". */
+export function describeLayout(l: SmemLayout, kBuffers: number, vBuffers: number): string {
+  return (
+    `Q ${l.k - l.q}, K ${kBuffers} x ${l.tileBytes}, V ${vBuffers} x ${l.tileBytes}, P ${l.fullK - l.p}, ` +
+    `barriers ${l.end - l.fullK}, alignment ${ALIGNMENT_SLACK_BYTES}`
+  );
+}

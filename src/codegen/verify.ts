@@ -1,0 +1,341 @@
+// verify(plan) -> reasons[]: runs every model of the generated kernel against one plan and says,
+// in the schedule validator's style (the op, the rule, the numbers), what would go wrong on the GPU.
+// An empty list means every model passed for every trip count T = 1..MAX_TRIPS. choose() never
+// returns a plan with reasons; the tests run verify over every legal schedule and variant, with
+// negative controls (a wait count off by one, a ring one slot short must be flagged).
+//
+// The models:
+//   shape      the variant combination is one the kernel implements; sizes are consistent
+//   smem       the layout is the one formula's (smem.ts) and fits Hopper
+//   waits      the emitted program (program.ts) run with a counter of pending wgmma and cp.async
+//              groups: every point that reads a result finds its group retired
+//   deadlock   producer, warpgroups and ping-pong turns as concurrent processes over the rings'
+//              full/empty barriers: some process can always move until all are done
+//   hazards    the CPU machine with NaN-poisoned rings (schedule/interpret.ts) at the plan's ring
+//              depths reproduces the fp32 reference
+import {
+  expand, interpret, kvTileCount, referenceAttention, type AttentionProblem, type ExpandedOp,
+} from '../schedule/index.js';
+import type { OpName } from '../schedule/ops.js';
+import { LOAD_PATHS, P_OPERANDS, Q_DESCRIPTORS, TURNS, turnBounds, turnKind, type KernelPlan } from './plan.js';
+import { programOf, type Group, type Program, type Step, type Stmt } from './program.js';
+import { HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
+
+/** Trip counts every model runs: every prologue/steady/epilogue shape of schedules up to 4 stages. */
+export const MAX_TRIPS = 9;
+
+export interface VerifyOptions {
+  /** Which models to run (default: all). */
+  models?: ReadonlyArray<'shape' | 'smem' | 'waits' | 'deadlock' | 'hazards'>;
+  /** Trip counts (default 1..MAX_TRIPS). */
+  trips?: readonly number[];
+}
+
+const ALL_TRIPS = Array.from({ length: MAX_TRIPS }, (_, i) => i + 1);
+
+export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] {
+  const models = new Set(options.models ?? ['shape', 'smem', 'waits', 'deadlock', 'hazards']);
+  const trips = options.trips ?? ALL_TRIPS;
+  const reasons = models.has('shape') ? shapeReasons(plan) : [];
+  if (reasons.length) return reasons; // the other models assume a well-formed plan
+  if (models.has('smem')) reasons.push(...smemReasons(plan));
+  for (const T of trips) {
+    const found = [
+      ...(models.has('waits') ? waitReasons(plan, T) : []),
+      ...(models.has('deadlock') ? deadlockReasons(plan, T) : []),
+      // With a producer warpgroup the loads do not run where the expansion places them: slot reuse
+      // is ordered by the empty barriers, which the deadlock model covers.
+      ...(models.has('hazards') && plan.loads !== 'tma-producer' ? hazardReasons(plan, T) : []),
+    ];
+    if (found.length) {
+      reasons.push(...found);
+      break; // the smallest trip count that fails is the clearest report
+    }
+  }
+  return reasons;
+}
+
+// ---- shape ---------------------------------------------------------------------------------------------
+function shapeReasons(plan: KernelPlan): string[] {
+  const r: string[] = [];
+  const p = plan.pipeline;
+  if (!LOAD_PATHS.includes(plan.loads)) r.push(`loads: '${String(plan.loads)}' is not one of ${LOAD_PATHS.join(', ')}`);
+  if (!P_OPERANDS.includes(plan.pOperand)) r.push(`pOperand: '${String(plan.pOperand)}' is not one of ${P_OPERANDS.join(', ')}`);
+  if (!TURNS.includes(plan.turn)) r.push(`turn: '${String(plan.turn)}' is not one of ${TURNS.join(', ')}`);
+  if (!Q_DESCRIPTORS.includes(plan.qDescriptors)) r.push(`qDescriptors: '${String(plan.qDescriptors)}' is not one of ${Q_DESCRIPTORS.join(', ')}`);
+  if (plan.consumerWarpgroups * 64 !== plan.blockM) r.push(`blockM ${plan.blockM} needs ${plan.blockM / 64} consumer warpgroups, the plan has ${plan.consumerWarpgroups}`);
+  if (plan.loads === 'tma-producer' && plan.consumerWarpgroups !== 2) r.push('loads tma-producer: the register split (24 / 240 / 240) needs two consumer warpgroups');
+  if (plan.turn !== 'none' && plan.consumerWarpgroups !== 2) r.push(`turn ${plan.turn}: ping-pong needs two consumer warpgroups`);
+  if (plan.turn !== 'none' && plan.loads === 'cp.async') r.push(`turn ${plan.turn}: cp.async completes through a CTA-wide barrier, which would wait on the warpgroup waiting for its turn`);
+  if (plan.turn !== 'none' && plan.turn !== turnKind(p.body)) r.push(`turn ${plan.turn}: this body's turn is '${turnKind(p.body)}'`);
+  const expectThreads = 128 * plan.consumerWarpgroups + (plan.loads === 'tma-producer' ? 128 : 0);
+  if (plan.threads !== expectThreads) r.push(`threads ${plan.threads}: loads ${plan.loads} with ${plan.consumerWarpgroups} consumer warpgroups need ${expectThreads}`);
+  if (!Number.isInteger(plan.blockN) || plan.blockN < 16 || plan.blockN > 256 || plan.blockN % 16 !== 0) r.push(`blockN ${plan.blockN}: must be a multiple of 16 in 16..256`);
+  for (const [what, n] of [['kBuffers', p.kBuffers], ['vBuffers', p.vBuffers]] as const) {
+    if (!Number.isInteger(n) || n < 1) r.push(`${what} ${n}: a ring needs at least one slot`);
+  }
+  for (const [what, n] of [['sTiles', p.sTiles], ['pTiles', p.pTiles], ['aTiles', p.aTiles]] as const) {
+    if (n < 1 || n > 2) r.push(`${what} ${n}: the code generator supports 1 or 2 register tiles`);
+  }
+  if (p.unroll !== Math.max(p.sTiles, p.pTiles, p.aTiles)) r.push(`unroll ${p.unroll}: the register tiles need ${Math.max(p.sTiles, p.pTiles, p.aTiles)}`);
+  if (plan.turn !== 'none' && plan.loads !== 'tma-producer') {
+    const { start, end } = turnBounds(p.body, plan.turn);
+    const span = plan.turn === 'wrap' ? [...p.body.slice(start), ...p.body.slice(0, end + 1)] : p.body.slice(start, end + 1);
+    const load = span.find((b) => b.op === 'loadK' || b.op === 'loadV');
+    if (load) r.push(`turn ${plan.turn}: ${load.op} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
+  }
+  return r;
+}
+
+// ---- shared memory ---------------------------------------------------------------------------------------
+function smemReasons(plan: KernelPlan): string[] {
+  const p = plan.pipeline;
+  const want = smemLayout({
+    headDim: plan.headDim, blockM: plan.blockM, blockN: plan.blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
+    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0,
+  });
+  const r: string[] = [];
+  for (const key of Object.keys(want) as Array<keyof typeof want>) {
+    if (plan.smem[key] !== want[key]) r.push(`smem.${key} ${plan.smem[key]}: the layout (src/codegen/smem.ts) puts it at ${want[key]}`);
+  }
+  if (want.launchBytes > HOPPER_MAX_SHARED_BYTES) r.push(`smem.launchBytes ${want.launchBytes}: Hopper allows ${HOPPER_MAX_SHARED_BYTES} B per block`);
+  return r;
+}
+
+// ---- the emitted program, run for one trip count -------------------------------------------------------------
+interface Visitor {
+  /** A statement at step k, op iteration j (null outside an op). */
+  stmt(s: Stmt, k: number, j: number | null, op: OpName | null): void;
+}
+
+function runStmts(stmts: Stmt[], v: Visitor, k: number, j: number | null, op: OpName | null, T: number): void {
+  for (const s of stmts) {
+    if (s.t === 'ifLive') runStmts(j !== null && j < T ? s.then : s.else, v, k, j, op, T);
+    else v.stmt(s, k, j, op);
+  }
+}
+
+function runStep(st: Step, k: number, v: Visitor, T: number): void {
+  for (const it of st.items) {
+    if ('op' in it) runStmts(it.stmts, v, k, k - it.stage, it.op, T);
+    else v.stmt(it, k, null, null);
+  }
+}
+
+/** Runs the program's control flow for trip count T: prologue, the steady loop's trips, the tail. */
+function runProgram(prog: Program, plan: KernelPlan, T: number, v: Visitor): void {
+  const S = plan.pipeline.numStages;
+  const u = plan.pipeline.unroll;
+  runStmts(prog.start, v, -1, null, null, T);
+  for (const st of prog.prologue) runStep(st, st.k!, v, T);
+  let k = S;
+  for (; k + u - 1 < T; k += u) for (const st of prog.loop) runStep(st, k + st.offset, v, T);
+  for (const st of prog.tail) runStep(st, k + st.offset, v, T);
+  runStmts(prog.end, v, -1, null, null, T);
+}
+
+interface Committed {
+  op: OpName;
+  j: number;
+  /** An iteration inside the loop (a dummy matmul past either end reads zeros or fills an unread tile). */
+  real: boolean;
+  pTile?: number;
+}
+
+function lastIndex<T>(xs: readonly T[], f: (x: T) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (f(xs[i])) return i;
+  return -1;
+}
+
+/** Pending-group model: commits append a group, wait<n> retires all but the newest n. */
+function waitReasons(plan: KernelPlan, T: number): string[] {
+  const prog = programOf(plan);
+  const groups: Record<Group, Committed[]> = { wgmma: [], cpasync: [] };
+  const retired: Record<Group, number> = { wgmma: 0, cpasync: 0 };
+  const reasons: string[] = [];
+  const where = (op: OpName | null, j: number | null, k: number) => `${op ?? 'the kernel'}${j !== null ? `(${j})` : ''} at step ${k} (T = ${T})`;
+  runProgram(prog, plan, T, {
+    stmt(s, k, j, op) {
+      switch (s.t) {
+        case 'commit':
+          groups[s.group].push({ op: s.op, j: j ?? -1, real: j !== null && j >= 0 && j < T, ...(s.pTile !== undefined ? { pTile: s.pTile } : {}) });
+          break;
+        case 'wait':
+          retired[s.group] = Math.max(retired[s.group], groups[s.group].length - s.n);
+          break;
+        case 'needs': {
+          const it = j! - s.lag;
+          if (it < 0 || it >= T) break;
+          const idx = groups[s.group].findIndex((g) => g.op === s.op && g.j === it);
+          const pending = groups[s.group].length - retired[s.group];
+          if (idx < 0) reasons.push(`${where(op, j, k)} needs ${s.op}(${it}) (${s.why}), which has not been issued yet`);
+          else if (idx >= retired[s.group]) {
+            reasons.push(`${where(op, j, k)} needs ${s.op}(${it}) retired (${s.why}) but leaves ${pending} ${s.group} groups pending, ${s.op}(${it}) among them: the wait count is too large`);
+          }
+          break;
+        }
+        case 'needsP': {
+          const last = lastIndex(groups.wgmma, (g) => g.op === 'MMA1' && g.pTile === s.pTile && (g.real || !s.zeroing));
+          if (last >= retired.wgmma) {
+            reasons.push(`${where(op, j, k)} writes P tile ${s.pTile} (${s.why}) while MMA1(${groups.wgmma[last].j}) may still read it: the wait count is too large`);
+          }
+          break;
+        }
+        case 'needsO': {
+          const last = lastIndex(groups.wgmma, (g) => g.op === 'MMA1');
+          if (last >= retired.wgmma) {
+            reasons.push(`${where(op, j, k)} rescales O (${s.why}) while MMA1(${groups.wgmma[last].j}) may still accumulate into it: the wait count is too large`);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    },
+  });
+  return reasons.slice(0, 3);
+}
+
+// ---- deadlock: producer, warpgroups and turns as processes --------------------------------------------------
+type Tile = 'K' | 'V';
+
+/** One warpgroup's program: the ops it runs and the turn markers it passes, in order. */
+type Event = { kind: 'op'; op: OpName; j: number } | { kind: 'turnWait' } | { kind: 'turnSignal' };
+
+/** Replays the program, yielding each live op (0 <= j < T) and each turn marker in program order. */
+function runProgramOps(plan: KernelPlan, T: number, yieldEvent: (e: Event) => void): void {
+  const prog = programOf(plan);
+  const visitStep = (st: Step, k: number) => {
+    for (const it of st.items) {
+      if ('op' in it) {
+        const j = k - it.stage;
+        if (j >= 0 && j < T && !it.dead) yieldEvent({ kind: 'op', op: it.op, j });
+      } else yieldEvent(it.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+    }
+  };
+  const S = plan.pipeline.numStages;
+  const u = plan.pipeline.unroll;
+  for (const s of prog.start) if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+  for (const st of prog.prologue) visitStep(st, st.k!);
+  let k = S;
+  for (; k + u - 1 < T; k += u) for (const st of prog.loop) visitStep(st, k + st.offset);
+  for (const st of prog.tail) visitStep(st, k + st.offset);
+  for (const s of prog.end) if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+}
+
+/**
+ * Consumers block at MMA0(j) until K(j) landed and at MMA1(j) until V(j) did; slots are released
+ * (per warpgroup; a slot is free once every warpgroup released it) at the ops the program releases
+ * them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt). Loads come from a producer that loads
+ * K(0), V(0), K(1), ... each once its slot is free, or from the consumers' program: one thread of
+ * warpgroup 0 for TMA, every thread (both warpgroups, each waiting for the slot) for cp.async, whose
+ * matmuls then also meet at a CTA-wide barrier. With turns, warpgroup 0 passes turn t once
+ * warpgroup 1 signalled turn t-1, warpgroup 1 once warpgroup 0 signalled turn t.
+ */
+function deadlockReasons(plan: KernelPlan, T: number): string[] {
+  const p = plan.pipeline;
+  const W = plan.consumerWarpgroups;
+  const events: Event[] = [];
+  runProgramOps(plan, T, (e) => events.push(e));
+  const rings: Record<Tile, number> = { K: p.kBuffers, V: p.vBuffers };
+  const loadedBy: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
+  const released: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
+  const slotFree = (t: Tile, j: number) => j < rings[t] || released[t].slice(0, W).every((set) => set.has(j - rings[t]));
+  const producer = plan.loads === 'tma-producer';
+  const cp = plan.loads === 'cp.async';
+  const loaded = (t: Tile, j: number) => (cp ? loadedBy[t].slice(0, W).every((s) => s.has(j)) : loadedBy[t][0].has(j));
+  const order: Array<[Tile, number]> = [];
+  for (let j = 0; j < T; j++) order.push(['K', j], ['V', j]);
+  let next = 0;
+  const pc = [0, 0].slice(0, W);
+  const turnsSignalled = [0, 0]; // per warpgroup
+  const turnsPassed = [0, 0];
+  const barrierArrived = [0, 0]; // cp.async: CTA-wide barriers reached (and waiting) per warpgroup
+  const barrierPassed = [0, 0];
+  const step = (w: number): boolean => {
+    if (pc[w] >= events.length) return false;
+    const e = events[pc[w]];
+    if (e.kind === 'turnWait') {
+      const t = turnsPassed[w];
+      const ok = w === 0 ? t === 0 || turnsSignalled[1] >= t : turnsSignalled[0] >= t + 1;
+      if (!ok) return false;
+      turnsPassed[w]++;
+    } else if (e.kind === 'turnSignal') {
+      turnsSignalled[w]++;
+    } else {
+      const { op, j } = e;
+      if (op === 'loadK' || op === 'loadV') {
+        const t: Tile = op === 'loadK' ? 'K' : 'V';
+        if (!producer && (cp || w === 0)) {
+          if (!slotFree(t, j)) return false;
+          loadedBy[t][cp ? w : 0].add(j);
+        }
+      } else if (op === 'MMA0' || op === 'MMA1') {
+        const t: Tile = op === 'MMA0' ? 'K' : 'V';
+        if (cp && W === 2) {
+          // The cp.async wait ends in a barrier over both warpgroups; each warpgroup issued its part
+          // of the tile before reaching it (a load precedes its matmul in program order).
+          if (barrierArrived[w] === barrierPassed[w]) barrierArrived[w]++;
+          if (barrierArrived[1 - w] < barrierArrived[w]) return false;
+          barrierPassed[w] = barrierArrived[w];
+          if (!loaded(t, j)) throw new Error(`internal: ${op}(${j}) passed the cp.async barrier before its tile was loaded`);
+        } else if (!loaded(t, j)) return false;
+      }
+      if (op === 'Softmax') released.K[w].add(j);
+      if (op === p.releaseVAt && j >= 1) released.V[w].add(j - 1);
+    }
+    pc[w]++;
+    return true;
+  };
+  for (;;) {
+    let moved = false;
+    while (producer && next < order.length && slotFree(...order[next])) {
+      const [t, j] = order[next++];
+      loadedBy[t][0].add(j);
+      moved = true;
+    }
+    for (let w = 0; w < W; w++) while (step(w)) moved = true;
+    if (pc.every((x) => x >= events.length)) return [];
+    if (!moved) {
+      const at = pc.map((x, w) => {
+        const e = events[x];
+        return `warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})` : e.kind}`;
+      });
+      const prod = producer ? `, the producer at ${next < order.length ? `${order[next][0]}(${order[next][1]})` : 'the end'}` : '';
+      return [`deadlock at T = ${T} with rings K ${p.kBuffers} / V ${p.vBuffers}: ${at.join(', ')}${prod}; no process can move`];
+    }
+  }
+}
+
+// ---- hazards: the poisoned-ring CPU machine at the plan's depths ------------------------------------------------
+const HAZARD_D = 4;
+const HAZARD_N = 2;
+
+function hazardProblem(T: number): AttentionProblem {
+  // One query block visiting exactly T KV tiles, the last one partial; deterministic values whose
+  // running max rises at every tile, so a stale alpha or a foreign slot changes the answer.
+  const seqK = T * HAZARD_N - (T > 1 ? 1 : 0);
+  const seqQ = 3;
+  const fill = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
+  return {
+    q: fill(seqQ * HAZARD_D, (i) => 0.5 + ((i * 37) % 11) / 11),
+    k: fill(seqK * HAZARD_D, (i) => 0.6 * Math.floor(i / HAZARD_D / HAZARD_N) + ((i * 13) % 7) / 70),
+    v: fill(seqK * HAZARD_D, (i) => ((i * 29) % 17) / 17 - 0.5),
+    seqQ, seqK, headDim: HAZARD_D, causal: false, scale: 1,
+  };
+}
+
+function hazardReasons(plan: KernelPlan, T: number): string[] {
+  const p = plan.pipeline;
+  const prob = hazardProblem(T);
+  if (kvTileCount(prob, HAZARD_N, prob.seqQ - 1) !== T) throw new Error('internal: hazard problem has the wrong trip count');
+  const ops: ExpandedOp[] = expand(plan.schedule, T);
+  const got = interpret(ops, { ...prob, blockN: HAZARD_N, kBuffers: p.kBuffers, vBuffers: p.vBuffers, sTiles: p.sTiles, pTiles: p.pTiles });
+  const want = referenceAttention(prob);
+  for (let i = 0; i < want.o.length; i++) {
+    if (!(Math.abs(got.o[i] - want.o[i]) <= 1e-5 + 1e-5 * Math.abs(want.o[i]))) {
+      return [`hazard at T = ${T} with rings K ${p.kBuffers} / V ${p.vBuffers}, tiles S ${p.sTiles} / P ${p.pTiles}: the poisoned-ring model computes O[${i}] = ${got.o[i]} where the reference has ${want.o[i]}`];
+    }
+  }
+  return [];
+}
