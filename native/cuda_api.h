@@ -19,6 +19,15 @@ using CUevent = struct CUevent_st*;
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_NOT_READY = 600;
 
+// cuStreamCreate: a blocking stream, ordered after (and before) work on the legacy default stream,
+// where the synchronous copies run.
+constexpr unsigned CU_STREAM_DEFAULT = 0;
+// cuEventCreate: completion-only events (no timestamp) are cheaper to record and wait on.
+constexpr unsigned CU_EVENT_DEFAULT = 0;
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
+
+enum CUpointerAttribute : int { CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9 };
+
 enum CUdeviceAttribute : int {
   CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16,
   CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38,
@@ -95,6 +104,10 @@ enum CUtensorMapDataType : int { CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6, CU_TENSOR_
   X(cuEventDestroy, "cuEventDestroy_v2", CUresult (*)(CUevent))                                            \
   X(cuEventRecord, "cuEventRecord", CUresult (*)(CUevent, CUstream))                                       \
   X(cuEventSynchronize, "cuEventSynchronize", CUresult (*)(CUevent))                                       \
+  X(cuEventQuery, "cuEventQuery", CUresult (*)(CUevent))                                                   \
+  X(cuStreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                                   \
+  X(cuStreamDestroy, "cuStreamDestroy_v2", CUresult (*)(CUstream))                                         \
+  X(cuPointerGetAttribute, "cuPointerGetAttribute", CUresult (*)(void*, CUpointerAttribute, CUdeviceptr))  \
   X(cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled",                                                      \
     CUresult (*)(CUtensorMap*, CUtensorMapDataType, uint32_t, void*, const uint64_t*, const uint64_t*,    \
                  const uint32_t*, const uint32_t*, int, int, int, int))

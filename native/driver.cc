@@ -37,8 +37,8 @@ LoadedDriver& loaded() {
   return state;
 }
 
-std::mutex contextMutex;  // guards primaryContext
-CUcontext primaryContext = nullptr;
+std::mutex contextMutex;  // guards primaryContexts
+std::vector<CUcontext> primaryContexts;  // by device index; filled on first use of each device
 std::mutex lostMutex;  // guards lostReason
 std::string lostReason;
 
@@ -79,22 +79,32 @@ std::string contextLostReason() {
   return lostReason;
 }
 
-void ensureContext() {
+void ensureContext(int device) {
   std::string lost = contextLostReason();
   if (!lost.empty())
     throw CudaError("CUDA context lost", "CUDA_ERROR_CONTEXT_LOST",
                     lost + "; a kernel fault is sticky, restart the process to use the GPU again");
+  if (device < 0) throw ArgError(ArgError::Range, "device must be a non-negative index, got " + std::to_string(device));
   const DriverApi& api = driver();
   CUcontext ctx;
   {
     std::lock_guard<std::mutex> lock(contextMutex);
-    if (!primaryContext) {
+    if (primaryContexts.empty()) {
       check(api.cuInit(0), "cuInit");
-      CUdevice dev;
-      check(api.cuDeviceGet(&dev, 0), "cuDeviceGet");
-      check(api.cuDevicePrimaryCtxRetain(&primaryContext, dev), "cuDevicePrimaryCtxRetain");
+      int count = 0;
+      check(api.cuDeviceGetCount(&count), "cuDeviceGetCount");
+      primaryContexts.assign(count, nullptr);
     }
-    ctx = primaryContext;
+    if (static_cast<size_t>(device) >= primaryContexts.size())
+      throw ArgError(ArgError::Range, "device " + std::to_string(device) + " does not exist: the driver reports " +
+                                          std::to_string(primaryContexts.size()) + " CUDA device(s)");
+    CUcontext& slot = primaryContexts[device];
+    if (!slot) {
+      CUdevice dev;
+      check(api.cuDeviceGet(&dev, device), "cuDeviceGet");
+      check(api.cuDevicePrimaryCtxRetain(&slot, dev), "cuDevicePrimaryCtxRetain");
+    }
+    ctx = slot;
   }
   check(api.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
 }

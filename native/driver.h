@@ -1,4 +1,4 @@
-// The CUDA driver, opened with dlopen at first use; device 0's primary context; check().
+// The CUDA driver, opened with dlopen at first use; each device's primary context; check().
 #pragma once
 #include <string>
 #include <vector>
@@ -30,9 +30,11 @@ std::string cudaErrorName(CUresult status);
 // fault) also marks the context lost: from then on ensureContext() refuses with the cause.
 void check(CUresult status, const char* call);
 
-// cuInit, retain device 0's primary context (once per process), make it current on the
-// calling thread. Call at every native entry that touches the driver, on whatever thread.
-void ensureContext();
+// cuInit, retain the device's primary context (once per device and process), make it current
+// on the calling thread. Call at every native entry that touches the driver, on whatever thread
+// (a worker thread has no current context until this runs). A device index the driver does not
+// have is an ArgError (RangeError) naming the count.
+void ensureContext(int device = 0);
 
 // Non-empty once a sticky error has killed the context.
 std::string contextLostReason();

@@ -69,11 +69,17 @@ void launchKernel(CUfunction fn, LaunchSpec& spec, CUstream stream) {
   check(api.cuLaunchKernelEx(&config, fn, params, nullptr), "cuLaunchKernelEx");
 }
 
-std::vector<double> timeLaunches(CUfunction fn, std::vector<LaunchSpec>& specs, int warmup, int iterations) {
+std::vector<double> timeLaunches(CUfunction fn, std::vector<LaunchSpec>& specs, int warmup, int iterations, int device) {
   const DriverApi& api = driver();
   const size_t n = specs.size();
   for (int i = 0; i < warmup; ++i) launchKernel(fn, specs[i % n]);
-  std::vector<Event> starts(iterations), ends(iterations);
+  std::vector<Event> starts, ends;
+  starts.reserve(iterations);
+  ends.reserve(iterations);
+  for (int i = 0; i < iterations; ++i) {
+    starts.emplace_back(device);
+    ends.emplace_back(device);
+  }
   for (int i = 0; i < iterations; ++i) {
     check(api.cuEventRecord(starts[i].get(), nullptr), "cuEventRecord");
     launchKernel(fn, specs[i % n]);

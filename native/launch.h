@@ -45,6 +45,7 @@ void launchKernel(CUfunction fn, LaunchSpec& spec, CUstream stream = nullptr);
 
 // Runs warmup launches, then times each of `iterations` launches with an event pair;
 // iteration i (warmup too) uses specs[i % specs.size()]. One synchronisation at the end.
-std::vector<double> timeLaunches(CUfunction fn, std::vector<LaunchSpec>& specs, int warmup, int iterations);
+// `device` (whose context the caller made current) owns the events.
+std::vector<double> timeLaunches(CUfunction fn, std::vector<LaunchSpec>& specs, int warmup, int iterations, int device);
 
 }  // namespace stagewise

@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"nvrtcInfo", guarded<NvrtcInfo>},
       {"synchronize", guarded<Synchronize>},
       {"memAlloc", guarded<MemAlloc>},
+      {"memWrap", guarded<MemWrap>},
       {"memFree", guarded<MemFree>},
       {"memUpload", guarded<MemUpload>},
       {"memDownload", guarded<MemDownload>},
@@ -28,6 +29,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"funcAttributes", guarded<FuncAttributes>},
       {"launch", guarded<Launch>},
       {"timeLaunches", guarded<TimeLaunches>},
+      {"streamCreate", guarded<StreamCreate>},
+      {"streamDefault", guarded<StreamDefault>},
+      {"streamDestroy", guarded<StreamDestroy>},
+      {"streamSynchronizeAsync", guarded<StreamSynchronizeAsync>},
+      {"eventRecord", guarded<EventRecord>},
+      {"eventQuery", guarded<EventQuery>},
+      {"eventWait", guarded<EventWait>},
+      {"eventDestroy", guarded<EventDestroy>},
       {"encodeTensorMap", guarded<EncodeTensorMap>},
   };
   for (const auto& entry : table) exports.Set(entry.name, Napi::Function::New(env, entry.fn, entry.name));

@@ -23,6 +23,29 @@ Napi::Error toJsError(Napi::Env env, const std::exception& e) {
   return err;
 }
 
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resourceName)
+    : Napi::AsyncWorker(env, resourceName), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+void PromiseWorker::Execute() {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    failure_ = std::current_exception();
+    SetError(e.what());
+  }
+}
+
+void PromiseWorker::OnOK() { deferred_.Resolve(resolve(Env())); }
+
+void PromiseWorker::OnError(const Napi::Error& fallback) {
+  try {
+    if (failure_) std::rethrow_exception(failure_);
+    deferred_.Reject(fallback.Value());
+  } catch (const std::exception& e) {
+    deferred_.Reject(toJsError(Env(), e).Value());
+  }
+}
+
 double numberArg(const Napi::Value& v, const char* what) {
   if (!v.IsNumber()) throw ArgError(ArgError::Type, std::string(what) + " must be a number");
   return v.As<Napi::Number>().DoubleValue();
@@ -58,6 +81,12 @@ Napi::Uint8Array bytesArg(const Napi::Value& v, const char* what) {
 Napi::Array arrayArg(const Napi::Value& v, const char* what) {
   if (!v.IsArray()) throw ArgError(ArgError::Type, std::string(what) + " must be an array");
   return v.As<Napi::Array>();
+}
+
+int deviceArg(const Napi::Value& v) {
+  uint64_t device = sizeArg(v, "device");
+  if (device > 2147483647u) throw ArgError(ArgError::Range, "device must be at most 2^31-1");
+  return static_cast<int>(device);
 }
 
 }  // namespace stagewise

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 
+#include <exception>
 #include <string>
 #include "errors.h"
 #include "resources.h"
@@ -30,10 +31,37 @@ uint64_t bigintArg(const Napi::Value& v, const char* what);
 std::string stringArg(const Napi::Value& v, const char* what);
 Napi::Uint8Array bytesArg(const Napi::Value& v, const char* what);
 Napi::Array arrayArg(const Napi::Value& v, const char* what);
+int deviceArg(const Napi::Value& v);  // a device index; its existence is checked by ensureContext
+
+// A Promise settled by work done off the JS thread, sharp-style: the subclass copies its
+// arguments into plain C++ members on the JS thread, run() works on a libuv worker thread
+// without touching N-API, and resolve() builds the value back on the JS thread. Whatever run()
+// throws rejects the Promise with the JS error a synchronous export would have thrown (toJsError).
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, const char* resourceName);
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  virtual void run() = 0;
+  virtual Napi::Value resolve(Napi::Env env) = 0;
+
+ private:
+  void Execute() final;
+  void OnOK() final;
+  void OnError(const Napi::Error& fallback) final;
+  Napi::Promise::Deferred deferred_;
+  std::exception_ptr failure_;
+};
 
 // Native objects handed to JS as externals, type-tagged so one kind is never taken for another.
 struct ModuleHandle {
   std::shared_ptr<LoadedModule> module;
+};
+
+// Shared so that a wait in flight keeps the event alive when JS disposes it meanwhile.
+struct EventHandle {
+  std::shared_ptr<Event> event;
 };
 
 template <typename T>
@@ -52,6 +80,16 @@ template <>
 struct HandleKind<KernelHandle> {
   static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000003ull};
   static constexpr const char* name = "KernelFunction";
+};
+template <>
+struct HandleKind<Stream> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000004ull};
+  static constexpr const char* name = "Stream";
+};
+template <>
+struct HandleKind<EventHandle> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000005ull};
+  static constexpr const char* name = "Event";
 };
 
 template <typename T>

@@ -1,8 +1,7 @@
 // compile(source, name, headerNames, headerSources, options) -> Promise<{ cubin, log }>.
-// sharp-style: arguments are copied into a plain C++ baton on the JS thread, NVRTC runs in
-// Execute() on a worker thread without touching N-API, and the result or error is built in
-// OnOK/OnError back on the JS thread. NVRTC needs no CUDA context, so none is made current.
-#include <exception>
+// sharp-style (PromiseWorker, napi_common.h): arguments are copied into a plain C++ baton on the
+// JS thread, NVRTC runs on a worker thread without touching N-API, and the result or error is
+// built back on the JS thread. NVRTC needs no CUDA context, so none is made current.
 #include "napi_common.h"
 #include "napi_exports.h"
 #include "nvrtc.h"
@@ -18,45 +17,23 @@ std::vector<std::string> stringsArg(const Napi::Value& v, const char* what) {
   return out;
 }
 
-class CompileWorker : public Napi::AsyncWorker {
+class CompileWorker : public PromiseWorker {
  public:
-  CompileWorker(Napi::Env env, CompileRequest baton)
-      : Napi::AsyncWorker(env, "stagewise.compile"), deferred_(Napi::Promise::Deferred::New(env)), baton_(std::move(baton)) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
+  CompileWorker(Napi::Env env, CompileRequest baton) : PromiseWorker(env, "stagewise.compile"), baton_(std::move(baton)) {}
 
  protected:
-  void Execute() override {
-    try {
-      result_ = compileToCubin(baton_);
-    } catch (const std::exception& e) {
-      failure_ = std::current_exception();
-      SetError(e.what());
-    }
-  }
+  void run() override { result_ = compileToCubin(baton_); }
 
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value resolve(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("cubin", Napi::Buffer<char>::Copy(env, result_.cubin.data(), result_.cubin.size()));
     out.Set("log", result_.log);
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& fallback) override {
-    try {
-      if (failure_) std::rethrow_exception(failure_);
-      deferred_.Reject(fallback.Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(toJsError(Env(), e).Value());
-    }
+    return out;
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
   CompileRequest baton_;
   CompileResult result_;
-  std::exception_ptr failure_;
 };
 
 }  // namespace

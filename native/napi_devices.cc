@@ -61,8 +61,10 @@ Napi::Value NvrtcInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// synchronize(device?): cuCtxSynchronize on the JS thread (blocks it; see eventWait for the
+// non-blocking way).
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
-  ensureContext();
+  ensureContext(info.Length() > 0 && !info[0].IsUndefined() ? deviceArg(info[0]) : 0);
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
   return info.Env().Undefined();
 }

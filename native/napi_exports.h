@@ -10,6 +10,7 @@ Napi::Value NvrtcInfo(const Napi::CallbackInfo& info);
 Napi::Value Synchronize(const Napi::CallbackInfo& info);
 // napi_memory.cc
 Napi::Value MemAlloc(const Napi::CallbackInfo& info);
+Napi::Value MemWrap(const Napi::CallbackInfo& info);
 Napi::Value MemFree(const Napi::CallbackInfo& info);
 Napi::Value MemUpload(const Napi::CallbackInfo& info);
 Napi::Value MemDownload(const Napi::CallbackInfo& info);
@@ -25,6 +26,15 @@ Napi::Value FuncSetMaxDynamicShared(const Napi::CallbackInfo& info);
 Napi::Value FuncAttributes(const Napi::CallbackInfo& info);
 Napi::Value Launch(const Napi::CallbackInfo& info);
 Napi::Value TimeLaunches(const Napi::CallbackInfo& info);
+// napi_streams.cc
+Napi::Value StreamCreate(const Napi::CallbackInfo& info);
+Napi::Value StreamDefault(const Napi::CallbackInfo& info);
+Napi::Value StreamDestroy(const Napi::CallbackInfo& info);
+Napi::Value StreamSynchronizeAsync(const Napi::CallbackInfo& info);
+Napi::Value EventRecord(const Napi::CallbackInfo& info);
+Napi::Value EventQuery(const Napi::CallbackInfo& info);
+Napi::Value EventWait(const Napi::CallbackInfo& info);
+Napi::Value EventDestroy(const Napi::CallbackInfo& info);
 // napi_tensormap.cc
 Napi::Value EncodeTensorMap(const Napi::CallbackInfo& info);
 

@@ -62,11 +62,12 @@ LaunchSpec specArg(const Napi::Value& v) {
 
 }  // namespace
 
-// moduleLoad(cubin: Uint8Array) -> handle
+// moduleLoad(cubin: Uint8Array, device) -> handle
 Napi::Value ModuleLoad(const Napi::CallbackInfo& info) {
   Napi::Uint8Array image = bytesArg(info[0], "cubin");
+  int device = deviceArg(info[1]);
   if (image.ByteLength() == 0) throw ArgError(ArgError::Range, "cubin is empty");
-  auto* handle = new ModuleHandle{std::make_shared<LoadedModule>(image.Data())};
+  auto* handle = new ModuleHandle{std::make_shared<LoadedModule>(image.Data(), device)};
   return wrapHandle(info.Env(), handle);
 }
 
@@ -80,7 +81,7 @@ Napi::Value ModuleGetFunction(const Napi::CallbackInfo& info) {
   ModuleHandle& mod = unwrapHandle<ModuleHandle>(info[0]);
   std::string name = stringArg(info[1], "name");
   if (mod.module->released()) throw ArgError(ArgError::Type, "Module used after dispose()");
-  ensureContext();
+  ensureContext(mod.module->device());
   CUfunction fn = nullptr;
   try {
     check(driver().cuModuleGetFunction(&fn, mod.module->get(), name.c_str()), "cuModuleGetFunction");
@@ -94,15 +95,16 @@ Napi::Value FuncSetMaxDynamicShared(const Napi::CallbackInfo& info) {
   KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
   int bytes = static_cast<int>(integerIn(info[1], "bytes", 0, 2147483647.0));
   CUfunction fn = kernel.get();
-  ensureContext();
+  ensureContext(kernel.device());
   check(driver().cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), "cuFuncSetAttribute");
   return info.Env().Undefined();
 }
 
 // funcAttributes(kernel) -> { numRegs, localSizeBytes, maxThreadsPerBlock, sharedSizeBytes }
 Napi::Value FuncAttributes(const Napi::CallbackInfo& info) {
-  CUfunction fn = unwrapHandle<KernelHandle>(info[0]).get();
-  ensureContext();
+  KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
+  CUfunction fn = kernel.get();
+  ensureContext(kernel.device());
   auto attr = [&](CUfunctionAttribute a) {
     int value = 0;
     check(driver().cuFuncGetAttribute(&value, a, fn), "cuFuncGetAttribute");
@@ -116,27 +118,38 @@ Napi::Value FuncAttributes(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// launch(kernel, spec): asynchronous, like the driver; errors of the kernel itself surface at
-// the next synchronising call.
+// launch(kernel, spec, stream?): asynchronous, like the driver; errors of the kernel itself
+// surface at the next synchronising call. Without a stream: the device's legacy default stream.
 Napi::Value Launch(const Napi::CallbackInfo& info) {
-  CUfunction fn = unwrapHandle<KernelHandle>(info[0]).get();
+  KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
+  CUfunction fn = kernel.get();
   LaunchSpec spec = specArg(info[1]);
-  ensureContext();
-  launchKernel(fn, spec);
+  CUstream stream = nullptr;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    Stream& s = unwrapHandle<Stream>(info[2]);
+    if (s.released()) throw ArgError(ArgError::Type, "Stream used after dispose()");
+    if (s.device() != kernel.device())
+      throw ArgError(ArgError::Range, "stream is on device " + std::to_string(s.device()) + " but kernel '" + kernel.name +
+                                          "' was loaded on device " + std::to_string(kernel.device()));
+    stream = s.get();
+  }
+  ensureContext(kernel.device());
+  launchKernel(fn, spec, stream);
   return info.Env().Undefined();
 }
 
 // timeLaunches(kernel, specs[], warmup, iterations) -> milliseconds per timed launch
 Napi::Value TimeLaunches(const Napi::CallbackInfo& info) {
-  CUfunction fn = unwrapHandle<KernelHandle>(info[0]).get();
+  KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
+  CUfunction fn = kernel.get();
   Napi::Array configs = arrayArg(info[1], "configs");
   if (configs.Length() == 0) throw ArgError(ArgError::Range, "configs must not be empty");
   std::vector<LaunchSpec> specs;
   for (uint32_t i = 0; i < configs.Length(); ++i) specs.push_back(specArg(configs.Get(i)));
   int warmup = static_cast<int>(integerIn(info[2], "warmup", 0, 1e6));
   int iterations = static_cast<int>(integerIn(info[3], "iterations", 1, 1e6));
-  ensureContext();
-  std::vector<double> ms = timeLaunches(fn, specs, warmup, iterations);
+  ensureContext(kernel.device());
+  std::vector<double> ms = timeLaunches(fn, specs, warmup, iterations, kernel.device());
   Napi::Array out = Napi::Array::New(info.Env(), ms.size());
   for (uint32_t i = 0; i < ms.size(); ++i) out.Set(i, ms[i]);
   return out;

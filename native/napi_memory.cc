@@ -1,5 +1,6 @@
 // Device memory. Every size and offset is checked against the allocation here too (the TS
 // wrapper checks first, with friendlier messages), so no call can reach past a buffer.
+#include <cstdint>
 #include "napi_common.h"
 #include "napi_exports.h"
 
@@ -22,15 +23,26 @@ void requireSpan(const DeviceAllocation& alloc, uint64_t offset, uint64_t bytes,
 
 }  // namespace
 
-// memAlloc(bytes) -> { handle, ptr: bigint }
+// memAlloc(bytes, device) -> { handle, ptr: bigint }
 Napi::Value MemAlloc(const Napi::CallbackInfo& info) {
   uint64_t bytes = sizeArg(info[0], "bytes");
+  int device = deviceArg(info[1]);
   if (bytes == 0) throw ArgError(ArgError::Range, "bytes must be at least 1");
-  auto* alloc = new DeviceAllocation(bytes);
+  auto* alloc = new DeviceAllocation(bytes, device);
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("ptr", Napi::BigInt::New(info.Env(), static_cast<uint64_t>(alloc->ptr())));
   out.Set("handle", wrapHandle(info.Env(), alloc));
   return out;
+}
+
+// memWrap(ptr: bigint, bytes, device) -> handle over memory someone else owns (never freed here)
+Napi::Value MemWrap(const Napi::CallbackInfo& info) {
+  uint64_t ptr = bigintArg(info[0], "ptr");
+  uint64_t bytes = sizeArg(info[1], "bytes");
+  int device = deviceArg(info[2]);
+  if (bytes == 0) throw ArgError(ArgError::Range, "bytes must be at least 1");
+  if (ptr > UINT64_MAX - bytes) throw ArgError(ArgError::Range, "ptr + bytes passes the end of the address space");
+  return wrapHandle(info.Env(), DeviceAllocation::borrow(ptr, bytes, device).release());
 }
 
 Napi::Value MemFree(const Napi::CallbackInfo& info) {
@@ -44,7 +56,7 @@ Napi::Value MemUpload(const Napi::CallbackInfo& info) {
   Napi::Uint8Array src = bytesArg(info[1], "src");
   uint64_t offset = sizeArg(info[2], "dstOffsetBytes");
   requireSpan(dst, offset, src.ByteLength(), "upload");
-  ensureContext();
+  ensureContext(dst.device());
   if (src.ByteLength()) check(driver().cuMemcpyHtoD(dst.ptr() + offset, src.Data(), src.ByteLength()), "cuMemcpyHtoD");
   return info.Env().Undefined();
 }
@@ -55,7 +67,7 @@ Napi::Value MemDownload(const Napi::CallbackInfo& info) {
   Napi::Uint8Array dst = bytesArg(info[1], "dst");
   uint64_t offset = sizeArg(info[2], "srcOffsetBytes");
   requireSpan(src, offset, dst.ByteLength(), "download");
-  ensureContext();
+  ensureContext(src.device());
   if (dst.ByteLength()) check(driver().cuMemcpyDtoH(dst.Data(), src.ptr() + offset, dst.ByteLength()), "cuMemcpyDtoH");
   return info.Env().Undefined();
 }
@@ -69,7 +81,7 @@ Napi::Value MemCopy(const Napi::CallbackInfo& info) {
   uint64_t srcOffset = sizeArg(info[4], "srcOffsetBytes");
   requireSpan(dst, dstOffset, bytes, "copyFrom destination");
   requireSpan(src, srcOffset, bytes, "copyFrom source");
-  ensureContext();
+  ensureContext(dst.device());
   if (bytes) check(driver().cuMemcpyDtoD(dst.ptr() + dstOffset, src.ptr() + srcOffset, bytes), "cuMemcpyDtoD");
   return info.Env().Undefined();
 }
@@ -84,7 +96,7 @@ Napi::Value MemSet(const Napi::CallbackInfo& info) {
   if (buf.bytes() % width)
     throw ArgError(ArgError::Range, "buffer of " + std::to_string(buf.bytes()) + " bytes is not a multiple of " +
                                         std::to_string(width) + " bytes");
-  ensureContext();
+  ensureContext(buf.device());
   const DriverApi& api = driver();
   size_t count = buf.bytes() / width;
   if (width == 1) check(api.cuMemsetD8(buf.ptr(), static_cast<unsigned char>(value), count), "cuMemsetD8");

@@ -18,7 +18,8 @@ std::vector<T> integersArg(const Napi::Value& v, const char* what) {
 }  // namespace
 
 // encodeTensorMap({ dataType, address: bigint, dims, stridesBytes, box, elementStrides,
-//                   swizzle, l2Promotion, oobFill }) -> Uint8Array(128); enums as cuda.h numbers.
+//                   swizzle, l2Promotion, oobFill, device? }) -> Uint8Array(128); enums as cuda.h
+// numbers; `device` (default 0) is the context made current for the call.
 Napi::Value EncodeTensorMap(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw ArgError(ArgError::Type, "tensor map description must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
@@ -34,7 +35,8 @@ Napi::Value EncodeTensorMap(const Napi::CallbackInfo& info) {
   int swizzle = static_cast<int>(sizeArg(o.Get("swizzle"), "swizzle"));
   int l2 = static_cast<int>(sizeArg(o.Get("l2Promotion"), "l2Promotion"));
   int oob = static_cast<int>(sizeArg(o.Get("oobFill"), "oobFill"));
-  ensureContext();
+  Napi::Value device = o.Get("device");
+  ensureContext(device.IsUndefined() ? 0 : deviceArg(device));
   CUtensorMap map{};
   check(driver().cuTensorMapEncodeTiled(&map, dataType, static_cast<uint32_t>(rank), reinterpret_cast<void*>(address),
                                         dims.data(), strides.data(), box.data(), elementStrides.data(), 0, swizzle, l2,

@@ -29,6 +29,20 @@ export function requireOneOf<T extends string>(value: unknown, name: string, all
   return value as T;
 }
 
+/** A CUDA device index (whether the device exists is the driver's answer, at first use). */
+export function requireDevice(value: unknown, name: string): number {
+  return requireInteger(value, name, 0, MAX_DEVICE);
+}
+
+export const MAX_DEVICE = 1023;
+
+/** An options argument: undefined (all defaults) or a plain object. */
+export function requireOptions<T extends object>(value: T | undefined, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${name} must be an object`);
+  return value;
+}
+
 /** A byte view over any ArrayBufferView (typed array, DataView, Buffer), sharing its memory. */
 export function bytesOf(view: unknown, name: string): Uint8Array {
   if (!ArrayBuffer.isView(view)) throw new TypeError(`${name} must be a typed array, DataView or Buffer`);

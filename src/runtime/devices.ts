@@ -1,5 +1,6 @@
 // What this machine has: CUDA devices, driver, NVRTC. These never throw for a missing GPU,
 // driver, toolkit or even an unbuilt addon: they report the reason instead.
+import { requireDevice } from './check.js';
 import { addonProblem, native } from './native.js';
 
 export interface DeviceInfo {
@@ -83,9 +84,12 @@ export function isHopper(device: DeviceInfo): boolean {
   return device.computeCapability[0] === 9;
 }
 
-/** cuCtxSynchronize: waits for all launched work; a kernel fault surfaces here as an Error
- * such as "cuCtxSynchronize: CUDA_ERROR_ILLEGAL_ADDRESS". Such a fault is sticky: the context
- * is dead for the rest of the process and every later GPU call fails with CUDA_ERROR_CONTEXT_LOST. */
-export function synchronize(): void {
-  native().synchronize();
+/** cuCtxSynchronize: waits for all work launched on the device (default 0), blocking the JS
+ * thread meanwhile (Stream.synchronizeAsync() and Event.wait() do not). A kernel fault surfaces
+ * here as an Error such as "cuCtxSynchronize: CUDA_ERROR_ILLEGAL_ADDRESS". Such a fault is
+ * sticky: the context is dead for the rest of the process and every later GPU call fails with
+ * CUDA_ERROR_CONTEXT_LOST. */
+export function synchronize(device = 0): void {
+  requireDevice(device, 'synchronize: device');
+  native().synchronize(device);
 }

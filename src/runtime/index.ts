@@ -1,8 +1,10 @@
-// stagewise runtime: devices, memory, NVRTC compile + cache, modules, launches, TMA
-// descriptors and launch timing, over the native addon in native/.
+// stagewise runtime: devices, memory, NVRTC compile + cache, modules, launches, streams and
+// events, TMA descriptors and launch timing, over the native addon in native/.
 export { devices, nvrtcInfo, isHopper, synchronize, readiness, GPU_FIX, NVRTC_FIX } from './devices.js';
 export type { DeviceInfo, DevicesReport, NvrtcInfo, Readiness } from './devices.js';
 export { DeviceBuffer } from './memory.js';
+export type { DeviceOptions } from './memory.js';
+export { Stream, Event } from './stream.js';
 export { compile, FIXED_OPTIONS } from './compile.js';
 export type { CompileOptions, CompileResult } from './compile.js';
 export { cacheSettings, cacheKey } from './cache.js';

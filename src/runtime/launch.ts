@@ -4,6 +4,7 @@ import { requireArray, requireInteger, requireNumber } from './check.js';
 import { DeviceBuffer, requireLiveBuffer } from './memory.js';
 import { KernelFunction } from './module.js';
 import { HANDLE, native, type NativeLaunchSpec, type NativeParam } from './native.js';
+import { Stream } from './stream.js';
 import { TensorMap } from './tensormap.js';
 
 export type KernelParam =
@@ -31,11 +32,23 @@ export interface TimingOptions {
   iterations: number;
 }
 
-/** Enqueues one launch on the default stream. Asynchronous: a fault in the kernel surfaces at
- * the next synchronising call (synchronize(), a download, timeLaunches). */
-export function launch(fn: KernelFunction, config: LaunchConfig): void {
+/** Enqueues one launch on `stream`, by default the kernel's device's default stream.
+ * Asynchronous: a fault in the kernel surfaces at the next synchronising call (synchronize(),
+ * a download, timeLaunches, Stream.synchronizeAsync(), Event.wait()). The stream, every buffer
+ * and every tensor map must be on the device the kernel's module was loaded on. */
+export function launch(fn: KernelFunction, config: LaunchConfig, stream?: Stream): void {
   requireKernel(fn, 'launch');
-  native().launch(fn[HANDLE], encodeLaunch(config, 'launch'));
+  const spec = encodeLaunch(config, 'launch');
+  requireParamsOn(config.params, fn.device, 'launch');
+  if (stream === undefined) {
+    native().launch(fn[HANDLE], spec);
+    return;
+  }
+  if (!(stream instanceof Stream)) throw new TypeError('launch: stream must be a Stream');
+  if (stream.disposed) throw new TypeError('launch: stream: Stream used after dispose()');
+  if (stream.device !== fn.device)
+    throw new RangeError(`launch: stream is on device ${stream.device} but kernel '${fn.name}' was loaded on device ${fn.device}`);
+  native().launch(fn[HANDLE], spec, stream[HANDLE]);
 }
 
 /** Times `iterations` launches after `warmup` untimed ones, in one native call: launch i uses
@@ -49,12 +62,23 @@ export function timeLaunches(fn: KernelFunction, configs: LaunchConfig[], opts: 
   requireInteger(opts.warmup, 'timeLaunches: warmup', 0, 1e6);
   requireInteger(opts.iterations, 'timeLaunches: iterations', 1, 1e6);
   const specs = configs.map((c, i) => encodeLaunch(c, `timeLaunches: configs[${i}]`));
+  configs.forEach((c, i) => requireParamsOn(c.params, fn.device, `timeLaunches: configs[${i}]`));
   return native().timeLaunches(fn[HANDLE], specs, opts.warmup, opts.iterations);
 }
 
 function requireKernel(fn: unknown, what: string): asserts fn is KernelFunction {
   if (!(fn instanceof KernelFunction)) throw new TypeError(`${what}: fn must be a KernelFunction`);
   fn.requireLive();
+}
+
+/** Memory of another device would fault in the kernel (no peer access is ever enabled), and a
+ * fault kills the context: refuse it here. Runs after encodeLaunch has checked each param. */
+function requireParamsOn(params: KernelParam[], device: number, what: string): void {
+  params.forEach((p, i) => {
+    const buffer = 'ptr' in p ? p.ptr : 'tensorMap' in p ? p.tensorMap.buffer : undefined;
+    if (buffer && buffer.device !== device)
+      throw new RangeError(`${what}: params[${i}] is memory of device ${buffer.device} but the kernel runs on device ${device}`);
+  });
 }
 
 function dim3(value: unknown, name: string): Dim3 {

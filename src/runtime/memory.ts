@@ -1,26 +1,51 @@
-// Device memory: a DeviceBuffer owns one cuMemAlloc allocation. dispose() frees it at once; a
-// native finalizer frees it when the object is garbage collected, as a safety net only.
-import { bytesOf, requireInteger, MAX_SAFE } from './check.js';
+// Device memory: a DeviceBuffer owns one cuMemAlloc allocation, or borrows memory another
+// library owns (wrap). dispose() frees owned memory at once; a native finalizer frees it when
+// the object is garbage collected, as a safety net only. Borrowed memory is never freed here.
+import { bytesOf, requireDevice, requireInteger, requireOptions, MAX_SAFE } from './check.js';
 import { HANDLE, native, type NativeHandle } from './native.js';
+
+export interface DeviceOptions {
+  /** CUDA device index; default 0. */
+  device?: number;
+}
 
 export class DeviceBuffer {
   readonly bytes: number;
   /** The device address (CUdeviceptr). */
   readonly ptr: bigint;
+  /** The CUDA device index the memory belongs to. */
+  readonly device: number;
+  /** False for memory borrowed with wrap(): dispose() then only forgets it. */
+  readonly owned: boolean;
   /** @internal */
   readonly [HANDLE]: NativeHandle;
   #disposed = false;
 
-  private constructor(bytes: number, handle: NativeHandle, ptr: bigint) {
+  private constructor(bytes: number, handle: NativeHandle, ptr: bigint, device: number, owned: boolean) {
     this.bytes = bytes;
     this[HANDLE] = handle;
     this.ptr = ptr;
+    this.device = device;
+    this.owned = owned;
   }
 
-  static alloc(bytes: number): DeviceBuffer {
+  static alloc(bytes: number, opts?: DeviceOptions): DeviceBuffer {
     requireInteger(bytes, 'DeviceBuffer.alloc: bytes', 1, MAX_SAFE);
-    const { handle, ptr } = native().memAlloc(bytes);
-    return new DeviceBuffer(bytes, handle, ptr);
+    const device = requireDevice(requireOptions(opts, 'DeviceBuffer.alloc: opts').device ?? 0, 'DeviceBuffer.alloc: device');
+    const { handle, ptr } = native().memAlloc(bytes, device);
+    return new DeviceBuffer(bytes, handle, ptr, device, true);
+  }
+
+  /** Borrows `bytes` of device memory at `ptr` that another GPU library in this process owns
+   * (it must stay allocated while this buffer is used). Never freed by stagewise. The driver
+   * must know ptr as memory of `device` (cuPointerGetAttribute), else RangeError. */
+  static wrap(ptr: bigint, bytes: number, opts?: DeviceOptions): DeviceBuffer {
+    const what = 'DeviceBuffer.wrap';
+    requireAddress(ptr, `${what}: ptr`);
+    requireInteger(bytes, `${what}: bytes`, 1, MAX_SAFE);
+    if (ptr + BigInt(bytes) > 2n ** 64n) throw new RangeError(`${what}: ptr + bytes passes the end of the 64-bit address space`);
+    const device = requireDevice(requireOptions(opts, `${what}: opts`).device ?? 0, `${what}: device`);
+    return new DeviceBuffer(bytes, native().memWrap(ptr, bytes, device), ptr, device, false);
   }
 
   get disposed(): boolean {
@@ -45,6 +70,8 @@ export class DeviceBuffer {
   copyFrom(src: DeviceBuffer, bytes?: number, dstOffset = 0, srcOffset = 0): void {
     if (!(src instanceof DeviceBuffer)) throw new TypeError('copyFrom: src must be a DeviceBuffer');
     src.#requireLive('copyFrom: src');
+    if (src.device !== this.device)
+      throw new RangeError(`copyFrom: src is memory of device ${src.device}, the destination of device ${this.device}; copies stay on one device`);
     requireInteger(srcOffset, 'copyFrom: srcOffset', 0, src.bytes);
     const count = bytes ?? src.bytes - srcOffset;
     requireInteger(count, 'copyFrom: bytes', 0, MAX_SAFE);
@@ -68,11 +95,15 @@ export class DeviceBuffer {
     this.#memset(4, value, 0xffffffff);
   }
 
-  /** Frees the allocation now; later use throws. Idempotent. */
+  /** Frees the allocation now (borrowed memory is only forgotten); later use throws. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     native().memFree(this[HANDLE]);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   #memset(width: 1 | 2 | 4, value: number, max: number): void {
@@ -100,4 +131,11 @@ export function requireLiveBuffer(buf: unknown, name: string): DeviceBuffer {
   if (!(buf instanceof DeviceBuffer)) throw new TypeError(`${name} must be a DeviceBuffer`);
   if (buf.disposed) throw new TypeError(`${name}: DeviceBuffer used after dispose()`);
   return buf;
+}
+
+/** A device address: a bigint in 1..2^64-1. */
+export function requireAddress(ptr: unknown, name: string): bigint {
+  if (typeof ptr !== 'bigint') throw new TypeError(`${name} must be a bigint device address, got ${typeof ptr}`);
+  if (ptr <= 0n || ptr >= 2n ** 64n) throw new RangeError(`${name} must be a device address in 1..2^64-1, got ${ptr}`);
+  return ptr;
 }

@@ -1,6 +1,7 @@
 // A loaded cubin (cuModuleLoadData) and its kernels. A kernel keeps its module alive natively;
 // after module.dispose() its kernels refuse to run.
-import { requireInteger, requireString } from './check.js';
+import { requireDevice, requireInteger, requireOptions, requireString } from './check.js';
+import type { DeviceOptions } from './memory.js';
 import { HANDLE, native, type NativeHandle } from './native.js';
 
 export interface KernelAttributes {
@@ -14,16 +15,20 @@ export interface KernelAttributes {
 export class Module {
   /** @internal */
   readonly [HANDLE]: NativeHandle;
+  /** The CUDA device whose context holds the module; its kernels launch there only. */
+  readonly device: number;
   #disposed = false;
 
-  private constructor(handle: NativeHandle) {
+  private constructor(handle: NativeHandle, device: number) {
     this[HANDLE] = handle;
+    this.device = device;
   }
 
-  static load(cubin: Uint8Array): Module {
+  static load(cubin: Uint8Array, opts?: DeviceOptions): Module {
     if (!(cubin instanceof Uint8Array)) throw new TypeError('Module.load: cubin must be a Uint8Array');
     if (cubin.byteLength === 0) throw new RangeError('Module.load: cubin is empty');
-    return new Module(native().moduleLoad(cubin));
+    const device = requireDevice(requireOptions(opts, 'Module.load: opts').device ?? 0, 'Module.load: device');
+    return new Module(native().moduleLoad(cubin, device), device);
   }
 
   get disposed(): boolean {
@@ -55,6 +60,10 @@ export class KernelFunction {
     handle: NativeHandle,
   ) {
     this[HANDLE] = handle;
+  }
+
+  get device(): number {
+    return this.module.device;
   }
 
   /** Lets launches ask for up to `bytes` of dynamic shared memory (above 48 KiB needs this). */

@@ -29,21 +29,30 @@ export interface NativeAddon {
     contextLost?: string;
   };
   nvrtcInfo(): { loaded: boolean; path?: string; version?: [number, number]; reason?: string };
-  synchronize(): void;
-  memAlloc(bytes: number): { handle: NativeHandle; ptr: bigint };
+  synchronize(device?: number): void;
+  memAlloc(bytes: number, device: number): { handle: NativeHandle; ptr: bigint };
+  memWrap(ptr: bigint, bytes: number, device: number): NativeHandle;
   memFree(handle: NativeHandle): void;
   memUpload(handle: NativeHandle, src: Uint8Array, dstOffsetBytes: number): void;
   memDownload(handle: NativeHandle, dst: Uint8Array, srcOffsetBytes: number): void;
   memCopy(dst: NativeHandle, src: NativeHandle, bytes: number, dstOffsetBytes: number, srcOffsetBytes: number): void;
   memSet(handle: NativeHandle, widthBytes: 1 | 2 | 4, value: number): void;
   compile(source: string, name: string, headerNames: string[], headerSources: string[], options: string[]): Promise<{ cubin: Uint8Array; log: string }>;
-  moduleLoad(cubin: Uint8Array): NativeHandle;
+  moduleLoad(cubin: Uint8Array, device: number): NativeHandle;
   moduleUnload(module: NativeHandle): void;
   moduleGetFunction(module: NativeHandle, name: string): NativeHandle;
   funcSetMaxDynamicShared(fn: NativeHandle, bytes: number): void;
   funcAttributes(fn: NativeHandle): { numRegs: number; localSizeBytes: number; maxThreadsPerBlock: number; sharedSizeBytes: number };
-  launch(fn: NativeHandle, spec: NativeLaunchSpec): void;
+  launch(fn: NativeHandle, spec: NativeLaunchSpec, stream?: NativeHandle): void;
   timeLaunches(fn: NativeHandle, specs: NativeLaunchSpec[], warmup: number, iterations: number): number[];
+  streamCreate(device: number): NativeHandle;
+  streamDefault(device: number): NativeHandle;
+  streamDestroy(stream: NativeHandle): void;
+  streamSynchronizeAsync(stream: NativeHandle): Promise<void>;
+  eventRecord(stream: NativeHandle, event?: NativeHandle): NativeHandle;
+  eventQuery(event: NativeHandle): boolean;
+  eventWait(event: NativeHandle): Promise<void>;
+  eventDestroy(event: NativeHandle): void;
   encodeTensorMap(desc: {
     dataType: number;
     address: bigint;
@@ -54,6 +63,7 @@ export interface NativeAddon {
     swizzle: number;
     l2Promotion: number;
     oobFill: number;
+    device?: number;
   }): Uint8Array;
 }
 

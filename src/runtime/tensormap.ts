@@ -112,5 +112,5 @@ export function tensorMapArgs(desc: TensorMapDesc) {
 
 export function encodeTensorMap(desc: TensorMapDesc): TensorMap {
   const args = tensorMapArgs(desc);
-  return new TensorMap(native().encodeTensorMap(args), desc.buffer, { ...desc });
+  return new TensorMap(native().encodeTensorMap({ ...args, device: desc.buffer.device }), desc.buffer, { ...desc });
 }

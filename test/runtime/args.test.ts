@@ -1,7 +1,18 @@
 // Bad arguments are refused in TS with TypeError/RangeError naming the argument, before any
 // native call: these run on any machine (no GPU needed).
 import { describe, expect, it } from 'vitest';
-import { DeviceBuffer, Module, compile, encodeLaunch, launch, timeLaunches, type LaunchConfig } from '../../src/runtime/index.js';
+import {
+  DeviceBuffer,
+  KernelFunction,
+  Module,
+  Stream,
+  compile,
+  encodeLaunch,
+  launch,
+  synchronize,
+  timeLaunches,
+  type LaunchConfig,
+} from '../../src/runtime/index.js';
 
 describe('DeviceBuffer.alloc arguments', () => {
   it('rejects a non-number size with TypeError', () => {
@@ -61,5 +72,34 @@ describe('launch configuration', () => {
   it('launch and timeLaunches want a KernelFunction', () => {
     expect(() => launch({} as never, base)).toThrow(TypeError);
     expect(() => timeLaunches({} as never, [base], { warmup: 1, iterations: 1 })).toThrow(TypeError);
+  });
+});
+
+describe('device indices, borrowed memory and streams', () => {
+  it('checks device indices wherever one is taken', () => {
+    expect(() => DeviceBuffer.alloc(16, { device: -1 })).toThrow(/DeviceBuffer\.alloc: device must be in 0\.\./);
+    expect(() => DeviceBuffer.alloc(16, { device: 0.5 })).toThrow(RangeError);
+    expect(() => DeviceBuffer.alloc(16, 0 as never)).toThrow(/DeviceBuffer\.alloc: opts must be an object/);
+    expect(() => Module.load(new Uint8Array(4), { device: '1' as never })).toThrow(TypeError);
+    expect(() => Stream.create({ device: -2 })).toThrow(/Stream\.create: device must be in 0\.\./);
+    expect(() => Stream.default(1.5)).toThrow(/Stream\.default: device must be an integer/);
+    expect(() => synchronize(-1)).toThrow(/synchronize: device must be in 0\.\./);
+  });
+
+  it('DeviceBuffer.wrap wants a bigint address, a size, and a range inside 64 bits', () => {
+    expect(() => DeviceBuffer.wrap(4096 as never, 16)).toThrow(/DeviceBuffer\.wrap: ptr must be a bigint device address, got number/);
+    expect(() => DeviceBuffer.wrap(0n, 16)).toThrow(RangeError);
+    expect(() => DeviceBuffer.wrap(2n ** 64n, 16)).toThrow(/ptr must be a device address in 1\.\.2\^64-1/);
+    expect(() => DeviceBuffer.wrap(0x1000n, 0)).toThrow(/DeviceBuffer\.wrap: bytes must be in 1\.\./);
+    expect(() => DeviceBuffer.wrap(2n ** 64n - 8n, 16)).toThrow(/passes the end of the 64-bit address space/);
+    expect(() => DeviceBuffer.wrap(0x1000n, 16, { device: -1 })).toThrow(/DeviceBuffer\.wrap: device must be in 0\.\./);
+  });
+
+  it('launch wants a Stream, when given one', () => {
+    const fakeModule = { disposed: false, device: 0 } as unknown as Module;
+    const fn = new KernelFunction('k', fakeModule, {} as never);
+    const base: LaunchConfig = { grid: [1, 1, 1], block: [32, 1, 1], sharedMemBytes: 0, params: [] };
+    expect(() => launch(fn, base, {} as never)).toThrow(/launch: stream must be a Stream/);
+    expect(() => launch(fn, base, 'default' as never)).toThrow(TypeError);
   });
 });
