@@ -1,7 +1,7 @@
 // Fresh random inputs on the device: a hash-based generator kernel, so a check never reuses data
 // and the host never builds gigabytes of random numbers.
-import { compile, launch, Module, type DeviceBuffer, type KernelFunction } from '../runtime/index.js';
-import type { HalfDtype } from './half.js';
+import { compile, launch, Module, type CompileResult, type DeviceBuffer, type KernelFunction } from '../runtime/index.js';
+import type { TensorDtype } from './tensor.js';
 
 const FILL_SOURCE = `
 typedef unsigned int u32;
@@ -30,16 +30,35 @@ extern "C" __global__ void fill_bf16(u16* out, unsigned long long n, u32 seed) {
     out[i] = h;
   }
 }
+extern "C" __global__ void fill_f32(float* out, unsigned long long n, u32 seed) {
+  for (unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; i < n;
+       i += (unsigned long long)gridDim.x * blockDim.x)
+    out[i] = noise(seed, (u32)i);
+}
 `;
 
-let fillModule: Promise<{ f16: KernelFunction; bf16: KernelFunction }> | undefined;
+type FillKernels = Record<TensorDtype, KernelFunction>;
 
-function fillKernels(): Promise<{ f16: KernelFunction; bf16: KernelFunction }> {
-  fillModule ??= compile(FILL_SOURCE, { name: 'stagewise_fill.cu' }).then((r) => {
-    const mod = Module.load(r.cubin);
-    return { f16: mod.getFunction('fill_f16'), bf16: mod.getFunction('fill_bf16') };
-  });
-  return fillModule;
+// One compile for the process; one module per device (a module belongs to one device's context).
+let fillCubin: Promise<CompileResult> | undefined;
+const fillModules = new Map<number, Promise<FillKernels>>();
+
+function fillKernels(device: number): Promise<FillKernels> {
+  let kernels = fillModules.get(device);
+  if (!kernels) {
+    fillCubin ??= compile(FILL_SOURCE, { name: 'stagewise_fill.cu' });
+    kernels = fillCubin.then((r) => {
+      const mod = Module.load(r.cubin, { device });
+      return { f16: mod.getFunction('fill_f16'), bf16: mod.getFunction('fill_bf16'), f32: mod.getFunction('fill_f32') };
+    });
+    // A failure (no NVRTC, say) is not remembered: a later call tries again.
+    kernels.catch(() => {
+      fillModules.delete(device);
+      fillCubin = undefined;
+    });
+    fillModules.set(device, kernels);
+  }
+  return kernels;
 }
 
 /** A seed drawn fresh each call: inputs differ on every run. */
@@ -47,9 +66,11 @@ export function freshSeed(): number {
   return (Math.random() * 2 ** 32) >>> 0;
 }
 
-/** Fills `elements` 16-bit values of `buf` with roughly N(0, 1) numbers derived from `seed`. */
-export async function fillRandom(buf: DeviceBuffer, elements: number, dtype: HalfDtype, seed: number): Promise<void> {
-  const k = await fillKernels();
+/** Fills the first `elements` values of `buf` (of `dtype`) with roughly N(0, 1) numbers derived
+ * from `seed` alone: the same seed gives the same values on every device. Queued on the
+ * default stream of the buffer's device. */
+export async function fillRandom(buf: DeviceBuffer, elements: number, dtype: TensorDtype, seed: number): Promise<void> {
+  const k = await fillKernels(buf.device);
   launch(k[dtype], {
     grid: [Math.min(4096, Math.max(1, Math.ceil(elements / 256))), 1, 1],
     block: [256, 1, 1],
