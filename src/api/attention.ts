@@ -11,7 +11,7 @@ import {
 import { NAMED, validate, type Schedule } from '../schedule/index.js';
 import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, NAN_BITS, toFloats, type HalfDtype } from './half.js';
-import { referenceRows } from './reference.js';
+import { launchReference } from './reference_gpu.js';
 
 export interface AttentionConfig {
   batch: number;
@@ -31,6 +31,12 @@ export interface AttentionConfig {
   pingpong?: boolean;
   warpSpecialized?: boolean;
   pShared?: boolean;
+  /**
+   * Compile with the bounded mbarrier wait: a pipeline that deadlocks traps after about 2^26 polls
+   * (a launch error naming CUDA_ERROR_LAUNCH_FAILED or similar) instead of hanging the process.
+   * The GPU tests set it; it costs a poll counter per wait.
+   */
+  hangTrap?: boolean;
 }
 
 export interface CompiledAttention {
@@ -47,10 +53,18 @@ export interface CheckResult {
   maxAbs: number;
   lseMaxErr: number;
   nan: boolean;
-  /** Output elements still holding the poison (NaN) after the launch. */
+  /** Output elements (O and LSE) still holding the poison (NaN) after the launch. */
   unwritten: number;
+  /** The seed of the inputs: check({ seed }) reproduces them. */
+  seed: number;
+  /** Rows compared per head (every row up to FULL_CHECK_ROWS, else a sample) and heads compared. */
+  rowsChecked: number;
+  headsChecked: number;
   message?: string;
 }
+
+/** Sequences up to this long are compared row by row in full; longer ones on a sample of rows. */
+export const FULL_CHECK_ROWS = 256;
 
 /** Accepted error: relative L2 of O over the checked rows (16-bit inputs and P). */
 export const REL_L2_TOLERANCE = 1e-2;
@@ -92,6 +106,7 @@ function kernelInput(cfg: AttentionConfig): KernelConfigInput {
     ...(cfg.pingpong !== undefined ? { pingpong: cfg.pingpong } : {}),
     ...(cfg.warpSpecialized !== undefined ? { warpSpecialized: cfg.warpSpecialized } : {}),
     ...(cfg.pShared !== undefined ? { pShared: cfg.pShared } : {}),
+    ...(cfg.hangTrap !== undefined ? { hangTrap: cfg.hangTrap } : {}),
   };
 }
 
@@ -110,9 +125,19 @@ export async function buildAttention(cfg: AttentionConfig): Promise<BuiltAttenti
 }
 
 const compiled = new Map<string, Promise<CompiledAttention>>();
+/** The same, keyed by the config alone: a repeated call generates, hashes and compiles nothing. */
+const byConfig = new Map<string, Promise<CompiledAttention>>();
 
-/** Builds and loads (once per process and source; NVRTC once per disk cache). */
+function configKey(cfg: AttentionConfig): string {
+  const s = resolveSchedule(cfg.schedule);
+  return JSON.stringify([s.name ?? null, s.ops, kernelInput(cfg)]);
+}
+
+/** Builds and loads (once per process and config; NVRTC once per disk cache). */
 export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttention> {
+  const ck = configKey(cfg);
+  const hit = byConfig.get(ck);
+  if (hit) return hit;
   const kernel = generate(resolveSchedule(cfg.schedule), kernelInput(cfg));
   const key = createHash('sha256').update(kernel.source).update(JSON.stringify(kernel.headers)).digest('hex');
   let entry = compiled.get(key);
@@ -122,9 +147,13 @@ export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttentio
       fn.setMaxDynamicSharedMemory(b.kernel.sharedMemBytes);
       return { kernel: b.kernel, fn, log: b.log, cached: b.cached };
     });
-    entry.catch(() => compiled.delete(key));
+    entry.catch(() => {
+      compiled.delete(key);
+      byConfig.delete(ck);
+    });
     compiled.set(key, entry);
   }
+  byConfig.set(ck, entry);
   return entry;
 }
 
@@ -213,8 +242,7 @@ class InputSet {
     }
     [this.q, this.k, this.v, this.o, this.lse] = made;
   }
-  async refill(): Promise<void> {
-    const seed = freshSeed();
+  async refill(seed = freshSeed()): Promise<void> {
     const n = elements(this.cfg);
     await fillRandom(this.q, n, this.cfg.dtype, seed);
     await fillRandom(this.k, n, this.cfg.dtype, (seed ^ 0x9e3779b9) >>> 0);
@@ -232,69 +260,118 @@ class InputSet {
 export interface PreparedAttention {
   config: AttentionConfig;
   compiled: CompiledAttention;
-  /** One launch on fresh random inputs (output poisoned first); sampled rows vs the fp32 reference. */
-  check(): Promise<CheckResult>;
+  /**
+   * One launch on fresh random inputs (or those of `seed`), outputs poisoned first; every row (up to
+   * FULL_CHECK_ROWS, else a seeded sample) of every head against the GPU fp32 reference.
+   */
+  check(opts?: { seed?: number }): Promise<CheckResult>;
   /** ms per launch for `iterations` launches after `warmup`, rotating among input sets. */
   time(opts: { warmup: number; iterations: number }): Promise<number[]>;
   dispose(): void;
 }
 
-/** Query rows checked per head: the first and last tile's rows and a random spread. */
-function sampleRows(n: number): number[] {
+/** mulberry32: rows sampled from the check's seed, so a failure's rows come back with its seed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Query rows checked per head: all of them up to FULL_CHECK_ROWS, else the first and last tile's rows and a seeded spread. */
+function checkedRows(n: number, seed: number): number[] {
+  if (n <= FULL_CHECK_ROWS) return Array.from({ length: n }, (_, i) => i);
   const rows = new Set<number>();
-  for (let i = 0; i < Math.min(n, 16); i++) rows.add(i);
-  for (let i = Math.max(0, n - 16); i < n; i++) rows.add(i);
-  for (let i = 0; i < 16; i++) rows.add(Math.floor(Math.random() * n));
+  const random = seededRandom(seed ^ 0x5bd1e995);
+  for (let i = 0; i < 128; i++) rows.add(i);
+  for (let i = n - 128; i < n; i++) rows.add(i);
+  for (let i = 0; i < 64; i++) rows.add(Math.floor(random() * n));
   return [...rows].sort((a, b) => a - b);
 }
 
-async function checkSet(c: CompiledAttention, cfg: AttentionConfig, set: InputSet): Promise<CheckResult> {
-  await set.refill();
+function hex(seed: number): string {
+  return `0x${seed.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * One launch on inputs made from `seed` (fresh unless given), outputs poisoned first; every head's
+ * checked rows against the GPU fp32 reference; every output element checked for leftover poison.
+ */
+async function checkSet(c: CompiledAttention, cfg: AttentionConfig, set: InputSet, seed = freshSeed()): Promise<CheckResult> {
+  await set.refill(seed);
   set.poison();
   launch(c.fn, launchConfig(c, cfg, set));
-  synchronize();
   const { seqLen: n, headDim: d, dtype } = cfg;
   const bh = cfg.batch * cfg.heads;
+  const rows = checkedRows(n, seed);
+  const made: DeviceBuffer[] = [];
+  let refO: Float32Array, refLse: Float32Array;
   const oBits = new Uint16Array(elements(cfg));
-  set.o.download(oBits);
+  const lseAll = new Float32Array(bh * n);
+  try {
+    const rowBuf = DeviceBuffer.alloc(rows.length * 4);
+    made.push(rowBuf);
+    const ro = DeviceBuffer.alloc(bh * rows.length * d * 4);
+    made.push(ro);
+    const rl = DeviceBuffer.alloc(bh * rows.length * 4);
+    made.push(rl);
+    rowBuf.upload(Int32Array.from(rows));
+    await launchReference({
+      q: set.q, k: set.k, v: set.v, o: ro, lse: rl, rows: rowBuf, rowCount: rows.length, heads: bh, n, d,
+      causal: cfg.causal, scale: cfg.scale ?? 1 / Math.sqrt(d), dtype,
+    });
+    synchronize();
+    refO = new Float32Array(bh * rows.length * d);
+    refLse = new Float32Array(bh * rows.length);
+    ro.download(refO);
+    rl.download(refLse);
+    set.o.download(oBits);
+    set.lse.download(lseAll);
+  } finally {
+    made.forEach((b) => b.dispose());
+  }
   // Any NaN counts: the poison left in place or one the kernel computed.
   const infBits = dtype === 'f16' ? 0x7c00 : 0x7f80;
   let unwritten = 0;
   for (let i = 0; i < oBits.length; i++) if ((oBits[i] & 0x7fff) > infBits) unwritten++;
+  for (let i = 0; i < lseAll.length; i++) if (Number.isNaN(lseAll[i])) unwritten++;
+  const o = toFloats(oBits, dtype);
   let errSq = 0, refSq = 0, maxAbs = 0, lseMaxErr = 0;
-  const heads = [...new Set([0, bh - 1, Math.floor(Math.random() * bh)])];
-  const headBytes = n * d * 2;
-  for (const h of heads) {
-    const rows = sampleRows(n);
-    const read = (buf: DeviceBuffer) => {
-      const bits = new Uint16Array(n * d);
-      buf.download(bits, h * headBytes);
-      return toFloats(bits, dtype);
-    };
-    const q = read(set.q), k = read(set.k), v = read(set.v);
-    const qRows = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => qRows.set(q.subarray(r * d, (r + 1) * d), i * d));
-    const ref = referenceRows({ q: qRows, k, v, rows, n, d, causal: cfg.causal, scale: cfg.scale ?? 1 / Math.sqrt(d) });
-    const lse = new Float32Array(n);
-    set.lse.download(lse, h * n * 4);
-    const o = toFloats(oBits.subarray(h * n * d, (h + 1) * n * d), dtype);
+  // Per (head, row): the rows that disagree most, named in the message so they can be rerun.
+  const bad: Array<{ head: number; row: number; err: number }> = [];
+  for (let h = 0; h < bh; h++) {
     rows.forEach((r, i) => {
+      let rowErr = 0;
       for (let x = 0; x < d; x++) {
-        const diff = o[r * d + x] - ref.o[i * d + x];
+        const want = refO[(h * rows.length + i) * d + x];
+        const diff = o[(h * n + r) * d + x] - want;
         errSq += diff * diff;
-        refSq += ref.o[i * d + x] ** 2;
-        maxAbs = Math.max(maxAbs, Math.abs(diff));
+        refSq += want * want;
+        rowErr = Math.max(rowErr, Math.abs(diff));
       }
-      lseMaxErr = Math.max(lseMaxErr, Math.abs(lse[r] - ref.lse[i]));
+      const lseErr = Math.abs(lseAll[h * n + r] - refLse[h * rows.length + i]);
+      lseMaxErr = Math.max(lseMaxErr, lseErr);
+      maxAbs = Math.max(maxAbs, rowErr);
+      const score = Number.isNaN(rowErr) || Number.isNaN(lseErr) ? Infinity : Math.max(rowErr, lseErr);
+      if (score > 0.05) bad.push({ head: h, row: r, err: score });
     });
   }
   const relL2 = Math.sqrt(errSq / refSq);
   const nan = unwritten > 0 || !Number.isFinite(relL2) || Number.isNaN(lseMaxErr);
   const ok = !nan && relL2 <= REL_L2_TOLERANCE && lseMaxErr <= LSE_TOLERANCE;
+  bad.sort((a, b) => b.err - a.err);
+  const worst = bad.slice(0, 6).map((b) => `head ${b.head} row ${b.row} (${b.err === Infinity ? 'NaN' : `err ${b.err.toExponential(2)}`})`);
   const message = ok
     ? undefined
-    : `relL2 ${relL2.toExponential(2)} (limit ${REL_L2_TOLERANCE}), LSE max error ${lseMaxErr.toExponential(2)}, ${unwritten} unwritten/NaN outputs`;
-  return { ok, relL2, maxAbs, lseMaxErr, nan, unwritten, ...(message ? { message } : {}) };
+    : `relL2 ${relL2.toExponential(2)} (limit ${REL_L2_TOLERANCE}), LSE max error ${lseMaxErr.toExponential(2)}, ${unwritten} unwritten/NaN outputs; ` +
+      `seed ${hex(seed)}, shape ${cfg.batch}x${cfg.heads}x${n}x${d} ${dtype}${cfg.causal ? ' causal' : ''}, ${rows.length} rows x ${bh} heads checked` +
+      `${worst.length ? `; worst: ${worst.join(', ')}${bad.length > worst.length ? ` and ${bad.length - worst.length} more rows` : ''}` : ''}` +
+      `; rerun with check({ seed: ${hex(seed)} })`;
+  return { ok, relL2, maxAbs, lseMaxErr, nan, unwritten, seed, rowsChecked: rows.length, headsChecked: bh, ...(message ? { message } : {}) };
 }
 
 /** Input sets rotated while timing, so consecutive launches don't find their inputs in L2. */
@@ -310,9 +387,9 @@ export async function prepareAttention(cfg: AttentionConfig): Promise<PreparedAt
   return {
     config: cfg,
     compiled: c,
-    async check() {
+    async check(opts = {}) {
       ensureSets(1);
-      return checkSet(c, cfg, sets[0]);
+      return checkSet(c, cfg, sets[0], opts.seed);
     },
     async time(opts) {
       ensureSets(ROTATE);

@@ -2,7 +2,7 @@
 // headers into a directory that nvcc compiles as it is.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generate, type KernelConfigInput } from '../codegen/index.js';
+import { chooseFrom, generate, type KernelConfigInput } from '../codegen/index.js';
 import { resolveSchedule } from '../api/attention.js';
 import { fromJSON } from '../schedule/index.js';
 
@@ -22,6 +22,9 @@ options:
                          a producer warpgroup issues the loads (default: TMA, head dim <= 128)
   --p-shared, --no-p-shared
                          P reaches the P V product through shared memory (default: two S tiles)
+  --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)
+  --plan                 print the kernel plan (JSON) instead of the source: every size, offset,
+                         ring depth, wait count and variant the source is emitted from
   --headers              also print the generated and static headers
   --out DIR              write DIR/kernel.cu and every header it includes instead of printing;
                          nvcc -arch=sm_90a -cubin DIR/kernel.cu then compiles it as it is
@@ -33,7 +36,7 @@ type Flags = Record<string, string | true>;
 const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out']);
 const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
 const SWITCHES = new Set([
-  '--causal', '--headers', '--help', '-h',
+  '--causal', '--headers', '--plan', '--hang-trap', '--help', '-h',
   ...Object.values(KNOBS).flatMap((f) => [f, f.replace('--', '--no-')]),
 ]);
 
@@ -95,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       dtype: (flags['--dtype'] ?? 'f16') as KernelConfigInput['dtype'],
       load: (flags['--load'] ?? 'tma') as KernelConfigInput['load'],
       causal: flags['--causal'] === true,
+      ...(flags['--hang-trap'] === true ? { hangTrap: true } : {}),
     };
     for (const [key, flag] of Object.entries(KNOBS) as Array<[keyof typeof KNOBS, string]>) {
       const on = flags[flag] === true;
@@ -106,6 +110,10 @@ export async function run(argv: string[]): Promise<number> {
     const blockN = num(flags, '--block-n');
     if (blockM !== undefined) input.blockM = blockM as KernelConfigInput['blockM'];
     if (blockN !== undefined) input.blockN = blockN;
+    if (flags['--plan']) {
+      console.log(JSON.stringify(chooseFrom(schedule, input), null, 2));
+      return 0;
+    }
     const g = generate(schedule, input);
     if (typeof flags['--out'] === 'string') {
       const files = writeKernelDir(flags['--out'], g.source, g.headers);

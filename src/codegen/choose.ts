@@ -7,7 +7,7 @@
 import { loopNest, resources, validate, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
-  HEAD_DIMS, PlanError, pipelineOf, turnBounds, turnHoldsMatmuls, turnKind, matmulsAdjacentInBody,
+  HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, turnBounds, turnHoldsMatmuls, turnKind, matmulsAdjacentInBody,
   type HeadDim, type KernelPlan, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
@@ -243,6 +243,26 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const reasons = verify(plan);
   if (reasons.length) throw new PlanError(`the plan for schedule ${schedule.name ?? 'custom'} fails verification: ${reasons[0]}`, reasons);
   return plan;
+}
+
+/**
+ * The knobs that select every variant the plan's enums allow: each load path x each P operand x
+ * turns off / on (where ping-pong can exist), plus the one-warpgroup tile for the inline load
+ * paths. The tests and the sanitizer run iterate this; choose() still rejects, with its rule,
+ * a combination a given schedule cannot take.
+ */
+export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
+  const out: Array<{ label: string; knobs: Knobs }> = [];
+  for (const loads of LOAD_PATHS) {
+    const base: Knobs = loads === 'cp.async' ? { load: 'cp.async' } : { load: 'tma', warpSpecialized: loads === 'tma-producer' };
+    for (const pOperand of P_OPERANDS) {
+      for (const pingpong of loads === 'cp.async' ? [false] : [false, true]) {
+        out.push({ label: `${loads}, P in ${pOperand}${pingpong ? ', ping-pong' : ''}`, knobs: { ...base, pShared: pOperand === 'shared', pingpong } });
+      }
+    }
+    if (loads !== 'tma-producer') out.push({ label: `${loads}, blockM 64`, knobs: { ...base, blockM: 64, pShared: false, pingpong: false } });
+  }
+  return out;
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */

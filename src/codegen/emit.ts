@@ -27,8 +27,6 @@ export interface GeneratedKernel {
   source: string;
   /** Header name -> contents, for NVRTC (or to write beside the source for nvcc). */
   headers: Record<string, string>;
-  /** NVRTC options the plan asks for (the hang trap's define). */
-  options: string[];
   plan: KernelPlan;
   /** The knob view of the plan. */
   config: KernelConfig;
@@ -150,6 +148,8 @@ export function emit(plan: KernelPlan): GeneratedKernel {
       `${plan.causal ? ', causal' : ''}.`,
     `// K/V buffers ${p.kBuffers}/${p.vBuffers}; S/P/alpha tiles ${p.sTiles}/${p.pTiles}/${p.aTiles}; ` +
       `waits: softmax ${p.waitSoftmax}, pack ${p.waitPack}, mul ${p.waitMul}; shared memory ${plan.smem.launchBytes} B.`,
+    // The hang trap: every mbarrier wait traps after about 2^26 polls instead of spinning forever.
+    ...(plan.hangTrap ? ['#define SW_DEBUG_HANG 1'] : []),
     '#include "ptx.cuh"',
     '#include "wgmma.cuh"',
     ...configBlock(plan),
@@ -197,6 +197,5 @@ export function emit(plan: KernelPlan): GeneratedKernel {
     '',
   ].join('\n');
   const headers = { ...readStaticHeaders(), 'wgmma.cuh': wgmmaHeader(plan.blockN, plan.headDim, plan.dtype) };
-  const options = plan.hangTrap ? ['-DSW_DEBUG_HANG'] : [];
-  return { name: KERNEL_NAME, source, headers, options, plan, config: cfg, threads: plan.threads, sharedMemBytes: plan.smem.launchBytes };
+  return { name: KERNEL_NAME, source, headers, plan, config: cfg, threads: plan.threads, sharedMemBytes: plan.smem.launchBytes };
 }

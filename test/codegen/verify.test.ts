@@ -2,24 +2,11 @@
 // trip counts 1..9, with negative controls: each model must flag a plan broken in its own way (a wait
 // count one too large, a ring one slot short, a moved offset, an impossible variant).
 import { describe, expect, it } from 'vitest';
-import { choose, emit, PlanError, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
+import { choose, emit, PlanError, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 
 /** Every variant combination the knobs can ask for (choose() rejects the ones a schedule cannot take). */
-export const VARIANT_KNOBS: ReadonlyArray<{ label: string; knobs: Knobs }> = [
-  { label: 'cp.async, P in registers', knobs: { load: 'cp.async', pShared: false } },
-  { label: 'cp.async, P in shared memory', knobs: { load: 'cp.async', pShared: true } },
-  { label: 'cp.async, blockM 64', knobs: { load: 'cp.async', blockM: 64, pShared: false } },
-  { label: 'tma-inline, P in registers', knobs: { warpSpecialized: false, pingpong: false, pShared: false } },
-  { label: 'tma-inline, P in shared memory', knobs: { warpSpecialized: false, pingpong: false, pShared: true } },
-  { label: 'tma-inline, ping-pong', knobs: { warpSpecialized: false, pingpong: true, pShared: false } },
-  { label: 'tma-inline, ping-pong, P in shared memory', knobs: { warpSpecialized: false, pingpong: true, pShared: true } },
-  { label: 'tma-inline, blockM 64', knobs: { warpSpecialized: false, blockM: 64, pShared: false } },
-  { label: 'tma-producer, P in registers', knobs: { warpSpecialized: true, pingpong: false, pShared: false } },
-  { label: 'tma-producer, P in shared memory', knobs: { warpSpecialized: true, pingpong: false, pShared: true } },
-  { label: 'tma-producer, ping-pong', knobs: { warpSpecialized: true, pingpong: true, pShared: false } },
-  { label: 'tma-producer, ping-pong, P in shared memory', knobs: { warpSpecialized: true, pingpong: true, pShared: true } },
-];
+const VARIANT_KNOBS = variantKnobs();
 
 function tryChoose(s: Schedule, knobs: Knobs, headDim: 64 | 128 | 256 = 64): KernelPlan | string {
   try {
@@ -32,6 +19,14 @@ function tryChoose(s: Schedule, knobs: Knobs, headDim: 64 | 128 | 256 = 64): Ker
 
 describe('every plan choose() returns passes every model', () => {
   const schedules = [...enumerate({ maxStages: 4 })];
+  it('the variant list covers every load path, P operand and turn', () => {
+    const plans = VARIANT_KNOBS.map(({ knobs }) => choose(NAMED.secondDot, { headDim: 64 }, knobs));
+    expect(new Set(plans.map((p) => p.loads)).size).toBe(3);
+    expect(new Set(plans.map((p) => p.pOperand)).size).toBe(2);
+    expect(new Set(plans.map((p) => p.turn))).toEqual(new Set(['none', 'step']));
+    expect(choose(NAMED.firstDot, { headDim: 64 }, { pingpong: true }).turn).toBe('wrap');
+    expect(VARIANT_KNOBS).toHaveLength(12);
+  });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
       let built = 0;

@@ -1,0 +1,24 @@
+// Pools the JSON of bench/dev/ab.sh per build (a, b) and config: median TFLOP/s of each pass and the
+// ratio b / a of the pooled medians. usage: node bench/dev/ab_summary.mjs OUT
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const rows = new Map();
+for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+  const side = f[0];
+  const doc = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  for (const r of doc.results ?? []) {
+    if (r.status !== 'ok') continue;
+    const c = r.config;
+    const key = `${c.batch}x${c.heads}x${c.seqLen}x${c.headDim} ${c.dtype}${c.causal ? ' causal' : ''} ${c.schedule}/${c.load}`;
+    const row = rows.get(key) ?? { a: [], b: [] };
+    row[side].push(r.tflops);
+    rows.set(key, row);
+  }
+}
+const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+for (const [key, { a, b }] of [...rows].sort()) {
+  const ratio = a.length && b.length ? (med(b) / med(a)).toFixed(3) : '-';
+  console.log(`${key.padEnd(48)} A ${a.map((x) => x.toFixed(1)).join(' ').padEnd(20)} B ${b.map((x) => x.toFixed(1)).join(' ').padEnd(20)} B/A ${ratio}`);
+}
