@@ -4,8 +4,12 @@
 // groups are emitted by the generator (their counts are the plan's), so no op here waits on an
 // asynchronous group except through the mbarriers it owns.
 //
-// Expects variants.cuh and the plan's policy choices before inclusion: `Loads`, `PPath`, `QDesc`
-// (see variants.cuh). Nothing here is selected by #if.
+// Expects variants.cuh and the plan's policy choices before inclusion: `Loads`, `PPath`, `QDesc`,
+// `Logits` (see variants.cuh). Nothing here is selected by #if.
+//
+// Masks (MASKED: causal and/or a window): query row i sees key j when j < seqK and, for each bounded
+// side, i + off - winLeft <= j <= i + off + winRight, off = seqK - seqQ (bottom-right alignment, as
+// FlashAttention; causal is winRight = 0). A row that sees no key stores O = 0 and LSE = -inf.
 #pragma once
 
 static_assert(Smem::FULL_K >= Smem::P + PPath::SMEM_TILES * NUM_WG * Smem::P_WG_BYTES, "the P tiles overlap the barriers");
@@ -52,17 +56,32 @@ SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
 SW_DEVICE int fragRow(const Ctx& c, int i) { return c.m0 + c.wg * 64 + (c.warp % 4) * 16 + c.lane / 4 + 8 * ((i >> 1) & 1); }
 SW_DEVICE int fragCol(const Ctx& c, int i) { return 8 * (i >> 2) + 2 * (c.lane % 4) + (i & 1); }
 
+// The window's sides as the mask sees them: compile-time for a causal mask alone (right 0, no left),
+// so the steady state keeps no window registers where none is needed.
+SW_DEVICE int maskRight(const Ctx& c) { return WINDOW ? c.winRight : (CAUSAL ? 0 : -1); }
+SW_DEVICE int maskLeft(const Ctx& c) { return WINDOW ? c.winLeft : -1; }
+
 SW_DEVICE bool tileNeedsMask(const Ctx& c, int j) {
-  const int lastCol = (j + 1) * BLOCK_N - 1;
-  return lastCol >= c.seqLen || (CAUSAL && lastCol > c.m0 + c.wg * 64);
+  const int col0 = kvRow(c, j), col1 = col0 + BLOCK_N - 1;
+  if (col1 >= c.seqK) return true;
+  if (!MASKED) return false;
+  const int row0 = c.m0 + c.wg * 64, row1 = row0 + 63;
+  const int right = maskRight(c), left = maskLeft(c);
+  return (right >= 0 && col1 > row0 + c.off + right) || (left >= 0 && col0 < row1 + c.off - left);
 }
 
 template <int SB>
 SW_DEVICE void maskTile(const Ctx& c, Regs& r, int j) {
+  const int right = maskRight(c), left = maskLeft(c);
+  // Column limits relative to this thread's first row; rows 8 apart shift them by 8.
+  const int col0 = kvRow(c, j);
+  const int diag = fragRow(c, 0) + c.off - col0;
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) {
-    const int col = j * BLOCK_N + fragCol(c, i);
-    if (col >= c.seqLen || (CAUSAL && col > fragRow(c, i))) r.s[SB][i] = NEG_INF;
+    const int col = fragCol(c, i);
+    const int d = diag + 8 * ((i >> 1) & 1);
+    const bool hidden = col0 + col >= c.seqK || (MASKED && ((right >= 0 && col > d + right) || (left >= 0 && col < d - left)));
+    if (hidden) r.s[SB][i] = NEG_INF;
   }
 }
 
@@ -73,14 +92,16 @@ SW_DEVICE float quadMax(float v) { return fmaxf(fmaxf(v, shflXor(v, 1)), shflXor
 template <int SB, int AB>
 SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
   float* s = r.s[SB];
+  Logits::template transform<SB>(c, r);
   if (tileNeedsMask(c, j)) maskTile<SB>(c, r, j);
+  const float mul = Logits::log2Multiplier(c);
   float mx[2] = {NEG_INF, NEG_INF};
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], s[i]);
   float use[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const float mNew = fmaxf(r.m[h], quadMax(mx[h]) * c.scaleLog2);
+    const float mNew = fmaxf(r.m[h], quadMax(mx[h]) * mul);
     use[h] = mNew == NEG_INF ? 0.f : mNew;
     r.alpha[AB][h] = ex2(r.m[h] - use[h]);
     r.m[h] = mNew;
@@ -89,7 +110,7 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) {
     const int h = (i >> 1) & 1;
-    s[i] = ex2(fmaf(s[i], c.scaleLog2, -use[h]));
+    s[i] = ex2(fmaf(s[i], mul, -use[h]));
     sum[h] += s[i];
   }
 #pragma unroll
@@ -104,9 +125,18 @@ SW_DEVICE void opMul(Regs& r) {
 }
 
 // ---- set-up and final store --------------------------------------------------------------------------
-SW_DEVICE int numTiles(int seqLen, int m0) {
-  const int kvEnd = CAUSAL ? min(seqLen, m0 + BLOCK_M) : seqLen;
-  return (kvEnd + BLOCK_N - 1) / BLOCK_N;
+// The KV tiles this CTA visits: from the first a window lets in to the last any of its rows sees.
+// Fully masked tiles are never loaded or computed.
+SW_DEVICE void tileRange(Ctx& c) {
+  int begin = 0, end = c.seqK;
+  if (MASKED) {
+    const int lastRow = min(c.m0 + BLOCK_M, c.seqQ) - 1;
+    const int right = maskRight(c), left = maskLeft(c);
+    if (right >= 0) end = min(end, lastRow + c.off + right + 1);
+    if (left >= 0) begin = max(0, c.m0 + c.off - left);
+  }
+  c.kvTile0 = begin / BLOCK_N;
+  c.tiles = end > begin ? (end + BLOCK_N - 1) / BLOCK_N - c.kvTile0 : 0;
 }
 
 SW_DEVICE void initBarriers(const Ctx& c) {
@@ -137,8 +167,9 @@ SW_DEVICE void initRegs(Regs& r) {
   for (int h = 0; h < 2; ++h) { r.m[h] = NEG_INF; r.l[h] = 0.f; }
 }
 
-// O = acc / l in the output dtype, LSE = ln(sum exp(scaled S)) per row; rows past the end are skipped.
-SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, float* lse) {
+// O = acc / l in the output dtype, LSE = ln(sum exp(logits)) per row; rows past the end are skipped.
+// `o` and `lse` point at this sequence's row 0 of this head; O rows are `oRow` elements apart.
+SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float* lse) {
   float inv[2], lseRow[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
@@ -146,13 +177,14 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, float* lse) {
     l += shflXor(l, 1);
     l += shflXor(l, 2);
     inv[h] = l > 0.f ? 1.f / l : 0.f;
-    lseRow[h] = (r.m[h] + __log2f(l)) * 0.69314718055994531f;
+    // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN).
+    lseRow[h] = l > 0.f ? (r.m[h] + __log2f(l)) * 0.69314718055994531f : NEG_INF;
   }
 #pragma unroll
   for (int i = 0; i < O_REGS; i += 2) {
     const int row = fragRow(c, i), h = (i >> 1) & 1;
-    if (row < c.seqLen) {
-      u32* dst = reinterpret_cast<u32*>(o + ((size_t)c.bh * c.seqLen + row) * HEAD_DIM + fragCol(c, i));
+    if (row < c.seqQ) {
+      u32* dst = reinterpret_cast<u32*>(o + row * oRow + fragCol(c, i));
       *dst = PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]);
     }
   }
@@ -160,9 +192,20 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, float* lse) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = fragRow(c, 2 * h);
-      if (row < c.seqLen) lse[(size_t)c.bh * c.seqLen + row] = lseRow[h];
+      if (row < c.seqQ) lse[row] = lseRow[h];
     }
   }
+}
+
+// A CTA whose rows see no key at all (a window or causal mask past the keys, a sequence with no
+// keys): O = 0 and LSE = -inf for its rows, written by every thread, before any barrier exists.
+SW_DEVICE void storeEmptyRows(const Ctx& c, u16* o, long long oRow, float* lse) {
+  const int rows = min(BLOCK_M, c.seqQ - c.m0);
+  for (int idx = threadIdx.x; idx < rows * HEAD_DIM / 2; idx += blockDim.x) {
+    const int row = c.m0 + idx / (HEAD_DIM / 2), col = 2 * (idx % (HEAD_DIM / 2));
+    *reinterpret_cast<u32*>(o + row * oRow + col) = 0u;
+  }
+  for (int row = c.m0 + threadIdx.x; row < c.m0 + rows; row += blockDim.x) lse[row] = NEG_INF;
 }
 
 // ---- warp specialization ------------------------------------------------------------------------

@@ -54,6 +54,12 @@ SW_DEVICE void tmaLoad3d(u32 dst, const TmaDesc* map, int c0, int c1, int c2, u3
       "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];"
       :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(bar) : "memory");
 }
+// Four coordinates: element in the row, row (token), head, batch.
+SW_DEVICE void tmaLoad4d(u32 dst, const TmaDesc* map, int c0, int c1, int c2, int c3, u32 bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];"
+      :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
+}
 SW_DEVICE void prefetchTmaDesc(const TmaDesc* map) {
   asm volatile("prefetch.tensormap [%0];" :: "l"(map) : "memory");
 }
@@ -118,6 +124,12 @@ SW_DEVICE u64 makeDescInterleave(u32 addr, u32 lbo, u32 sbo) {
 SW_DEVICE float ex2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+// tanh with the MUFU approximation (max relative error about 2^-11): the logit softcap.
+SW_DEVICE float tanhApprox(float x) {
+  float y;
+  asm("tanh.approx.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
 // The same value in every lane, in a form the compiler can prove warp-uniform (a broadcast from

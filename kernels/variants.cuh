@@ -4,9 +4,10 @@
 //   Loads  = CpAsyncLoads | TmaLoads<TmaIssuer::Consumer> | TmaLoads<TmaIssuer::ProducerWarpgroup>
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
+//   Logits = PlainLogits | SoftcapLogits
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
-// Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, CAUSAL,
+// Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, MASKED, VARLEN,
 // PRODUCER_WARPGROUP, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
 // wgmma.cuh WGMMA_S, WGMMA_O_REGS, WGMMA_O_SHARED.
 #pragma once
@@ -42,13 +43,21 @@ enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPO
 struct Ctx {
   u32 base;            // shared-memory address of the aligned base
   int tid, wg, warp, lane;
-  int bh;              // batch * heads index
+  int batch;           // batch index (pointers); tmaBatch: the TMA coordinate (0 for packed sequences)
+  int tmaBatch;
+  int hq, hk;          // query head and the K/V head it reads (grouped-query attention)
+  int qStart, kStart;  // first token of this sequence in the Q and K/V tensors (packed sequences)
+  int seqQ, seqK;      // this sequence's query and key lengths
+  int off;             // seqK - seqQ: query i is aligned with key i + off (bottom-right)
+  int winLeft, winRight;  // visible keys i + off - winLeft .. i + off + winRight; -1 = unbounded
   int m0;              // first query row of this CTA
-  int seqLen;
+  int kvTile0;         // first KV tile this CTA visits (windows skip the ones before)
   int tiles;           // number of KV tiles this CTA visits
   float scaleLog2;     // softmax scale * log2(e)
+  float capScale, capLog2;  // softcap: tanh(s * scale / cap) * cap * log2(e)
   const TmaDesc* tmQ; const TmaDesc* tmK; const TmaDesc* tmV;
-  const u16* q; const u16* k; const u16* v;   // this head's rows
+  const u16* q; const u16* k; const u16* v;   // this sequence's row 0 of this head (cp.async loads)
+  long long qRow, kRow, vRow;                 // element strides between tokens
 };
 
 struct Regs {
@@ -76,17 +85,22 @@ SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + Ring(j, V_B
 // ---- loads --------------------------------------------------------------------------------------------
 // Copies `rows` rows of a head (starting at row0) into a 128B-swizzled tile at dst with cp.async,
 // zero-filling rows past the sequence end. Chunk c (16 B) of row r lands at chunk c ^ (r % 8).
-SW_DEVICE void cpAsyncTile(const Ctx& c, u32 dst, const u16* src, int row0, int rows) {
+// Copies `rows` rows (starting at row0, `stride` elements apart) into a 128B-swizzled tile at dst
+// with cp.async, zero-filling rows at or past `limit`. Chunk c (16 B) of row r lands at chunk c ^ (r % 8).
+SW_DEVICE void cpAsyncTile(const Ctx& c, u32 dst, const u16* src, long long stride, int row0, int rows, int limit) {
   constexpr int CHUNKS_PER_ROW = HEAD_DIM / 8;
   for (int idx = c.tid; idx < rows * CHUNKS_PER_ROW; idx += NUM_THREADS) {
     const int r = idx / CHUNKS_PER_ROW, chunk = idx % CHUNKS_PER_ROW;
     const int block = chunk / 8, cc = chunk % 8;
     const u32 d = dst + block * rows * 128 + r * 128 + ((cc ^ (r & 7)) << 4);
-    const bool inside = row0 + r < c.seqLen;
-    const u16* s = src + (size_t)(inside ? row0 + r : 0) * HEAD_DIM + chunk * 8;
+    const bool inside = row0 + r < limit;
+    const u16* s = src + (inside ? row0 + r : 0) * stride + chunk * 8;
     cpAsync16(d, s, inside ? 16u : 0u);
   }
 }
+
+// The first key row of KV tile j (windows start past tile 0).
+SW_DEVICE int kvRow(const Ctx& c, int j) { return (MASKED ? c.kvTile0 + j : j) * BLOCK_N; }
 
 // Every consumer thread copies part of each tile with cp.async where the schedule places the load;
 // completion is a cp.async group (its wait count is generated) and a CTA-wide barrier.
@@ -97,16 +111,16 @@ struct CpAsyncLoads {
   static SW_DEVICE void loadK(const Ctx& c, int j) {
     const Ring ring(j, K_BUFS);
     mbarWait(emptyK(c, ring.slot), ring.parity ^ 1);
-    cpAsyncTile(c, kTile(c, j), c.k, j * BLOCK_N, BLOCK_N);
+    cpAsyncTile(c, kTile(c, j), c.k, c.kRow, kvRow(c, j), BLOCK_N, c.seqK);
   }
   static SW_DEVICE void loadV(const Ctx& c, int j) {
     const Ring ring(j, V_BUFS);
     mbarWait(emptyV(c, ring.slot), ring.parity ^ 1);
-    cpAsyncTile(c, vTile(c, j), c.v, j * BLOCK_N, BLOCK_N);
+    cpAsyncTile(c, vTile(c, j), c.v, c.vRow, kvRow(c, j), BLOCK_N, c.seqK);
   }
   // Q is committed as the oldest group, so the first wait for a K tile covers it too.
   static SW_DEVICE void loadQ(const Ctx& c) {
-    for (int w = 0; w < NUM_WG; ++w) cpAsyncTile(c, c.base + Smem::Q + w * Smem::Q_WG_BYTES, c.q, c.m0 + w * 64, 64);
+    for (int w = 0; w < NUM_WG; ++w) cpAsyncTile(c, c.base + Smem::Q + w * Smem::Q_WG_BYTES, c.q, c.qRow, c.m0 + w * 64, 64, c.seqQ);
     cpAsyncCommit();
   }
   static SW_DEVICE void waitQ(const Ctx&) {}
@@ -129,6 +143,8 @@ struct TmaLoads {
   static_assert((ISSUER == TmaIssuer::ProducerWarpgroup) == PRODUCER_WARPGROUP, "the plan's load path disagrees with the kernel's warpgroups");
   static SW_DEVICE void loadK(const Ctx& c, int j) { load(c, c.tmK, kTile(c, j), Smem::FULL_K, Smem::EMPTY_K, j, K_BUFS); }
   static SW_DEVICE void loadV(const Ctx& c, int j) { load(c, c.tmV, vTile(c, j), Smem::FULL_V, Smem::EMPTY_V, j, V_BUFS); }
+  // Rows past this sequence's keys: zero-filled past the tensor's end, another packed sequence's
+  // rows otherwise; the softmax masks them (column >= seqK) either way.
   static SW_DEVICE void load(const Ctx& c, const TmaDesc* map, u32 dst, u32 fullOff, u32 emptyOff, int j, int bufs) {
     const Ring ring(j, bufs);
     if (c.tid == ISSUER_TID) {
@@ -137,7 +153,7 @@ struct TmaLoads {
       expectTx(c.base + fullOff + 8 * ring.slot, Smem::TILE_BYTES);
 #pragma unroll
       for (int b = 0; b < HEAD_DIM / 64; ++b)
-        tmaLoad3d(dst + b * BLOCK_N * 128, map, b * 64, j * BLOCK_N, c.bh, c.base + fullOff + 8 * ring.slot);
+        tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
     }
   }
   static SW_DEVICE void loadQ(const Ctx& c) {
@@ -145,7 +161,8 @@ struct TmaLoads {
       expectTx(c.base + Smem::FULL_Q, NUM_WG * Smem::Q_WG_BYTES);
       for (int w = 0; w < NUM_WG; ++w)
         for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad3d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.m0 + w * 64, c.bh, c.base + Smem::FULL_Q);
+          tmaLoad4d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.qStart + c.m0 + w * 64, c.hq, c.tmaBatch,
+                    c.base + Smem::FULL_Q);
     }
   }
   // Waits until tile j is in shared memory.
@@ -264,4 +281,20 @@ struct PInShared {
       WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db);
     }
   }
+};
+
+// ---- logits: what the softmax exponentiates (log2 domain) ----------------------------------------------
+// Plain: scale * s. The scale is folded into the exponent's multiplier.
+struct PlainLogits {
+  template <int SB> static SW_DEVICE void transform(const Ctx&, Regs&) {}
+  static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.scaleLog2; }
+};
+// Softcap (Gemma 2): cap * tanh(scale * s / cap). Applied before masking, so a masked logit stays -inf.
+// tanhf, not tanh.approx: its 2^-11 relative error times a cap of 50 moves a logit by up to 0.02.
+struct SoftcapLogits {
+  template <int SB> static SW_DEVICE void transform(const Ctx& c, Regs& r) {
+#pragma unroll
+    for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = tanhf(r.s[SB][i] * c.capScale);
+  }
+  static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.capLog2; }
 };

@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import { generate, type GeneratedKernel, type KernelConfigInput, type LoadKind } from '../codegen/index.js';
 import {
-  compile, devices, DeviceBuffer, encodeTensorMap, launch, Module, synchronize, timeLaunches,
+  compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
 } from '../runtime/index.js';
 import { NAMED, validate, type Schedule } from '../schedule/index.js';
 import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, NAN_BITS, toFloats, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
+import { contiguousBhnd, launchFor } from './launch_args.js';
 
 export interface AttentionConfig {
   batch: number;
@@ -172,25 +173,17 @@ function elements(cfg: AttentionConfig): number {
 
 /** The launch of one kernel on one set of buffers. */
 export function launchConfig(c: CompiledAttention, cfg: AttentionConfig, b: Required<AttentionBuffers>): LaunchConfig {
-  const { headDim: d, seqLen: n } = cfg;
-  const bh = cfg.batch * cfg.heads;
-  const map = (buffer: DeviceBuffer, rows: number) =>
-    encodeTensorMap({
-      dtype: cfg.dtype, buffer, dims: [d, n, bh], stridesBytes: [d * 2, n * d * 2], box: [64, rows, 1],
-      swizzle: '128B', l2Promotion: '256B',
-    });
-  const kc = c.kernel.config;
-  const scale = cfg.scale ?? 1 / Math.sqrt(d);
-  return {
-    grid: [Math.ceil(n / kc.blockM), bh, 1],
-    block: [c.kernel.threads, 1, 1],
-    sharedMemBytes: c.kernel.sharedMemBytes,
-    params: [
-      { tensorMap: map(b.q, 64) }, { tensorMap: map(b.k, kc.blockN) }, { tensorMap: map(b.v, kc.blockN) },
-      { ptr: b.q }, { ptr: b.k }, { ptr: b.v }, { ptr: b.o }, { ptr: b.lse },
-      { i32: n }, { f32: scale * Math.LOG2E },
-    ],
-  };
+  const { headDim: d, seqLen: n, heads } = cfg;
+  const op = (buffer: DeviceBuffer) => contiguousBhnd(buffer, heads, n, d);
+  return launchFor(c.kernel, {
+    dtype: cfg.dtype, batch: cfg.batch, headsQ: heads, headsKV: heads, headDim: d, seqQ: n, seqK: n,
+    q: op(b.q), k: op(b.k), v: op(b.v), o: op(b.o),
+    lse: { buffer: b.lse, offsetBytes: 0, headStride: n, batchStride: heads * n },
+    varlen: null,
+    windowLeft: -1, windowRight: cfg.causal ? 0 : -1,
+    scale: cfg.scale ?? 1 / Math.sqrt(d),
+    softcap: 0,
+  });
 }
 
 function requireBuffer(buf: unknown, name: string, bytes: number): DeviceBuffer {

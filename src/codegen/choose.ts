@@ -18,6 +18,12 @@ export interface Problem {
   headDim: HeadDim;
   dtype?: Dtype;
   causal?: boolean;
+  /** A sliding window is applied (its sides are launch arguments). */
+  window?: boolean;
+  /** Logits are softcapped (the cap is a launch argument). */
+  softcap?: boolean;
+  /** Sequences are packed with cumulative lengths (launch arguments). */
+  varlen?: boolean;
 }
 
 export interface Knobs {
@@ -66,6 +72,9 @@ interface Checked {
   headDim: HeadDim;
   dtype: Dtype;
   causal: boolean;
+  window: boolean;
+  softcap: boolean;
+  varlen: boolean;
   load: LoadKind;
   blockM: 64 | 128;
   blockN?: number;
@@ -84,6 +93,9 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const dtype = problem.dtype ?? 'f16';
   if (!DTYPES.includes(dtype)) throw new RangeError(`dtype must be 'f16' or 'bf16', got ${String(dtype)}`);
   const causal = checkBoolean(problem.causal, 'causal') ?? false;
+  const window = checkBoolean(problem.window, 'window') ?? false;
+  const softcap = checkBoolean(problem.softcap, 'softcap') ?? false;
+  const varlen = checkBoolean(problem.varlen, 'varlen') ?? false;
   const load = knobs.load ?? 'tma';
   if (!LOADS.includes(load)) throw new RangeError(`load must be 'tma' or 'cp.async', got ${String(load)}`);
   const blockM = knobs.blockM ?? 128;
@@ -103,7 +115,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, load, blockM, blockN, warpSpecialized, pingpong, pShared, hangTrap };
+  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, hangTrap };
 }
 
 /** Ping-pong turns must not hold a load the consumers issue: its issuer could wait on the warpgroup waiting for the turn. */
@@ -223,6 +235,9 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     headDim: c.headDim,
     dtype: c.dtype,
     causal: c.causal,
+    window: c.window,
+    softcap: c.softcap,
+    varlen: c.varlen,
     blockM: c.blockM,
     blockN,
     consumerWarpgroups,
@@ -267,7 +282,13 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */
 export function chooseFrom(schedule: Schedule, input: KernelConfigInput): KernelPlan {
-  const { headDim, dtype, causal, ...knobs } = input;
-  return choose(schedule, { headDim, ...(dtype !== undefined ? { dtype } : {}), ...(causal !== undefined ? { causal } : {}) }, knobs);
+  const { headDim, dtype, causal, window, softcap, varlen, ...knobs } = input;
+  const problem: Problem = { headDim };
+  if (dtype !== undefined) problem.dtype = dtype;
+  if (causal !== undefined) problem.causal = causal;
+  if (window !== undefined) problem.window = window;
+  if (softcap !== undefined) problem.softcap = softcap;
+  if (varlen !== undefined) problem.varlen = varlen;
+  return choose(schedule, problem, knobs);
 }
 

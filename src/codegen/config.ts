@@ -16,6 +16,12 @@ export interface KernelConfig {
   blockN: number;
   load: LoadKind;
   causal: boolean;
+  /** A sliding window (sides given at launch). */
+  window: boolean;
+  /** Logit softcap (cap given at launch). */
+  softcap: boolean;
+  /** Packed variable-length sequences. */
+  varlen: boolean;
   /**
    * Warpgroup ping-pong: the two consumer warpgroups take turns issuing each step's matmuls, so
    * one's softmax overlaps the other's tensor-core work. Needs blockM 128 and TMA loads.
@@ -50,6 +56,9 @@ export function configOf(plan: KernelPlan): KernelConfig {
     blockN: plan.blockN,
     load: plan.loads === 'cp.async' ? 'cp.async' : 'tma',
     causal: plan.causal,
+    window: plan.window,
+    softcap: plan.softcap,
+    varlen: plan.varlen,
     pingpong: plan.turn !== 'none',
     warpSpecialized: plan.loads === 'tma-producer',
     pShared: plan.pOperand === 'shared',

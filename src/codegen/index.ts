@@ -13,3 +13,4 @@ export {
 } from './plan.js';
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';
 export type { Dtype } from './wgmma.js';
+export { kernelParams, kernelSignature, type KernelArgs, type KernelArgName, type PtrArg } from './abi.js';

@@ -106,7 +106,14 @@ export interface KernelPlan {
   schedule: Schedule;
   headDim: HeadDim;
   dtype: Dtype;
+  /** Causal mask, aligned to the bottom-right (query i sees key j <= i + seqK - seqQ). */
   causal: boolean;
+  /** A sliding window (its sides are launch arguments, either may be unbounded). */
+  window: boolean;
+  /** Logit softcap (its value is a launch argument). */
+  softcap: boolean;
+  /** Packed variable-length sequences (cumulative lengths are launch arguments). */
+  varlen: boolean;
   /** Query rows per CTA: 64 per consumer warpgroup. */
   blockM: 64 | 128;
   /** KV rows per tile. */

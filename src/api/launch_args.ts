@@ -1,0 +1,101 @@
+// From a validated problem to the kernel's launch: the grid, the three TMA descriptors (4-D: element,
+// token, head, batch, over the operands' own strides, so any layout is read without a copy) and the
+// argument list in the kernel's order (codegen/abi.ts).
+import { kernelParams, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
+import { encodeTensorMap, type DeviceBuffer, type LaunchConfig, type TensorMap } from '../runtime/index.js';
+import type { HalfDtype } from './half.js';
+
+/** One 16-bit operand: where it starts and its element strides. */
+export interface Operand {
+  buffer: DeviceBuffer;
+  offsetBytes: number;
+  rowStride: number;
+  headStride: number;
+  batchStride: number;
+}
+
+export interface LaunchProblem {
+  dtype: HalfDtype;
+  batch: number;
+  headsQ: number;
+  headsKV: number;
+  headDim: number;
+  /** Per-sequence lengths; for packed sequences the longest ones (the grid follows seqQ). */
+  seqQ: number;
+  seqK: number;
+  q: Operand;
+  k: Operand;
+  v: Operand;
+  o: Operand;
+  /** float32 LSE: row r of head h of batch b at offset + b * batchStride + h * headStride + r. */
+  lse: { buffer: DeviceBuffer; offsetBytes: number; headStride: number; batchStride: number };
+  /** Packed sequences: int32 cumulative lengths (batch + 1 each) and the token totals. */
+  varlen: null | { cuSeqlensQ: PtrArg; cuSeqlensK: PtrArg; totalQ: number; totalK: number };
+  /** Visible keys of query i: i + off - left .. i + off + right (off = seqK - seqQ); -1 = unbounded. */
+  windowLeft: number;
+  windowRight: number;
+  scale: number;
+  /** 0 = none. */
+  softcap: number;
+}
+
+function tensorMap(p: LaunchProblem, x: Operand, rows: number, heads: number, boxRows: number): TensorMap {
+  const extentRows = p.varlen ? (x === p.q ? p.varlen.totalQ : p.varlen.totalK) : rows;
+  const batch = p.varlen ? 1 : p.batch;
+  return encodeTensorMap({
+    dtype: p.dtype,
+    buffer: x.buffer,
+    offsetBytes: x.offsetBytes,
+    dims: [p.headDim, Math.max(1, extentRows), heads, batch],
+    // A packed tensor has one "batch": its stride is never stepped, any legal value will do.
+    stridesBytes: [x.rowStride * 2, x.headStride * 2, (batch > 1 ? x.batchStride : Math.max(x.batchStride, 8)) * 2],
+    box: [64, boxRows, 1, 1],
+    swizzle: '128B',
+    l2Promotion: '256B',
+  });
+}
+
+/** Descriptors depend only on the operands and the tile: reused while both stay the same. */
+export interface LaunchMaps {
+  q: TensorMap;
+  k: TensorMap;
+  v: TensorMap;
+}
+
+export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMaps {
+  return {
+    q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
+    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN),
+    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN),
+  };
+}
+
+export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: LaunchMaps = tensorMaps(kernel, p)): LaunchConfig {
+  const ptr = (x: { buffer: DeviceBuffer; offsetBytes: number }): PtrArg => ({ ptr: x.buffer, offsetBytes: x.offsetBytes });
+  const softcap = p.softcap > 0;
+  return {
+    grid: [Math.max(1, Math.ceil(p.seqQ / kernel.plan.blockM)), p.batch * p.headsQ, 1],
+    block: [kernel.threads, 1, 1],
+    sharedMemBytes: kernel.sharedMemBytes,
+    params: kernelParams({
+      tmQ: maps.q, tmK: maps.k, tmV: maps.v,
+      q: ptr(p.q), k: ptr(p.k), v: ptr(p.v), o: ptr(p.o), lse: ptr(p.lse),
+      cuSeqlensQ: p.varlen?.cuSeqlensQ ?? null, cuSeqlensK: p.varlen?.cuSeqlensK ?? null,
+      seqQ: p.seqQ, seqK: p.seqK, headsQ: p.headsQ, groupSize: p.headsQ / p.headsKV,
+      qRow: p.q.rowStride, qHead: p.q.headStride, qBatch: p.q.batchStride,
+      kRow: p.k.rowStride, kHead: p.k.headStride, kBatch: p.k.batchStride,
+      vRow: p.v.rowStride, vHead: p.v.headStride, vBatch: p.v.batchStride,
+      oRow: p.o.rowStride, oHead: p.o.headStride, oBatch: p.o.batchStride,
+      lseHead: p.lse.headStride, lseBatch: p.lse.batchStride,
+      windowLeft: p.windowLeft, windowRight: p.windowRight,
+      scaleLog2: p.scale * Math.LOG2E,
+      capScale: softcap ? p.scale / p.softcap : 0,
+      capLog2: softcap ? p.softcap * Math.LOG2E : 0,
+    }),
+  };
+}
+
+/** [batch, heads, seqLen, headDim] contiguous (the buffer-level API's layout). */
+export function contiguousBhnd(buffer: DeviceBuffer, heads: number, seqLen: number, headDim: number): Operand {
+  return { buffer, offsetBytes: 0, rowStride: headDim, headStride: seqLen * headDim, batchStride: heads * seqLen * headDim };
+}
