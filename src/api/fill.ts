@@ -1,7 +1,7 @@
 // Fresh random inputs on the device: a hash-based generator kernel, so a check never reuses data
 // and the host never builds gigabytes of random numbers.
 import { compile, launch, Module, type CompileResult, type DeviceBuffer, type KernelFunction } from '../runtime/index.js';
-import type { TensorDtype } from './tensor.js';
+import type { FloatDtype } from './tensor.js';
 
 const FILL_SOURCE = `
 typedef unsigned int u32;
@@ -37,7 +37,7 @@ extern "C" __global__ void fill_f32(float* out, unsigned long long n, u32 seed) 
 }
 `;
 
-type FillKernels = Record<TensorDtype, KernelFunction>;
+type FillKernels = Record<FloatDtype, KernelFunction>;
 
 // One compile for the process; one module per device (a module belongs to one device's context).
 let fillCubin: Promise<CompileResult> | undefined;
@@ -69,7 +69,7 @@ export function freshSeed(): number {
 /** Fills the first `elements` values of `buf` (of `dtype`) with roughly N(0, 1) numbers derived
  * from `seed` alone: the same seed gives the same values on every device. Queued on the
  * default stream of the buffer's device. */
-export async function fillRandom(buf: DeviceBuffer, elements: number, dtype: TensorDtype, seed: number): Promise<void> {
+export async function fillRandom(buf: DeviceBuffer, elements: number, dtype: FloatDtype, seed: number): Promise<void> {
   const k = await fillKernels(buf.device);
   launch(k[dtype], {
     grid: [Math.min(4096, Math.max(1, Math.ceil(elements / 256))), 1, 1],

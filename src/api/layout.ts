@@ -142,7 +142,7 @@ export function selectLayout(layout: Layout, dim: unknown, index: unknown, what 
 
 /** Copies the layout's elements, in logical (row-major) order, from `src` into `out`; src[0]
  * is storage element `base` (a downloaded window of the storage). */
-export function gather<T extends Float32Array | Uint16Array>(src: T, layout: Layout, base: number, out: T): void {
+export function gather<T extends Float32Array | Uint16Array | Int32Array>(src: T, layout: Layout, base: number, out: T): void {
   const { shape, strides } = layout;
   const rank = shape.length;
   if (rank === 0) {

@@ -5,7 +5,8 @@
 // view of it then reports disposed. Disposing a view frees nothing.
 //
 // Host data crosses as Float32Array (converted to f16/bf16 with round-to-nearest-even, half.ts)
-// or as Uint16Array of raw f16/bf16 bits. Every bad argument throws a TypeError or RangeError
+// or as Uint16Array of raw f16/bf16 bits; an i32 tensor (cuSeqlens of a packed batch) takes and
+// gives an Int32Array. Every bad argument throws a TypeError or RangeError
 // naming the argument and the rule before anything is allocated or copied.
 import { requireDevice, requireInteger, requireOneOf, requireOptions } from '../runtime/check.js';
 import { DeviceBuffer, requireAddress } from '../runtime/memory.js';
@@ -24,9 +25,12 @@ import {
   type Layout,
 } from './layout.js';
 
-export type TensorDtype = 'f16' | 'bf16' | 'f32';
-export const DTYPES: readonly TensorDtype[] = ['f16', 'bf16', 'f32'];
-export const DTYPE_BYTES: Readonly<Record<TensorDtype, number>> = { f16: 2, bf16: 2, f32: 4 };
+export type TensorDtype = 'f16' | 'bf16' | 'f32' | 'i32';
+export type FloatDtype = Exclude<TensorDtype, 'i32'>;
+export const DTYPES: readonly TensorDtype[] = ['f16', 'bf16', 'f32', 'i32'];
+/** The dtypes that hold values (random fill, Float32Array reads). */
+export const FLOAT_DTYPES: readonly FloatDtype[] = ['f16', 'bf16', 'f32'];
+export const DTYPE_BYTES: Readonly<Record<TensorDtype, number>> = { f16: 2, bf16: 2, f32: 4, i32: 4 };
 
 export interface TensorOptions {
   dtype: TensorDtype;
@@ -40,6 +44,7 @@ export interface FromOptions extends TensorOptions {
 }
 
 export interface RandomOptions extends TensorOptions {
+  dtype: FloatDtype;
   /** 0..2^32-1; the same seed gives the same values. Default: a fresh one. */
   seed?: number;
 }
@@ -50,7 +55,7 @@ export interface DevicePointerOptions extends TensorOptions {
   strides?: readonly number[];
 }
 
-type HostData = Float32Array | Uint16Array;
+type HostData = Float32Array | Uint16Array | Int32Array;
 
 export class Tensor {
   readonly dtype: TensorDtype;
@@ -98,12 +103,12 @@ export class Tensor {
 
   /** Roughly N(0, 1) values generated on the device from `seed` (see fill.ts). */
   static async random(shape: readonly number[], opts: RandomOptions): Promise<Tensor> {
-    const { dtype, device, layout } = creation(shape, opts, 'Tensor.random');
+    const { dtype, device, layout } = creation(shape, opts, 'Tensor.random', FLOAT_DTYPES);
     const seed = requireInteger(opts.seed ?? freshSeed(), 'Tensor.random: seed', 0, 2 ** 32 - 1);
     const count = numel(layout.shape);
     const buffer = DeviceBuffer.alloc(count * DTYPE_BYTES[dtype], { device });
     try {
-      await fillRandom(buffer, count, dtype, seed);
+      await fillRandom(buffer, count, dtype as FloatDtype, seed);
     } catch (err) {
       buffer.dispose();
       throw err;
@@ -112,7 +117,7 @@ export class Tensor {
   }
 
   /** A contiguous tensor holding host data: a Float32Array of values (rounded to nearest even
-   * for f16/bf16) or a Uint16Array of raw f16/bf16 bits. */
+   * for f16/bf16), a Uint16Array of raw f16/bf16 bits, or an Int32Array for dtype 'i32'. */
   static from(data: HostData, opts: FromOptions): Tensor {
     const what = 'Tensor.from';
     const o = requireOptions(opts, `${what}: opts`);
@@ -198,6 +203,7 @@ export class Tensor {
    * queued before it (the download runs on the device's default stream). */
   toFloat32Array(): Float32Array {
     this.#requireLive('Tensor.toFloat32Array');
+    if (this.dtype === 'i32') throw new TypeError('Tensor.toFloat32Array: an i32 tensor holds integers; use toInt32Array()');
     if (this.dtype === 'f32') return this.#read(Float32Array);
     return toFloats(this.#read(Uint16Array), this.dtype);
   }
@@ -206,7 +212,15 @@ export class Tensor {
   toBits(): Uint16Array {
     this.#requireLive('Tensor.toBits');
     if (this.dtype === 'f32') throw new TypeError('Tensor.toBits: an f32 tensor has 32-bit elements; use toFloat32Array()');
+    if (this.dtype === 'i32') throw new TypeError('Tensor.toBits: an i32 tensor has 32-bit elements; use toInt32Array()');
     return this.#read(Uint16Array);
+  }
+
+  /** The values of an i32 tensor in logical order. Synchronous, as toFloat32Array(). */
+  toInt32Array(): Int32Array {
+    this.#requireLive('Tensor.toInt32Array');
+    if (this.dtype !== 'i32') throw new TypeError(`Tensor.toInt32Array: only an i32 tensor reads as integers; this one is ${this.dtype} (use toFloat32Array())`);
+    return this.#read(Int32Array);
   }
 
   /** Swaps two dimensions (negative counts from the end). A view: no copy. */
@@ -260,7 +274,7 @@ export class Tensor {
   }
 
   /** Downloads the span of storage the tensor covers and gathers its elements. */
-  #read<T extends Float32Array | Uint16Array>(Kind: { new (length: number): T }): T {
+  #read<T extends Float32Array | Uint16Array | Int32Array>(Kind: { new (length: number): T }): T {
     const out = new Kind(this.numel);
     if (this.isContiguous) {
       this.buffer.download(out, this.byteOffset);
@@ -279,9 +293,9 @@ export class Tensor {
 }
 
 /** Checks what every creator takes: shape, dtype and device, giving a contiguous layout. */
-function creation(shape: unknown, opts: Partial<TensorOptions> | undefined, what: string) {
+function creation(shape: unknown, opts: Partial<TensorOptions> | undefined, what: string, dtypes: readonly TensorDtype[] = DTYPES) {
   const o = requireOptions(opts, `${what}: opts`);
-  const dtype = requireOneOf(o.dtype, `${what}: dtype`, DTYPES);
+  const dtype = requireOneOf(o.dtype, `${what}: dtype`, dtypes);
   const device = requireDevice(o.device ?? 0, `${what}: device`);
   const layout = makeLayout(shape, undefined, 0, what); // contiguous strides
   if (numel(layout.shape) * DTYPE_BYTES[dtype] > Number.MAX_SAFE_INTEGER)
@@ -290,18 +304,27 @@ function creation(shape: unknown, opts: Partial<TensorOptions> | undefined, what
 }
 
 function requireHostData(data: unknown, dtype: TensorDtype, name: string): asserts data is HostData {
+  if (dtype === 'i32') {
+    if (data instanceof Int32Array) return;
+    throw new TypeError(`${name}: dtype 'i32' takes an Int32Array, got ${kindOf(data)}`);
+  }
+  if (data instanceof Int32Array)
+    throw new TypeError(`${name}: an Int32Array holds i32 values; dtype '${dtype}' takes a Float32Array${dtype === 'f32' ? '' : ' or a Uint16Array'}`);
   if (data instanceof Float32Array) return;
   if (data instanceof Uint16Array) {
     if (dtype === 'f32') throw new TypeError(`${name}: a Uint16Array holds raw 16-bit bits; dtype 'f32' takes a Float32Array`);
     return;
   }
-  const kind = data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data;
-  throw new TypeError(`${name} must be a Float32Array (values) or a Uint16Array (raw f16/bf16 bits), got ${kind}`);
+  throw new TypeError(`${name} must be a Float32Array (values) or a Uint16Array (raw f16/bf16 bits), got ${kindOf(data)}`);
+}
+
+function kindOf(data: unknown): string {
+  return data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data;
 }
 
 /** Checked host data as the elements the device holds for `dtype`. */
 function deviceBits(data: HostData, dtype: TensorDtype): HostData {
-  return data instanceof Float32Array && dtype !== 'f32' ? floatsToBits(data, dtype) : data;
+  return data instanceof Float32Array && (dtype === 'f16' || dtype === 'bf16') ? floatsToBits(data, dtype) : data;
 }
 
 function requireLength(data: HostData, shape: readonly number[], name: string): void {

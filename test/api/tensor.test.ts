@@ -3,40 +3,12 @@
 // device storage (the same upload/download calls a DeviceBuffer answers).
 import { describe, expect, it } from 'vitest';
 import { floatsToBits } from '../../src/api/half.js';
-import { contiguousStrides, type Layout } from '../../src/api/layout.js';
 import { Tensor, type TensorDtype } from '../../src/api/tensor.js';
 import type { DeviceBuffer } from '../../src/runtime/index.js';
-
-/** Host memory answering the DeviceBuffer calls a Tensor makes. */
-class HostStorage {
-  readonly ptr = 0x7f0000000000n;
-  readonly device = 0;
-  readonly owned = true;
-  readonly memory: Uint8Array;
-  disposed = false;
-  constructor(readonly bytes: number) {
-    this.memory = new Uint8Array(bytes);
-  }
-  upload(src: ArrayBufferView, offset = 0) {
-    if (this.disposed) throw new TypeError('upload: DeviceBuffer used after dispose()');
-    this.memory.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), offset);
-  }
-  download(dst: ArrayBufferView, offset = 0) {
-    if (this.disposed) throw new TypeError('download: DeviceBuffer used after dispose()');
-    new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(this.memory.subarray(offset, offset + dst.byteLength));
-  }
-  dispose() {
-    this.disposed = true;
-  }
-}
-
-const BYTES = { f16: 2, bf16: 2, f32: 4 } as const;
+import { HostStorage, hostTensor as hostStorageTensor } from './host_storage.js';
 
 function hostTensor(shape: number[], dtype: TensorDtype = 'f16'): { t: Tensor; storage: HostStorage } {
-  const count = shape.reduce((a, b) => a * b, 1);
-  const storage = new HostStorage(count * BYTES[dtype]);
-  const layout: Layout = { shape, strides: contiguousStrides(shape), offset: 0 };
-  return { t: new Tensor(storage as unknown as DeviceBuffer, dtype, layout, true), storage };
+  return hostStorageTensor(shape, { dtype });
 }
 
 const arange = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
@@ -50,7 +22,7 @@ describe('constructor arguments (checked before any device memory is touched)', 
     ['Float64Array data', () => Tensor.from(new Float64Array(2) as never, { dtype: 'f32' }), TypeError, /got Float64Array/],
     ['raw bits for f32', () => Tensor.from(new Uint16Array(2), { dtype: 'f32' }), TypeError, /dtype 'f32' takes a Float32Array/],
     ['a length that is not the shape', () => Tensor.from(f, { dtype: 'f16', shape: [2, 2] }), RangeError, /data has 6 elements but shape \[2, 2\] has 4/],
-    ['an unknown dtype', () => Tensor.from(f, { dtype: 'f64' as never }), TypeError, /Tensor\.from: dtype must be one of 'f16', 'bf16', 'f32', got "f64"/],
+    ['an unknown dtype', () => Tensor.from(f, { dtype: 'f64' as never }), TypeError, /Tensor\.from: dtype must be one of 'f16', 'bf16', 'f32', 'i32', got "f64"/],
     ['no options', () => Tensor.from(f, undefined as never), TypeError, /dtype must be one of/],
     ['options not an object', () => Tensor.from(f, 'f16' as never), TypeError, /Tensor\.from: opts must be an object/],
     ['a negative device', () => Tensor.from(f, { dtype: 'f16', device: -1 }), RangeError, /Tensor\.from: device must be in 0\.\./],
@@ -64,6 +36,9 @@ describe('constructor arguments (checked before any device memory is touched)', 
     ['no shape', () => Tensor.fromDevicePointer(0x1000n, { dtype: 'f16' } as never), TypeError, /fromDevicePointer: shape is required/],
     ['strides of the wrong rank', () => Tensor.fromDevicePointer(0x1000n, { dtype: 'f16', shape: [2, 3], strides: [3] }), RangeError, /strides must have one entry per dimension \(2\), got 1/],
     ['a negative stride', () => Tensor.fromDevicePointer(0x1000n, { dtype: 'f16', shape: [2, 3], strides: [-3, 1] }), RangeError, /strides\[0\] must be in 0\.\./],
+    ['values for i32', () => Tensor.from(new Float32Array(2), { dtype: 'i32' }), TypeError, /^Tensor\.from: data: dtype 'i32' takes an Int32Array, got Float32Array$/],
+    ['an Int32Array for f16', () => Tensor.from(new Int32Array(2), { dtype: 'f16' }), TypeError, /^Tensor\.from: data: an Int32Array holds i32 values; dtype 'f16' takes a Float32Array or a Uint16Array$/],
+    ['an Int32Array for f32', () => Tensor.from(new Int32Array(2), { dtype: 'f32' }), TypeError, /^Tensor\.from: data: an Int32Array holds i32 values; dtype 'f32' takes a Float32Array$/],
   ])('%s', (_, make, kind, message) => {
     expect(make).toThrow(kind);
     expect(make).toThrow(message);
@@ -74,6 +49,7 @@ describe('constructor arguments (checked before any device memory is touched)', 
     await expect(Tensor.random([2], { dtype: 'f16', seed: 2 ** 32 })).rejects.toBeInstanceOf(RangeError);
     await expect(Tensor.random([0], { dtype: 'f16' })).rejects.toThrow(/shape\[0\] must be in 1\.\./);
     await expect(Tensor.random([2], { dtype: 'i8' as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(Tensor.random([2], { dtype: 'i32' as never })).rejects.toThrow(/^Tensor\.random: dtype must be one of 'f16', 'bf16', 'f32', got "i32"$/);
   });
 });
 
@@ -98,6 +74,23 @@ describe('a tensor over host memory', () => {
     f.write(Float32Array.from([0.1, -3]));
     expect(Array.from(f.toFloat32Array())).toEqual([Math.fround(0.1), -3]);
     expect(() => f.toBits()).toThrow(/an f32 tensor has 32-bit elements; use toFloat32Array\(\)/);
+  });
+
+  it('an i32 tensor takes and gives Int32Array, in logical order through views', () => {
+    const { t, storage } = hostTensor([2, 3], 'i32');
+    t.write(Int32Array.from([0, 5, -7, 2 ** 31 - 1, -(2 ** 31), 9]));
+    expect(Array.from(new Int32Array(storage.memory.buffer))).toEqual([0, 5, -7, 2 ** 31 - 1, -(2 ** 31), 9]);
+    expect(Array.from(t.toInt32Array())).toEqual([0, 5, -7, 2 ** 31 - 1, -(2 ** 31), 9]);
+    expect(Array.from(t.transpose(0, 1).toInt32Array())).toEqual([0, 2 ** 31 - 1, 5, -(2 ** 31), -7, 9]);
+    expect(Array.from(t.select(1, 2).toInt32Array())).toEqual([-7, 9]);
+    expect([t.elementBytes, t.select(0, 1).byteOffset]).toEqual([4, 12]);
+    expect(String(t)).toBe('Tensor(i32, shape [2, 3], strides [3, 1], cuda:0)');
+    expect(() => t.toFloat32Array()).toThrow(/^Tensor\.toFloat32Array: an i32 tensor holds integers; use toInt32Array\(\)$/);
+    expect(() => t.toBits()).toThrow(/^Tensor\.toBits: an i32 tensor has 32-bit elements; use toInt32Array\(\)$/);
+    expect(() => t.write(new Float32Array(6))).toThrow(/^Tensor\.write: data: dtype 'i32' takes an Int32Array, got Float32Array$/);
+    const { t: f } = hostTensor([2], 'f16');
+    expect(() => f.toInt32Array()).toThrow(/^Tensor\.toInt32Array: only an i32 tensor reads as integers; this one is f16 \(use toFloat32Array\(\)\)$/);
+    expect(() => f.write(new Int32Array(2))).toThrow(TypeError);
   });
 
   it('views share the storage, copy nothing, and read in logical order', () => {
