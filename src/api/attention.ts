@@ -13,6 +13,9 @@ import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, NAN_BITS, toFloats, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
+import type { AttentionOptions } from './problem.js';
+import { Tensor } from './tensor.js';
+import { attentionTensors, type AttentionOutput, type RunOptions } from './tensor_attention.js';
 
 export interface AttentionConfig {
   batch: number;
@@ -194,10 +197,28 @@ function requireBuffer(buf: unknown, name: string, bytes: number): DeviceBuffer 
 }
 
 /**
+ * The public entry point. On tensors (the documented form): attention(q, k, v, { causal, scale,
+ * window, softcap, returnLse, out, lse, layout, schedule, load, knobs, stream }) -> { out, lse? },
+ * resolving when the GPU has finished (see tensor_attention.ts). The buffer form (buffers, config)
+ * is the contiguous [B, H, N, D] API the bench and the checks use.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions & RunOptions): Promise<AttentionOutput>;
+export function attention(buffers: AttentionBuffers, cfg: AttentionConfig): Promise<CompiledAttention>;
+export function attention(
+  a: Tensor | AttentionBuffers, b: Tensor | AttentionConfig, c?: Tensor, d?: AttentionOptions & RunOptions,
+): Promise<AttentionOutput | CompiledAttention> {
+  if (a instanceof Tensor) {
+    if (!(b instanceof Tensor) || !(c instanceof Tensor)) return Promise.reject(new TypeError('attention(q, k, v, opts): k and v must be Tensors'));
+    return attentionTensors(a, b, c, d);
+  }
+  return attentionBuffers(a, b as AttentionConfig);
+}
+
+/**
  * Computes attention on device buffers and waits for it. Inputs are checked before anything is
  * launched; a kernel fault surfaces as an Error naming the CUDA error.
  */
-export async function attention(buffers: AttentionBuffers, cfg: AttentionConfig): Promise<CompiledAttention> {
+export async function attentionBuffers(buffers: AttentionBuffers, cfg: AttentionConfig): Promise<CompiledAttention> {
   checkShape(cfg);
   const bytes = elements(cfg) * 2;
   const lseBytes = cfg.batch * cfg.heads * cfg.seqLen * 4;

@@ -1,0 +1,148 @@
+// The tensor-level entry points: attention(q, k, v, opts) and attentionVarlen(q, k, v, opts), shaped
+// like torch SDPA / flash_attn_func. Arguments are checked (problem.ts) before anything is launched;
+// the kernel comes from a per-process cache keyed by the few things that select it (no code
+// generation or hashing on a repeated call); the TMA descriptors of an unchanged operand are reused;
+// the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
+// the JavaScript thread.
+import { chooseFrom, emit, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
+import { compile, launch, Module, Stream, type KernelFunction } from '../runtime/index.js';
+import { resolveSchedule } from './attention.js';
+import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
+import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
+import { Tensor } from './tensor.js';
+import type { Schedule } from '../schedule/index.js';
+
+/** Kernel choice and execution options, beside the attention semantics of AttentionOptions. */
+export interface RunOptions {
+  /** A named schedule or a schedule object; default 'secondDot' (fastest at the headline, bench/NOTES.md). */
+  schedule?: string | Schedule;
+  load?: 'tma' | 'cp.async';
+  /** Kernel knobs (choose()'s defaults otherwise). */
+  knobs?: Omit<Knobs, 'load'>;
+  /** The stream to queue on; default: the device's default stream. */
+  stream?: Stream;
+}
+
+export interface AttentionOutput {
+  out: Tensor;
+  /** float32 [B, Hq, Nq] (packed: [Hq, totalQ]), natural log; present with returnLse or a given lse. */
+  lse?: Tensor;
+}
+
+interface Compiled {
+  kernel: GeneratedKernel;
+  fn: KernelFunction;
+}
+
+const kernels = new Map<string, Promise<Compiled>>();
+
+function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
+  const schedule = run.schedule ?? 'secondDot';
+  const key = JSON.stringify([
+    typeof schedule === 'string' ? schedule : schedule.ops, p.device, p.headDim, p.dtype, p.causal, p.window !== null,
+    p.softcap > 0, p.varlen !== null, run.load ?? 'tma', run.knobs ?? null,
+  ]);
+  let entry = kernels.get(key);
+  if (!entry) {
+    const input: KernelConfigInput = {
+      headDim: p.headDim, dtype: p.dtype, causal: p.causal, window: p.window !== null, softcap: p.softcap > 0,
+      varlen: p.varlen !== null, load: run.load ?? 'tma', ...(run.knobs ?? {}),
+    };
+    const kernel = emit(chooseFrom(resolveSchedule(schedule), input));
+    entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {
+      const fn = Module.load(r.cubin, { device: p.device }).getFunction(kernel.name);
+      fn.setMaxDynamicSharedMemory(kernel.sharedMemBytes);
+      return { kernel, fn };
+    });
+    entry.catch(() => kernels.delete(key));
+    kernels.set(key, entry);
+  }
+  return entry;
+}
+
+// Descriptors of the last call per Q tensor: reused when the operands, their strides and the tile match.
+const mapCache = new WeakMap<Tensor, { key: string; maps: LaunchMaps }>();
+
+function operand(x: OperandLayout): Operand {
+  return {
+    buffer: x.tensor.buffer, offsetBytes: x.tensor.byteOffset,
+    rowStride: x.rowStride, headStride: x.headStride, batchStride: x.batchStride,
+  };
+}
+
+// LSE nobody asked for still has to go somewhere: one scratch buffer per device, grown as needed
+// (its contents are never read, so concurrent calls may share it).
+const scratch = new Map<number, Tensor>();
+function scratchLse(device: number, elements: number): Tensor {
+  const have = scratch.get(device);
+  if (have && !have.disposed && have.numel >= elements) return have;
+  have?.dispose();
+  const t = Tensor.empty([Math.max(elements, 1 << 16)], { dtype: 'f32', device });
+  scratch.set(device, t);
+  return t;
+}
+
+async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[]): Promise<AttentionOutput> {
+  const stream = runOpts.stream ?? Stream.default(p.device);
+  if (stream.device !== p.device) throw new RangeError(`stream is on device ${stream.device}; the tensors are on device ${p.device}`);
+  const c = await kernelFor(p, runOpts);
+  const out = p.out?.tensor ?? Tensor.empty(outShape, { dtype: p.dtype, device: p.device });
+  const lseShape = p.varlen ? [p.headsQ, p.varlen.totalQ] : [p.batch, p.headsQ, p.seqQ];
+  const lseCount = lseShape.reduce((a, b) => a * b, 1);
+  const lse = p.lse ?? (p.returnLse ? Tensor.empty(lseShape, { dtype: 'f32', device: p.device }) : undefined);
+  const lseTarget = lse ?? scratchLse(p.device, lseCount);
+  const oLayout = p.out ? operand(p.out) : outLayout(out, p);
+  const window = p.window;
+  // Causal is the window's right side at 0; a window narrows it further.
+  const right = p.causal ? (window && window[1] >= 0 ? Math.min(window[1], 0) : 0) : window ? window[1] : -1;
+  const left = window ? window[0] : -1;
+  const lp: LaunchProblem = {
+    dtype: p.dtype, batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
+    q: operand(p.q), k: operand(p.k), v: operand(p.v), o: oLayout,
+    lse: {
+      buffer: lseTarget.buffer, offsetBytes: lseTarget.byteOffset,
+      headStride: p.varlen ? p.varlen.totalQ : p.seqQ, batchStride: p.varlen ? 0 : p.headsQ * p.seqQ,
+    },
+    varlen: p.varlen
+      ? {
+          cuSeqlensQ: { ptr: p.varlen.cuSeqlensQ.buffer, offsetBytes: p.varlen.cuSeqlensQ.byteOffset },
+          cuSeqlensK: { ptr: p.varlen.cuSeqlensK.buffer, offsetBytes: p.varlen.cuSeqlensK.byteOffset },
+          totalQ: p.varlen.totalQ, totalK: p.varlen.totalK,
+        }
+      : null,
+    windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
+  };
+  const mapKey = JSON.stringify([
+    c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
+    p.seqQ, p.seqK, p.batch, p.headsQ, p.headsKV, p.varlen?.totalQ ?? -1, p.varlen?.totalK ?? -1,
+  ]);
+  const cached = mapCache.get(p.q.tensor);
+  const maps = cached && cached.key === mapKey ? cached.maps : tensorMaps(c.kernel, lp);
+  mapCache.set(p.q.tensor, { key: mapKey, maps });
+  launch(c.fn, launchFor(c.kernel, lp, maps), stream);
+  await stream.synchronizeAsync();
+  return { out, ...(lse ? { lse } : {}) };
+}
+
+/** O's layout: the same logical [B, N, H, D] (or [B, H, N, D]) as Q, from O's own strides. */
+function outLayout(out: Tensor, p: AttentionProblem): Operand {
+  const s = out.strides;
+  if (p.varlen) return { buffer: out.buffer, offsetBytes: out.byteOffset, rowStride: s[0], headStride: s[1], batchStride: 0 };
+  const [row, head] = p.layout === 'bnhd' ? [s[1], s[2]] : [s[2], s[1]];
+  return { buffer: out.buffer, offsetBytes: out.byteOffset, rowStride: row, headStride: head, batchStride: s[0] };
+}
+
+/**
+ * softmax(scale * Q K^T [capped, masked]) V for Q [B, Nq, Hq, D] (or [B, Hq, Nq, D] with layout
+ * 'bhnd') and K, V [B, Nkv, Hkv, D]; Hkv divides Hq. Resolves when the GPU has finished.
+ */
+export async function attentionTensors(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & RunOptions = {}): Promise<AttentionOutput> {
+  const p = attentionProblem(q, k, v, opts);
+  return run(p, opts, q.shape);
+}
+
+/** Packed sequences, as flash_attn_varlen_func: Q [totalQ, Hq, D], K/V [totalK, Hkv, D]. */
+export async function attentionVarlen(q: Tensor, k: Tensor, v: Tensor, opts: VarlenOptions & RunOptions): Promise<AttentionOutput> {
+  const p = varlenProblem(q, k, v, opts);
+  return run(p, opts, q.shape);
+}

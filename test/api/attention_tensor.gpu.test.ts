@@ -1,0 +1,242 @@
+// attention(q, k, v, opts) and attentionVarlen on the GPU against the general fp32 reference
+// (reference_gpu.ts, itself checked against the CPU one): a seeded random sweep over both layouts
+// (also as non-contiguous views), GQA ratios 1/2/4/8 and MQA, Nq != Nkv both ways, causal, windows,
+// softcap, f16/bf16, every named schedule, inputs of large magnitude, and packed batches with
+// zero-length members. Outputs are poisoned (NaN) first; every row is compared up to 256 tokens.
+// STAGEWISE_TEST_SEED fixes the sampling; a failure prints its case and seed.
+import { expect, it } from 'vitest';
+import { attention, attentionVarlen, Tensor } from '../../src/api/index.js';
+import { attentionProblem, varlenProblem, type AttentionProblem } from '../../src/api/problem.js';
+import { launchGeneralReference } from '../../src/api/reference_gpu.js';
+import { DeviceBuffer, Stream } from '../../src/runtime/index.js';
+import { describeGpu } from '../gpu.js';
+
+const SEED = Number(process.env.STAGEWISE_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+console.log(`[stagewise] attention_tensor.gpu.test seed ${SEED}`);
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NAN16 = { f16: 0x7e00, bf16: 0x7fc0 } as const;
+
+interface Case {
+  name: string;
+  dtype: 'f16' | 'bf16';
+  headDim: 64 | 128 | 256;
+  batch: number;
+  hq: number;
+  hkv: number;
+  nq: number;
+  nk: number;
+  layout: 'bnhd' | 'bhnd';
+  /** Build Q/K/V as transposed views of the other layout's storage (non-contiguous strides). */
+  viaView: boolean;
+  causal: boolean;
+  window?: [number, number];
+  softcap?: number;
+  schedule: 'baseline' | 'firstDot' | 'secondDot';
+  /** Multiply inputs by this (a softmax without max subtraction would overflow). */
+  magnitude: number;
+}
+
+function cases(): Case[] {
+  const r = rng(SEED);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const out: Case[] = [];
+  const ratios = [1, 2, 4, 8, 'mqa'] as const;
+  for (let i = 0; i < 40; i++) {
+    const ratio = ratios[i % ratios.length];
+    const hkv = ratio === 'mqa' ? 1 : pick([1, 2]);
+    const hq = ratio === 'mqa' ? pick([2, 4]) : hkv * ratio;
+    const nq = 1 + Math.floor(r() * (i % 3 === 0 ? 700 : 200));
+    const nk = i % 4 === 0 ? nq : 1 + Math.floor(r() * (i % 3 === 1 ? 900 : 250));
+    const windowed = r() < 0.35;
+    const side = () => (r() < 0.25 ? -1 : Math.floor(r() * 300));
+    const c: Case = {
+      name: '', dtype: pick(['f16', 'bf16'] as const), headDim: pick([64, 128, 256] as const), batch: 1 + Math.floor(r() * 2),
+      hq, hkv, nq, nk, layout: pick(['bnhd', 'bhnd'] as const), viaView: r() < 0.4, causal: r() < 0.5,
+      ...(windowed ? { window: [side(), side()] as [number, number] } : {}),
+      ...(r() < 0.35 ? { softcap: pick([20, 30, 50]) } : {}),
+      schedule: pick(['baseline', 'firstDot', 'secondDot'] as const), magnitude: i % 7 === 3 ? 30 : 1,
+    };
+    c.name = `#${i} ${c.schedule} ${c.dtype} hd${c.headDim} B${c.batch} Hq${hq}/Hkv${hkv} Nq${nq} Nk${nk} ${c.layout}${c.viaView ? ' (view)' : ''}` +
+      `${c.causal ? ' causal' : ''}${c.window ? ` window[${c.window}]` : ''}${c.softcap ? ` softcap${c.softcap}` : ''}${c.magnitude > 1 ? ` x${c.magnitude}` : ''}`;
+    out.push(c);
+  }
+  return out;
+}
+
+/** A random [.., ..] tensor of the given logical shape, laid out as asked (possibly a transposed view). */
+async function operand(shape: number[], dtype: 'f16' | 'bf16', seed: number, magnitude: number, swap: [number, number] | null): Promise<Tensor> {
+  const storageShape = swap ? shape.map((_, i) => shape[i === swap[0] ? swap[1] : i === swap[1] ? swap[0] : i]) : shape;
+  let t = await Tensor.random(storageShape, { dtype, seed });
+  if (magnitude !== 1) {
+    const values = t.toFloat32Array().map((x) => x * magnitude);
+    t.dispose();
+    t = Tensor.from(values, { dtype, shape: storageShape });
+  }
+  return swap ? t.transpose(swap[0], swap[1]) : t;
+}
+
+function rowsFor(n: number): number[] {
+  if (n <= 256) return Array.from({ length: n }, (_, i) => i);
+  const rows = new Set<number>([0, 1, 2, n - 3, n - 2, n - 1]);
+  const r = rng(SEED ^ n);
+  while (rows.size < 96) rows.add(Math.floor(r() * n));
+  return [...rows].sort((a, b) => a - b);
+}
+
+interface Compared {
+  relL2: number;
+  lseMax: number;
+  nan: number;
+  worst: string;
+}
+
+/** Compares out/lse with the general reference over `rows` (relative to each sequence). */
+async function compare(p: AttentionProblem, out: Tensor, lse: Tensor, rows: number[], seqQOf: (b: number) => number, rowIndex: (b: number, h: number, row: number) => { o: number; l: number }): Promise<Compared> {
+  const rowBuf = DeviceBuffer.alloc(rows.length * 4);
+  const ro = DeviceBuffer.alloc(p.batch * p.headsQ * rows.length * p.headDim * 4);
+  const rl = DeviceBuffer.alloc(p.batch * p.headsQ * rows.length * 4);
+  try {
+    rowBuf.upload(Int32Array.from(rows));
+    await launchGeneralReference({ problem: p, rows: rowBuf, rowCount: rows.length, o: ro, lse: rl });
+    await Stream.default(p.device).synchronizeAsync();
+    const refO = new Float32Array(p.batch * p.headsQ * rows.length * p.headDim);
+    const refL = new Float32Array(p.batch * p.headsQ * rows.length);
+    ro.download(refO);
+    rl.download(refL);
+    const o = out.toFloat32Array();
+    const l = lse.toFloat32Array();
+    let err = 0, ref = 0, lseMax = 0, nan = 0, worstErr = 0, worst = '';
+    for (let b = 0; b < p.batch; b++) {
+      for (let h = 0; h < p.headsQ; h++) {
+        rows.forEach((row, i) => {
+          if (row >= seqQOf(b)) return;
+          const at = rowIndex(b, h, row);
+          const base = ((b * p.headsQ + h) * rows.length + i);
+          let rowErr = 0;
+          for (let x = 0; x < p.headDim; x++) {
+            const got = o[at.o + x];
+            const want = refO[base * p.headDim + x];
+            if (Number.isNaN(got)) nan++;
+            err += (got - want) ** 2;
+            ref += want * want;
+            rowErr = Math.max(rowErr, Math.abs(got - want));
+          }
+          const gl = l[at.l], wl = refL[base];
+          if (Number.isNaN(gl)) nan++;
+          const le = gl === wl ? 0 : Math.abs(gl - wl);
+          lseMax = Math.max(lseMax, le);
+          if (Math.max(rowErr, le) > worstErr) {
+            worstErr = Math.max(rowErr, le);
+            worst = `batch ${b} head ${h} row ${row} (O err ${rowErr.toExponential(2)}, LSE ${gl} vs ${wl})`;
+          }
+        });
+      }
+    }
+    return { relL2: ref > 0 ? Math.sqrt(err / ref) : Math.sqrt(err), lseMax, nan, worst };
+  } finally {
+    [rowBuf, ro, rl].forEach((x) => x.dispose());
+  }
+}
+
+describeGpu('attention(q, k, v) matches the general fp32 reference', () => {
+  for (const c of cases()) {
+    it(c.name, async () => {
+      const { batch: B, hq, hkv, nq, nk, headDim: D, dtype } = c;
+      const shapeOf = (h: number, n: number) => (c.layout === 'bnhd' ? [B, n, h, D] : [B, h, n, D]);
+      const swap: [number, number] | null = c.viaView ? [1, 2] : null;
+      const seed = (SEED * 7 + c.name.length * 13) >>> 0;
+      const q = await operand(shapeOf(hq, nq), dtype, seed, c.magnitude, swap);
+      const k = await operand(shapeOf(hkv, nk), dtype, seed + 1, c.magnitude, swap);
+      const v = await operand(shapeOf(hkv, nk), dtype, seed + 2, 1, swap);
+      const out = Tensor.empty(q.shape, { dtype });
+      const lse = Tensor.empty([B, hq, nq], { dtype: 'f32' });
+      out.buffer.memset16(NAN16[dtype]);
+      lse.buffer.memset32(0x7fc00000);
+      try {
+        const opts = {
+          causal: c.causal, layout: c.layout, out, lse, schedule: c.schedule,
+          ...(c.window ? { window: c.window } : {}), ...(c.softcap ? { softcap: c.softcap } : {}),
+        };
+        const res = await attention(q, k, v, opts);
+        expect(res.out).toBe(out);
+        const p = attentionProblem(q, k, v, opts);
+        const rows = rowsFor(nq);
+        const os = out.strides;
+        const [rowS, headS] = c.layout === 'bnhd' ? [os[1], os[2]] : [os[2], os[1]];
+        const r = await compare(p, out, lse, rows, () => nq, (b, h, row) => ({ o: b * os[0] + h * headS + row * rowS, l: (b * hq + h) * nq + row }));
+        const where = `${c.name} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE max err ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+        expect(r.nan, where).toBe(0);
+        expect(r.relL2, where).toBeLessThan(1e-2);
+        expect(r.lseMax, where).toBeLessThan(2e-2);
+      } finally {
+        [q, k, v, out, lse].forEach((t) => t.dispose());
+      }
+    });
+  }
+});
+
+describeGpu('attentionVarlen matches the general fp32 reference', () => {
+  const r = rng(SEED ^ 0x51ed27);
+  for (let i = 0; i < 10; i++) {
+    const dtype = i % 2 ? 'bf16' : 'f16';
+    const headDim = ([64, 128, 256] as const)[i % 3];
+    const hkv = 1 + (i % 2);
+    const hq = hkv * [1, 2, 4][i % 3];
+    const members = 2 + Math.floor(r() * 3);
+    // Member 1 is empty on some cases; member 0 always has queries, so the packed Q is never empty.
+    const lq = Array.from({ length: members }, (_, m) => (m === 1 && i % 3 === 0 ? 0 : (m === 0 ? 1 : 0) + Math.floor(r() * 300)));
+    const lk = lq.map((n, m) => (m === 0 && i % 4 === 1 ? 0 : i % 2 ? n : Math.floor(r() * 400)));
+    // A packed K holds at least one token (a tensor dimension is >= 1): give the last member one key
+    // when every member would have none.
+    if (lk.every((n) => n === 0)) lk[members - 1] = 1;
+    const causal = i % 3 !== 2;
+    const window: [number, number] | undefined = i % 4 === 2 ? [Math.floor(r() * 100), -1] : undefined;
+    const softcap = i % 5 === 1 ? 30 : undefined;
+    const schedule = (['baseline', 'firstDot', 'secondDot'] as const)[i % 3];
+    const name = `#${i} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}`;
+    it(name, async () => {
+      const cum = (ls: number[]) => Int32Array.from([0, ...ls.map((_, m) => ls.slice(0, m + 1).reduce((a, b) => a + b, 0))]);
+      const cq = cum(lq), ck = cum(lk);
+      const totalQ = cq[members], totalK = ck[members];
+      const seed = (SEED + i * 101) >>> 0;
+      const q = await Tensor.random([totalQ, hq, headDim], { dtype, seed });
+      const k = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 1 });
+      const v = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 2 });
+      const [qv, kv, vv] = [q, k, v];
+      const cuQ = Tensor.from(cq, { dtype: 'i32' });
+      const cuK = Tensor.from(ck, { dtype: 'i32' });
+      const out = Tensor.empty(qv.shape, { dtype });
+      const lse = Tensor.empty([hq, totalQ], { dtype: 'f32' });
+      out.buffer.memset16(NAN16[dtype]);
+      lse.buffer.memset32(0x7fc00000);
+      try {
+        const opts = {
+          cuSeqlensQ: cuQ, cuSeqlensK: cuK, maxSeqlenQ: Math.max(...lq), maxSeqlenK: Math.max(...lk), causal, out, lse, schedule,
+          ...(window ? { window } : {}), ...(softcap ? { softcap } : {}),
+        };
+        await attentionVarlen(qv, kv, vv, opts);
+        const p = varlenProblem(qv, kv, vv, opts);
+        const rows = rowsFor(Math.max(...lq));
+        const os = out.strides;
+        const res = await compare(p, out, lse, rows, (b) => lq[b], (b, h, row) => ({ o: (cq[b] + row) * os[0] + h * os[1], l: h * totalQ + cq[b] + row }));
+        const where = `${name} seed ${SEED}: relL2 ${res.relL2.toExponential(2)}, LSE max err ${res.lseMax.toExponential(2)}, ${res.nan} NaN; worst ${res.worst}`;
+        expect(res.nan, where).toBe(0);
+        expect(res.relL2, where).toBeLessThan(1e-2);
+        expect(res.lseMax, where).toBeLessThan(2e-2);
+      } finally {
+        [q, k, v, cuQ, cuK, out, lse].forEach((t) => t.dispose());
+      }
+    });
+  }
+});
