@@ -180,13 +180,20 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
     // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN).
     lseRow[h] = l > 0.f ? (r.m[h] + __log2f(l)) * 0.69314718055994531f : NEG_INF;
   }
+  // The thread's two rows, addressed once: the per-store offsets are then compile-time constants
+  // (a 64-bit row stride multiplied at every store doubled the epilogue's SASS).
+  u16* rowPtr[2];
+  bool rowIn[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = fragRow(c, 2 * h);
+    rowIn[h] = row < c.seqQ;
+    rowPtr[h] = o + row * oRow + fragCol(c, 0);
+  }
 #pragma unroll
   for (int i = 0; i < O_REGS; i += 2) {
-    const int row = fragRow(c, i), h = (i >> 1) & 1;
-    if (row < c.seqQ) {
-      u32* dst = reinterpret_cast<u32*>(o + row * oRow + fragCol(c, i));
-      *dst = PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]);
-    }
+    const int h = (i >> 1) & 1;
+    if (rowIn[h]) *reinterpret_cast<u32*>(rowPtr[h] + (fragCol(c, i) - fragCol(c, 0))) = PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]);
   }
   if (c.lane % 4 == 0) {
 #pragma unroll
