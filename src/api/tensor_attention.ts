@@ -5,7 +5,7 @@
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
 // the JavaScript thread.
 import { chooseFrom, emit, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
-import { compile, launch, Module, Stream, type KernelFunction } from '../runtime/index.js';
+import { compile, launch, Module, Stream, type KernelFunction, type LaunchConfig } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
 import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
@@ -82,7 +82,21 @@ function scratchLse(device: number, elements: number): Tensor {
   return t;
 }
 
+/** Everything one launch of a problem needs, built once: the kernel, its launch config, where O and LSE go. */
+interface PreparedRun extends AttentionOutput {
+  fn: KernelFunction;
+  launch: LaunchConfig;
+  stream: Stream;
+}
+
 async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[]): Promise<AttentionOutput> {
+  const r = await prepareRun(p, runOpts, outShape);
+  launch(r.fn, r.launch, r.stream);
+  await r.stream.synchronizeAsync();
+  return { out: r.out, ...(r.lse ? { lse: r.lse } : {}) };
+}
+
+async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[]): Promise<PreparedRun> {
   const stream = runOpts.stream ?? Stream.default(p.device);
   if (stream.device !== p.device) throw new RangeError(`stream is on device ${stream.device}; the tensors are on device ${p.device}`);
   const c = await kernelFor(p, runOpts);
@@ -119,9 +133,7 @@ async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly 
   const cached = mapCache.get(p.q.tensor);
   const maps = cached && cached.key === mapKey ? cached.maps : tensorMaps(c.kernel, lp);
   mapCache.set(p.q.tensor, { key: mapKey, maps });
-  launch(c.fn, launchFor(c.kernel, lp, maps), stream);
-  await stream.synchronizeAsync();
-  return { out, ...(lse ? { lse } : {}) };
+  return { fn: c.fn, launch: launchFor(c.kernel, lp, maps), stream, out, ...(lse ? { lse } : {}) };
 }
 
 /** O's layout: the same logical [B, N, H, D] (or [B, H, N, D]) as Q, from O's own strides. */
@@ -145,4 +157,16 @@ export async function attentionTensors(q: Tensor, k: Tensor, v: Tensor, opts: At
 export async function attentionVarlen(q: Tensor, k: Tensor, v: Tensor, opts: VarlenOptions & RunOptions): Promise<AttentionOutput> {
   const p = varlenProblem(q, k, v, opts);
   return run(p, opts, q.shape);
+}
+
+/**
+ * The kernel and launch config attentionTensors(q, k, v, opts) would launch, without launching: for
+ * timing with CUDA events (timeLaunches) rather than through an awaited Promise. The same checks,
+ * kernel cache and tensor maps as attentionTensors; O (and LSE) are allocated here unless given.
+ */
+export async function prepareTensorLaunch(
+  q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & RunOptions = {},
+): Promise<{ fn: KernelFunction; launch: LaunchConfig } & AttentionOutput> {
+  const { fn, launch: config, out, lse } = await prepareRun(attentionProblem(q, k, v, opts), opts, q.shape);
+  return { fn, launch: config, out, ...(lse ? { lse } : {}) };
 }

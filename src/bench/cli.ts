@@ -10,8 +10,11 @@ import { loadDefaultProvider } from './provider.js';
 import { buildReport, sourceState, type SourceState } from './report.js';
 import { runSweep } from './runner.js';
 import { renderSvg } from './svg.js';
-import { buildSweep, parseBenchArgs, UsageError, USAGE } from './sweep.js';
+import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
+import { formatPresetTables, presetPeerStatus } from './preset_table.js';
+import { runPresets } from './preset_runner.js';
+import { buildPresetSweep } from './presets.js';
 import type { BenchProvider } from './types.js';
 
 export interface BenchDeps {
@@ -104,6 +107,8 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
     card = `unknown card (${errorMessage(err)})`;
   }
 
+  if (options.presets.length > 0) return runPresetBench(argv, options, provider, card, deps);
+
   const configs = buildSweep(options);
   const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
   deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
@@ -141,5 +146,23 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   }
 
   // A failed check is a wrong kernel, worth a red CI; ERR (e.g. a resource limit) is reported but expected.
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** --preset: the model shapes through the tensor API; same readiness gate, exit codes and --json as the sweep. */
+async function runPresetBench(argv: readonly string[], options: BenchOptions, provider: BenchProvider, card: string, deps: BenchDeps): Promise<number> {
+  const configs = buildPresetSweep(options.presets, options.schedules);
+  const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
+  deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
+  const results = await runPresets(provider, configs, { warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr });
+  // No torch number is made up: each preset says why its peer column is empty.
+  const peers = options.peers ? options.presets.map(presetPeerStatus) : undefined;
+  for (const p of peers ?? []) deps.stderr(`peers: ${p.preset}: torch SDPA ${p.cell}: ${p.reason}`);
+  deps.stdout(formatPresetTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
+  if (options.json !== undefined) {
+    const report = buildReport({ card, date: deps.now(), source: deps.source(), argv, options, results: [], presets: { results, peers: peers ?? null } });
+    await deps.writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    deps.stderr(`wrote ${options.json}`);
+  }
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }

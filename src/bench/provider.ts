@@ -15,7 +15,10 @@ export async function loadDefaultProvider(): Promise<BenchProvider> {
     }
   }
   const { readiness } = await import('../runtime/devices.js');
+  const presetSpecifier = './preset_gpu.js';
+  const presets = (await import(presetSpecifier)) as Pick<BenchProvider, 'preparePreset'>;
   return {
+    preparePreset: presets.preparePreset,
     missing: () => readiness(),
     prepareAttention: api.prepareAttention!.bind(api),
     flops: api.flops!.bind(api),

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PeersReport } from './peers.js';
-import type { BenchResult } from './runner.js';
+import type { BenchResult, Outcome } from './runner.js';
+import type { PresetPeerStatus } from './preset_table.js';
+import type { PresetResult } from './preset_runner.js';
 import type { BenchOptions } from './sweep.js';
 
 export const REPORT_SCHEMA = 1;
@@ -22,13 +24,20 @@ export interface BenchReport {
   commit: string | null;
   dirty: boolean | null;
   argv: string[];
-  options: Pick<BenchOptions, 'shapes' | 'schedules' | 'loads' | 'dtypes' | 'causal' | 'warmup' | 'iterations' | 'rounds' | 'peers'>;
+  options: Pick<BenchOptions, 'shapes' | 'schedules' | 'loads' | 'dtypes' | 'causal' | 'warmup' | 'iterations' | 'rounds' | 'peers' | 'presets'>;
   /** One per config in sweep order; 'ok' entries carry timing (every sample, median/min/max) and TFLOP/s. */
   results: BenchResult[];
   /** The 'fail' and 'error' results again, reason first, so a reader need not scan every entry. */
   failures: Array<{ config: BenchResult['config']; status: 'fail' | 'error'; stage?: string; reason: string }>;
   /** null when --peers was not given. */
   peers: PeersReport | null;
+  /** --preset runs (then `results` is empty): one entry per preset config, and why torch has no number. */
+  presets: null | {
+    results: PresetResult[];
+    failures: Array<{ config: PresetResult['config']; status: 'fail' | 'error'; stage?: string; reason: string }>;
+    /** null when --peers was not given. */
+    peers: PresetPeerStatus[] | null;
+  };
 }
 
 /** The commit of the stagewise checkout (not of the caller's cwd); nulls outside a git tree. */
@@ -56,6 +65,7 @@ export function buildReport(input: {
   options: BenchOptions;
   results: readonly BenchResult[];
   peers?: PeersReport;
+  presets?: { results: readonly PresetResult[]; peers: readonly PresetPeerStatus[] | null };
 }): BenchReport {
   const { options } = input;
   return {
@@ -69,10 +79,18 @@ export function buildReport(input: {
     options: {
       shapes: options.shapes, schedules: options.schedules, loads: options.loads, dtypes: options.dtypes,
       causal: options.causal, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers: options.peers,
+      presets: options.presets,
     },
     results: [...input.results],
-    failures: input.results.flatMap((r) =>
-      r.status === 'ok' ? [] : [{ config: r.config, status: r.status, ...(r.status === 'error' ? { stage: r.stage } : {}), reason: r.reason }]),
+    failures: failuresOf(input.results),
     peers: input.peers ?? null,
+    presets: input.presets
+      ? { results: [...input.presets.results], failures: failuresOf(input.presets.results), peers: input.presets.peers ? [...input.presets.peers] : null }
+      : null,
   };
+}
+
+function failuresOf<C>(results: readonly Outcome<C>[]): Array<{ config: C; status: 'fail' | 'error'; stage?: string; reason: string }> {
+  return results.flatMap((r) =>
+    r.status === 'ok' ? [] : [{ config: r.config, status: r.status, ...(r.status === 'error' ? { stage: r.stage } : {}), reason: r.reason }]);
 }

@@ -1,14 +1,24 @@
 // Runs a sweep: for each config prepare (compile via the cache), check, and only then time.
 import { describeConfig } from './sweep.js';
 import { summarize, tflops, type TimingSummary } from './stats.js';
-import type { AttentionConfig, BenchProvider, CheckResult, PreparedAttention } from './types.js';
+import type { AttentionConfig, BenchProvider, CheckResult } from './types.js';
 
-export type BenchResult =
-  | { config: AttentionConfig; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number }
+/** One measured config of any kind (a sweep's AttentionConfig, a preset's PresetConfig). */
+export type Outcome<C> =
+  | { config: C; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number }
   /** The check said the output is wrong: never timed, so no fast wrong number reaches a table. */
-  | { config: AttentionConfig; flops: number; status: 'fail'; check: CheckResult; reason: string }
+  | { config: C; flops: number; status: 'fail'; check: CheckResult; reason: string }
   /** Something threw (compile failure, resource limit, launch error) in the named stage. */
-  | { config: AttentionConfig; flops: number; status: 'error'; stage: ErrorStage; reason: string; check?: CheckResult };
+  | { config: C; flops: number; status: 'error'; stage: ErrorStage; reason: string; check?: CheckResult };
+
+export type BenchResult = Outcome<AttentionConfig>;
+
+/** What measure() drives: check once, then time. */
+export interface Measurable {
+  check(): Promise<CheckResult>;
+  time(opts: { warmup: number; iterations: number }): Promise<number[]>;
+  dispose(): void;
+}
 
 export type ErrorStage = 'prepare' | 'check' | 'time';
 
@@ -59,10 +69,11 @@ function validateSamples(samples: unknown, iterations: number): number[] {
   return samples as number[];
 }
 
-async function benchOne(provider: BenchProvider, config: AttentionConfig, flops: number, opts: SweepOptions): Promise<BenchResult> {
-  let prepared: PreparedAttention;
+/** Prepare, check, and only when the check passed, time; never throws. */
+export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>): Promise<Outcome<C>> {
+  let prepared: Measurable;
   try {
-    prepared = await provider.prepareAttention(config);
+    prepared = await prepare();
   } catch (err) {
     return { config, flops, status: 'error', stage: 'prepare', reason: errorMessage(err) };
   }
@@ -92,7 +103,11 @@ async function benchOne(provider: BenchProvider, config: AttentionConfig, flops:
 }
 
 export function progressLine(index: number, total: number, result: BenchResult): string {
-  const head = `[${index}/${total}] ${describeConfig(result.config)} ...`;
+  return outcomeLine(index, total, result, describeConfig);
+}
+
+export function outcomeLine<C>(index: number, total: number, result: Outcome<C>, describe: (c: C) => string): string {
+  const head = `[${index}/${total}] ${describe(result.config)} ...`;
   switch (result.status) {
     case 'ok': return `${head} ${result.tflops.toFixed(1)} TFLOP/s`;
     case 'fail': return `${head} FAIL (${result.reason})`;
@@ -101,10 +116,10 @@ export function progressLine(index: number, total: number, result: BenchResult):
 }
 
 /** Pools one config's rounds: the first failure or error wins; otherwise the samples are merged. */
-function mergeRounds(rounds: readonly BenchResult[]): BenchResult {
+export function mergeRounds<C>(rounds: readonly Outcome<C>[]): Outcome<C> {
   const bad = rounds.find((r) => r.status !== 'ok');
   if (bad !== undefined || rounds.length === 1) return bad ?? rounds[0];
-  const ok = rounds as Array<Extract<BenchResult, { status: 'ok' }>>;
+  const ok = rounds as Array<Extract<Outcome<C>, { status: 'ok' }>>;
   const timing: TimingSummary = {
     ...summarize(ok.flatMap((r) => r.timing.samplesMs)),
     roundMediansMs: ok.map((r) => r.timing.medianMs),
@@ -124,7 +139,7 @@ export async function runSweep(provider: BenchProvider, configs: readonly Attent
   const perConfig: BenchResult[][] = configs.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, config] of configs.entries()) {
-      const result = await benchOne(provider, config, provider.flops(config), opts);
+      const result = await measure(config, provider.flops(config), () => provider.prepareAttention(config), opts);
       perConfig[i].push(result);
       const line = progressLine(i + 1, configs.length, result);
       opts.progress?.(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);

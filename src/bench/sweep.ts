@@ -1,4 +1,5 @@
 // What to time: the default sweep, the flags that narrow it, and the config list they give.
+import { PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS } from './presets.js';
 import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
 
 /** The named schedules of the default sweep, in column order. */
@@ -73,6 +74,8 @@ export interface BenchOptions {
   peers: boolean;
   /** The interpreter that runs bench/peers.py. */
   python: string;
+  /** --preset: model presets to run through the tensor API instead of the sweep (empty: the sweep). */
+  presets: string[];
   help: boolean;
 }
 
@@ -104,14 +107,27 @@ options:
   --svg FILE            draw TFLOP/s against seqlen per schedule
   --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
   --python PATH         interpreter for --peers (default python3)
+  --preset NAME         time a model's attention through the tensor API instead of the sweep
+                        (repeatable or comma-separated; known: ${PRESET_NAMES.join(', ')}):
+${PRESETS.map((p) => `                          ${p.name.padEnd(10)} ${p.summary}, ${p.dtype}, layout BNHD`).join('\n')}
+                        each at Nq = Nkv = ${PRESET_SEQ_LENS.join(', ')} with batch B = ${PRESET_TOKENS} / N
+                        (${PRESET_TOKENS / 1024}k tokens per launch); window [left, right] as FlashAttention
+                        (-1 = unbounded), causal bottom-right aligned. Each config is checked once
+                        against the GPU reference on sampled rows, then its launch timed with CUDA
+                        events; FLOPs count only visible (query, key) pairs. --schedules, --iterations,
+                        --warmup, --rounds, --json and --peers apply; --shape, --quick, --loads, --dtype,
+                        --causal and --svg are errors with --preset (a preset fixes them). With
+                        --peers, torch SDPA cannot run softcap/window presets (shown n/a)
   --help                this text
 
 exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad
 flags or a machine without a usable GPU or NVRTC (said in one line before anything starts).`;
 
 const FLAGS_WITH_VALUE = new Set([
-  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python',
+  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python', '--preset',
 ]);
+/** Flags that choose or draw the MHA sweep; a preset fixes its own shapes, dtype, mask and load. */
+const SWEEP_ONLY_FLAGS = ['--shape', '--quick', '--loads', '--dtype', '--causal', '--svg'] as const;
 const BOOLEAN_FLAGS = new Set(['--quick', '--peers', '--help', '-h']);
 
 function parseIntFlag(flag: string, value: string, min: number): number {
@@ -163,6 +179,8 @@ function parseCausal(value: string): boolean[] {
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const explicit: Partial<BenchOptions> = {};
   const shapes: Shape[] = [];
+  const presets: string[] = [];
+  const seen = new Set<string>();
   let quick = false;
   let peers = false;
   let help = false;
@@ -171,6 +189,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    seen.add(flag);
 
     if (BOOLEAN_FLAGS.has(flag)) {
       if (eq >= 0) throw new UsageError(`${flag} takes no value, got '${arg}'`);
@@ -192,6 +211,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     }
     switch (flag) {
       case '--shape': shapes.push(parseShape(value)); break;
+      case '--preset': presets.push(...parseList('--preset', value, PRESET_NAMES)); break;
       case '--schedules': explicit.schedules = parseList('--schedules', value, KNOWN_SCHEDULES); break;
       case '--loads': explicit.loads = parseList('--loads', value, LOADS); break;
       case '--dtype': explicit.dtypes = parseDtype(value); break;
@@ -206,6 +226,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     }
   }
 
+  if (presets.length > 0) {
+    const clash = SWEEP_ONLY_FLAGS.filter((f) => seen.has(f));
+    if (clash.length > 0) {
+      throw new UsageError(`--preset fixes shapes, dtype, mask and load kind: ${clash.join(', ')} cannot be combined with it`);
+    }
+  }
   if (explicit.json !== undefined && explicit.json === explicit.svg) {
     throw new UsageError(`--json and --svg must name different files, both are '${explicit.json}'`);
   }
@@ -223,6 +249,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     svg: explicit.svg,
     peers,
     python: explicit.python ?? 'python3',
+    presets: [...new Set(presets)],
     help,
   };
 }

@@ -2,6 +2,7 @@
 // parallel; these declarations are the contract it conforms to, and keeping them here
 // lets the bench (and its CPU tests) typecheck and run against a fake provider.
 import type { Readiness } from '../runtime/devices.js';
+import type { PresetConfig } from './presets.js';
 
 export type HeadDim = 64 | 128 | 256;
 export type Dtype = 'f16' | 'bf16';
@@ -45,6 +46,16 @@ export interface FlopsShape {
   causal: boolean;
 }
 
+/** One model-preset problem through the tensor API (src/bench/preset_gpu.ts). */
+export interface PreparedPreset {
+  config: PresetConfig;
+  /** One attentionTensors call against the general GPU reference on sampled rows. */
+  check(): Promise<CheckResult>;
+  /** ms per launch with CUDA events, of the launch config attentionTensors builds. */
+  time(opts: { warmup: number; iterations: number }): Promise<number[]>;
+  dispose(): void;
+}
+
 /** What the bench needs from stagewise; the default is src/api/index.ts, tests pass fakes. */
 export interface BenchProvider {
   /** Checked before the sweep starts: the bench needs a Hopper GPU and NVRTC. */
@@ -53,4 +64,6 @@ export interface BenchProvider {
   /** 4*B*H*N^2*D, halved for causal. */
   flops(cfg: FlopsShape): number;
   deviceName(): string;
+  /** --preset: absent when the api has no tensor entry point to drive. */
+  preparePreset?(cfg: PresetConfig): Promise<PreparedPreset>;
 }
