@@ -42,3 +42,25 @@ const med = lat[150];
 console.log(`kernel ${kernelUs.toFixed(1)} us (CUDA events, median of 200)`);
 console.log(`queued: ${N} calls issued in ${(issuedUs / N).toFixed(1)} us each; all done after ${(queuedUs / N).toFixed(1)} us per call; host cost beyond the kernel ${(queuedUs / N - kernelUs).toFixed(1)} us per call (target <= 15)`);
 console.log(`awaited one at a time: median ${med.toFixed(1)} us, ${(med - kernelUs).toFixed(1)} us beyond the kernel (target <= 50); p90 ${lat[270].toFixed(1)} us`);
+
+// Where a call's host time goes: the checks and cached lookups (prepareTensorLaunch), the launch
+// itself, and the wait for completion through a worker thread.
+const { prepareTensorLaunch } = await import('../../dist/api/index.js');
+const { launch } = await import('../../dist/runtime/index.js');
+const parts = { prepare: [], launch: [], wait: [] };
+for (let i = 0; i < 300; i++) {
+  const a = process.hrtime.bigint();
+  const p = await prepareTensorLaunch(q, k, v, opts);
+  const b = process.hrtime.bigint();
+  launch(p.fn, p.launch, stream);
+  const c2 = process.hrtime.bigint();
+  await stream.synchronizeAsync();
+  const d = process.hrtime.bigint();
+  parts.prepare.push(Number(b - a) / 1000);
+  parts.launch.push(Number(c2 - b) / 1000);
+  parts.wait.push(Number(d - c2) / 1000);
+}
+for (const [name, xs] of Object.entries(parts)) {
+  xs.sort((x, y) => x - y);
+  console.log(`breakdown ${name}: median ${xs[150].toFixed(1)} us, p90 ${xs[270].toFixed(1)} us`);
+}

@@ -14,7 +14,7 @@ export type { PtxasInfo } from './ptxas.js';
 export { CompileError, CacheMissError } from './errors.js';
 export { Module, KernelFunction } from './module.js';
 export type { KernelAttributes } from './module.js';
-export { launch, timeLaunches, encodeLaunch } from './launch.js';
+export { launch, launchPrepared, prepareLaunch, PreparedLaunch, timeLaunches, encodeLaunch } from './launch.js';
 export type { KernelParam, LaunchConfig, TimingOptions, Dim3 } from './launch.js';
 export { encodeTensorMap, tensorMapArgs, TensorMap } from './tensormap.js';
 export type { TensorMapDesc, TmaDtype, TmaSwizzle, TmaL2Promotion } from './tensormap.js';

@@ -37,18 +37,53 @@ export interface TimingOptions {
  * a download, timeLaunches, Stream.synchronizeAsync(), Event.wait()). The stream, every buffer
  * and every tensor map must be on the device the kernel's module was loaded on. */
 export function launch(fn: KernelFunction, config: LaunchConfig, stream?: Stream): void {
-  requireKernel(fn, 'launch');
-  const spec = encodeLaunch(config, 'launch');
-  requireParamsOn(config.params, fn.device, 'launch');
+  submit(prepare(fn, config, 'launch'), stream, 'launch');
+}
+
+/**
+ * A launch checked and encoded once, for a call repeated with the same arguments (the attention
+ * API's hot path): launchPrepared() then only checks that its buffers, kernel and stream are alive.
+ */
+export class PreparedLaunch {
+  /** @internal */
+  constructor(
+    readonly fn: KernelFunction,
+    /** @internal */ readonly spec: NativeLaunchSpec,
+    /** @internal */ readonly buffers: readonly DeviceBuffer[],
+  ) {}
+}
+
+function prepare(fn: KernelFunction, config: LaunchConfig, what: string): PreparedLaunch {
+  requireKernel(fn, what);
+  const spec = encodeLaunch(config, what);
+  requireParamsOn(config.params, fn.device, what);
+  const buffers = config.params.flatMap((p) => ('ptr' in p ? [p.ptr] : 'tensorMap' in p ? [p.tensorMap.buffer] : []));
+  return new PreparedLaunch(fn, spec, buffers);
+}
+
+function submit(p: PreparedLaunch, stream: Stream | undefined, what: string): void {
   if (stream === undefined) {
-    native().launch(fn[HANDLE], spec);
+    native().launch(p.fn[HANDLE], p.spec);
     return;
   }
-  if (!(stream instanceof Stream)) throw new TypeError('launch: stream must be a Stream');
-  if (stream.disposed) throw new TypeError('launch: stream: Stream used after dispose()');
-  if (stream.device !== fn.device)
-    throw new RangeError(`launch: stream is on device ${stream.device} but kernel '${fn.name}' was loaded on device ${fn.device}`);
-  native().launch(fn[HANDLE], spec, stream[HANDLE]);
+  if (!(stream instanceof Stream)) throw new TypeError(`${what}: stream must be a Stream`);
+  if (stream.disposed) throw new TypeError(`${what}: stream: Stream used after dispose()`);
+  if (stream.device !== p.fn.device)
+    throw new RangeError(`${what}: stream is on device ${stream.device} but kernel '${p.fn.name}' was loaded on device ${p.fn.device}`);
+  native().launch(p.fn[HANDLE], p.spec, stream[HANDLE]);
+}
+
+/** Checks and encodes a launch once (every rule of launch()). */
+export function prepareLaunch(fn: KernelFunction, config: LaunchConfig): PreparedLaunch {
+  return prepare(fn, config, 'prepareLaunch');
+}
+
+/** Enqueues a prepared launch, as launch() would; refuses if any of its buffers was disposed since. */
+export function launchPrepared(p: PreparedLaunch, stream?: Stream): void {
+  if (!(p instanceof PreparedLaunch)) throw new TypeError('launchPrepared: p must come from prepareLaunch()');
+  requireKernel(p.fn, 'launchPrepared');
+  for (const b of p.buffers) if (b.disposed) throw new TypeError('launchPrepared: a buffer of this launch was disposed after prepareLaunch()');
+  submit(p, stream, 'launchPrepared');
 }
 
 /** Times `iterations` launches after `warmup` untimed ones, in one native call: launch i uses

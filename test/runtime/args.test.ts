@@ -103,3 +103,11 @@ describe('device indices, borrowed memory and streams', () => {
     expect(() => launch(fn, base, 'default' as never)).toThrow(TypeError);
   });
 });
+
+describe('prepareLaunch / launchPrepared arguments', () => {
+  it('refuses anything that did not come from prepareLaunch, and a non-kernel', async () => {
+    const { launchPrepared, prepareLaunch } = await import('../../src/runtime/index.js');
+    expect(() => launchPrepared({} as never)).toThrow(/launchPrepared: p must come from prepareLaunch\(\)/);
+    expect(() => prepareLaunch({} as never, { grid: [1, 1, 1], block: [1, 1, 1], sharedMemBytes: 0, params: [] })).toThrow(/prepareLaunch: fn must be a KernelFunction/);
+  });
+});
