@@ -16,6 +16,7 @@ import { contiguousBhnd, launchFor } from './launch_args.js';
 import type { AttentionOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { attentionTensors, type AttentionOutput, type RunOptions } from './tensor_attention.js';
+import { seededRandom } from './random.js';
 
 export interface AttentionConfig {
   batch: number;
@@ -282,18 +283,6 @@ export interface PreparedAttention {
   /** ms per launch for `iterations` launches after `warmup`, rotating among input sets. */
   time(opts: { warmup: number; iterations: number }): Promise<number[]>;
   dispose(): void;
-}
-
-/** mulberry32: rows sampled from the check's seed, so a failure's rows come back with its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Query rows checked per head: all of them up to FULL_CHECK_ROWS, else the first and last tile's rows and a seeded spread. */

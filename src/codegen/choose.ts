@@ -7,7 +7,7 @@
 import { loopNest, resources, validate, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
-  HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, turnBounds, turnHoldsMatmuls, turnKind, matmulsAdjacentInBody,
+  HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
   type HeadDim, type KernelPlan, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
@@ -116,14 +116,6 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
   return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, hangTrap };
-}
-
-/** Ping-pong turns must not hold a load the consumers issue: its issuer could wait on the warpgroup waiting for the turn. */
-export function loadInsideTurn(body: Pipeline['body'], turn: Turn, loads: LoadPath): string | undefined {
-  if (turn === 'none' || loads === 'tma-producer') return undefined;
-  const { start, end } = turnBounds(body, turn);
-  const span = turn === 'wrap' ? [...body.slice(start), ...body.slice(0, end + 1)] : body.slice(start, end + 1);
-  return span.find((b) => b.op === 'loadK' || b.op === 'loadV')?.op;
 }
 
 interface Variant {

@@ -217,9 +217,12 @@ export function turnBounds(body: readonly { op: OpName }[], turn: 'step' | 'wrap
   return turn === 'wrap' ? { start: last, end: first } : { start: first, end: last };
 }
 
-/** True when some turn holds just the two matmuls (and loads), so ping-pong can pay off. */
-export function turnHoldsMatmuls(body: readonly { op: OpName }[]): boolean {
-  return matmulsAdjacentInBody(body) || turnKind(body) === 'wrap';
+/** Ping-pong turns must not hold a load the consumers issue: its issuer could wait on the warpgroup waiting for the turn. */
+export function loadInsideTurn(body: readonly BodyOp[], turn: Turn, loads: LoadPath): string | undefined {
+  if (turn === 'none' || loads === 'tma-producer') return undefined;
+  const { start, end } = turnBounds(body, turn);
+  const span = turn === 'wrap' ? [...body.slice(start), ...body.slice(0, end + 1)] : body.slice(start, end + 1);
+  return span.find((b) => b.op === 'loadK' || b.op === 'loadV')?.op;
 }
 
 export interface PipelineOptions {

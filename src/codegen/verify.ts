@@ -17,7 +17,7 @@ import {
   expand, interpret, kvTileCount, referenceAttention, type AttentionProblem, type ExpandedOp,
 } from '../schedule/index.js';
 import type { OpName } from '../schedule/ops.js';
-import { LOAD_PATHS, P_OPERANDS, Q_DESCRIPTORS, TURNS, turnBounds, turnKind, type KernelPlan } from './plan.js';
+import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TURNS, turnKind, type KernelPlan } from './plan.js';
 import { programOf, type Group, type Program, type Step, type Stmt } from './program.js';
 import { HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
 
@@ -78,12 +78,8 @@ function shapeReasons(plan: KernelPlan): string[] {
     if (n < 1 || n > 2) r.push(`${what} ${n}: the code generator supports 1 or 2 register tiles`);
   }
   if (p.unroll !== Math.max(p.sTiles, p.pTiles, p.aTiles)) r.push(`unroll ${p.unroll}: the register tiles need ${Math.max(p.sTiles, p.pTiles, p.aTiles)}`);
-  if (plan.turn !== 'none' && plan.loads !== 'tma-producer') {
-    const { start, end } = turnBounds(p.body, plan.turn);
-    const span = plan.turn === 'wrap' ? [...p.body.slice(start), ...p.body.slice(0, end + 1)] : p.body.slice(start, end + 1);
-    const load = span.find((b) => b.op === 'loadK' || b.op === 'loadV');
-    if (load) r.push(`turn ${plan.turn}: ${load.op} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
-  }
+  const inside = loadInsideTurn(p.body, plan.turn, plan.loads);
+  if (inside) r.push(`turn ${plan.turn}: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   return r;
 }
 
@@ -106,6 +102,8 @@ function smemReasons(plan: KernelPlan): string[] {
 interface Visitor {
   /** A statement at step k, op iteration j (null outside an op). */
   stmt(s: Stmt, k: number, j: number | null, op: OpName | null): void;
+  /** An op block at step k for iteration j (before its statements; j may be outside 0..T-1). */
+  op?(op: OpName, j: number): void;
 }
 
 function runStmts(stmts: Stmt[], v: Visitor, k: number, j: number | null, op: OpName | null, T: number): void {
@@ -117,8 +115,10 @@ function runStmts(stmts: Stmt[], v: Visitor, k: number, j: number | null, op: Op
 
 function runStep(st: Step, k: number, v: Visitor, T: number): void {
   for (const it of st.items) {
-    if ('op' in it) runStmts(it.stmts, v, k, k - it.stage, it.op, T);
-    else v.stmt(it, k, null, null);
+    if ('op' in it) {
+      v.op?.(it.op, k - it.stage);
+      runStmts(it.stmts, v, k, k - it.stage, it.op, T);
+    } else v.stmt(it, k, null, null);
   }
 }
 
@@ -204,23 +204,14 @@ type Event = { kind: 'op'; op: OpName; j: number } | { kind: 'turnWait' } | { ki
 
 /** Replays the program, yielding each live op (0 <= j < T) and each turn marker in program order. */
 function runProgramOps(plan: KernelPlan, T: number, yieldEvent: (e: Event) => void): void {
-  const prog = programOf(plan);
-  const visitStep = (st: Step, k: number) => {
-    for (const it of st.items) {
-      if ('op' in it) {
-        const j = k - it.stage;
-        if (j >= 0 && j < T && !it.dead) yieldEvent({ kind: 'op', op: it.op, j });
-      } else yieldEvent(it.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
-    }
-  };
-  const S = plan.pipeline.numStages;
-  const u = plan.pipeline.unroll;
-  for (const s of prog.start) if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
-  for (const st of prog.prologue) visitStep(st, st.k!);
-  let k = S;
-  for (; k + u - 1 < T; k += u) for (const st of prog.loop) visitStep(st, k + st.offset);
-  for (const st of prog.tail) visitStep(st, k + st.offset);
-  for (const s of prog.end) if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+  runProgram(programOf(plan), plan, T, {
+    op(op, j) {
+      if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j });
+    },
+    stmt(s) {
+      if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+    },
+  });
 }
 
 /**

@@ -21,20 +21,10 @@ import { choose, variantKnobs, type Knobs } from '../../src/codegen/index.js';
 import { DeviceBuffer, synchronize } from '../../src/runtime/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 import { describeGpu } from '../gpu.js';
+import { seededRandom as rng } from '../../src/api/random.js';
 
 const SEED = Number(process.env.STAGEWISE_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`[stagewise] attention.gpu.test seed ${SEED} (STAGEWISE_TEST_SEED=${SEED} reproduces the sampling)`);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEAD_DIMS = [64, 128, 256] as const;
 const SCHEDULES = ['baseline', 'firstDot', 'secondDot'] as const;

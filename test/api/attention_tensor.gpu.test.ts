@@ -10,20 +10,10 @@ import { attentionProblem, varlenProblem, type AttentionProblem } from '../../sr
 import { launchGeneralReference } from '../../src/api/reference_gpu.js';
 import { DeviceBuffer, Stream } from '../../src/runtime/index.js';
 import { describeGpu } from '../gpu.js';
+import { seededRandom as rng } from '../../src/api/random.js';
 
 const SEED = Number(process.env.STAGEWISE_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`[stagewise] attention_tensor.gpu.test seed ${SEED}`);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAN16 = { f16: 0x7e00, bf16: 0x7fc0 } as const;
 

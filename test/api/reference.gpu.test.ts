@@ -14,20 +14,10 @@ import { launchGeneralReference } from '../../src/api/reference_gpu.js';
 import { Tensor } from '../../src/api/tensor.js';
 import { DeviceBuffer, synchronize } from '../../src/runtime/index.js';
 import { describeGpu } from '../gpu.js';
+import { seededRandom as rng } from '../../src/api/random.js';
 
 const SEED = Number(process.env.STAGEWISE_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`[stagewise] reference.gpu.test seed ${SEED} (STAGEWISE_TEST_SEED=${SEED} reproduces the inputs)`);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Form = 'bnhd' | 'bhnd' | 'packed';
 type View = 'contiguous' | 'transposed' | 'sliced' | 'qkv';

@@ -9,17 +9,7 @@ import {
   type GeneralCase, type HostOperand,
 } from '../../src/api/reference.js';
 import { hostTensor } from './host_storage.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/api/random.js';
 
 interface Spec {
   batch: number;

@@ -5,17 +5,10 @@ import {
   type AttentionProblem, type AttentionResult, type ExpandedOp, type InterpretOptions, type Schedule,
 } from '../../src/schedule/index.js';
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/api/random.js';
+
+/** mulberry32: small, seeded, good enough for test data (the library's one copy). */
+export { rng };
 
 export const HEAD_DIM = 8;
 export const BLOCK_N = 4;
