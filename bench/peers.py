@@ -2,10 +2,11 @@
 """Times stagewise's peers on the shapes `stagewise bench --peers` asks for.
 
 Peers (each a column of the bench table):
-  torch-cudnn  torch SDPA forced onto its cuDNN backend  (SDPBackend.CUDNN_ATTENTION)
-  torch-flash  torch SDPA forced onto its flash backend  (SDPBackend.FLASH_ATTENTION)
-  triton       an autotuned FA2-style Triton forward kernel, modelled on the Triton
-               tutorial's fused attention (06-fused-attention.py)
+  torch-cudnn    torch SDPA forced onto its cuDNN backend  (SDPBackend.CUDNN_ATTENTION)
+  torch-flash    torch SDPA forced onto its flash backend  (SDPBackend.FLASH_ATTENTION)
+  torch-default  torch SDPA with no backend forced: torch picks, and the entry says which
+  triton         an autotuned FA2-style Triton forward kernel, modelled on the Triton
+                 tutorial's fused attention (06-fused-attention.py)
 
 Layout is (batch, heads, seq_len, head_dim), contiguous, as stagewise's. Each peer is first
 checked against torch's math SDPA in fp32 on a slice of output rows; only a passing peer is
@@ -27,7 +28,19 @@ Output: one JSON document on stdout (everything else, progress included, goes to
 or {"error": "..."} when torch or a CUDA device is missing. A peer that cannot run a config
 is an error entry, never a crash.
 
-Standalone: python3 bench/peers.py --quick   (headline shape 8x16x8192x128, f16, non-causal)
+Problem mode (`stagewise bench --preset ... --peers`): a config may carry a "problem" field,
+  {"hq": 32, "hkv": 8, "layout": "bnhd", "softcap": 0, "window": null}
+with "heads" = hq. K and V then have hkv heads (GQA: hkv divides hq) and "bnhd" tensors are
+[B, N, H, D] in memory. torch SDPA gets them as [B, H, N, D] views (transpose(1, 2) swaps strides:
+no copy, the same bytes stagewise reads) with enable_gqa=True when hkv < hq (torch >= 2.5; K and V
+are never repeated). Every torch peer's entry then has "backend": the SDPA op that ran, read from
+the profiler (cudnn, flash, efficient, math), so torch-default says what torch picked. SDPA has no
+softcap and no sliding window: such a problem is "unsupported" for every peer, with that reason, and
+nothing is allocated or timed (an attn_mask would time a different, dense-mask problem). The
+triton peer runs MHA on [B, H, N, D] only.
+
+Standalone: python3 bench/peers.py --quick       (headline shape 8x16x8192x128, f16, non-causal)
+            python3 bench/peers.py --quick-gqa   (llama3-8b 4x8192, Hq 32 / Hkv 8, D 128, causal, BNHD)
 """
 
 import argparse
@@ -40,7 +53,23 @@ import traceback
 import warnings
 
 PEERS = ("torch-cudnn", "torch-flash", "triton")
+# The default for a spec whose configs carry a problem: the three ways torch SDPA can be asked.
+PROBLEM_PEERS = ("torch-cudnn", "torch-flash", "torch-default")
+KNOWN_PEERS = ("torch-cudnn", "torch-flash", "torch-default", "triton")
 HEADLINE = {"batch": 8, "heads": 16, "seq_len": 8192, "head_dim": 128, "dtype": "f16", "causal": False}
+HEADLINE_GQA = {"batch": 4, "heads": 32, "seq_len": 8192, "head_dim": 128, "dtype": "f16", "causal": True,
+                "problem": {"hq": 32, "hkv": 8, "layout": "bnhd", "softcap": 0, "window": None}}
+LAYOUTS = ("bhnd", "bnhd")
+# The aten op each SDPA backend runs under, as the profiler names it (exact names: the CPU flash
+# op's name extends the CUDA one's).
+SDPA_OPS = (
+    ("aten::_scaled_dot_product_cudnn_attention", "cudnn"),
+    ("aten::_scaled_dot_product_flash_attention", "flash"),
+    ("aten::_scaled_dot_product_flash_attention_for_cpu", "flash-cpu"),
+    ("aten::_scaled_dot_product_efficient_attention", "efficient"),
+    ("aten::_scaled_dot_product_fused_attention_overrideable", "overrideable"),
+    ("aten::_scaled_dot_product_attention_math", "math"),
+)
 # Relative L2 error allowed against the fp32 reference: a few ulps of the storage type.
 TOLERANCE = {"f16": 1e-2, "bf16": 2e-2}
 # Enough distinct inputs that they cannot all sit in L2 (50 MB on H100).
@@ -69,7 +98,29 @@ def flops(cfg):
 
 def describe(cfg):
     causal = " causal" if cfg["causal"] else ""
-    return f'{cfg["dtype"]} {cfg["batch"]}x{cfg["heads"]}x{cfg["seq_len"]}x{cfg["head_dim"]}{causal}'
+    p = cfg.get("problem")
+    if p is None:
+        return f'{cfg["dtype"]} {cfg["batch"]}x{cfg["heads"]}x{cfg["seq_len"]}x{cfg["head_dim"]}{causal}'
+    extra = (f' softcap {p["softcap"]:g}' if p["softcap"] > 0 else "") + (f' window {p["window"]}' if p["window"] is not None else "")
+    return f'{cfg["dtype"]} {cfg["batch"]}x{cfg["seq_len"]} Hq{p["hq"]}/Hkv{p["hkv"]} D{cfg["head_dim"]} {p["layout"]}{causal}{extra}'
+
+
+def sdpa_gap(cfg):
+    """Why torch SDPA cannot run this problem as posed, or None. An attn_mask could express a window,
+    but it would time a dense-mask kernel: a different problem under the same name."""
+    p = cfg.get("problem")
+    if p is None:
+        return None
+    has = ([f'softcap {p["softcap"]:g}'] if p["softcap"] > 0 else []) + ([f'window {p["window"]}'] if p["window"] is not None else [])
+    return f'torch SDPA has no softcap or sliding window (this problem has {", ".join(has)})' if has else None
+
+
+def as_bhnd(tensors, cfg):
+    """[B, H, N, D] views of a problem's tensors: transpose(1, 2) of [B, N, H, D] swaps strides, no copy."""
+    p = cfg.get("problem")
+    if p is None or p["layout"] == "bhnd":
+        return tuple(tensors)
+    return tuple(t.transpose(1, 2) for t in tensors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,17 +272,57 @@ def sdpa_attention(causal):
     return run
 
 
+def sdpa_problem(cfg):
+    """SDPA on a problem's own tensors: [B, H, N, D] views of [B, N, H, D] storage, and GQA through
+    enable_gqa (only when hkv < hq, so MHA problems still run on torch < 2.5)."""
+    import torch.nn.functional as F
+
+    gqa = {"enable_gqa": True} if cfg["problem"]["hkv"] != cfg["problem"]["hq"] else {}
+
+    def run(q, k, v):
+        q, k, v = as_bhnd((q, k, v), cfg)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=cfg["causal"], **gqa)
+
+    return run
+
+
+def reports_backend(name, cfg):
+    """torch-default always says what torch picked; in problem mode every torch peer says what ran."""
+    return name == "torch-default" or (cfg.get("problem") is not None and name.startswith("torch-"))
+
+
+def backend_ran(fn, inputs):
+    """The SDPA backend of one call, from the aten op the profiler saw: what ran, not what was asked."""
+    try:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fn(*inputs)
+        torch.cuda.synchronize()
+        names = {e.name for e in prof.events()}
+    except Exception as e:
+        return f"unknown (profiler: {error_text(e, 200)})"
+    found = [backend for op, backend in SDPA_OPS if op in names]
+    return "+".join(found) if found else "unknown (no SDPA op in the profile)"
+
+
 def build_peer(name, cfg):
     """(context manager to run inside, fn(q, k, v) -> out); raises Unsupported."""
     import contextlib
 
+    problem = cfg.get("problem")
     if name == "triton":
+        if problem is not None and (problem["hkv"] != problem["hq"] or problem["layout"] != "bhnd"):
+            raise Unsupported("the triton peer runs MHA on contiguous [B, H, N, D] only (no GQA, no [B, N, H, D])")
         if cfg["seq_len"] % 128 != 0:
             raise Unsupported("the triton peer needs seq_len % 128 == 0 (no masking of partial blocks)")
         return contextlib.nullcontext(), triton_attention(cfg["causal"])
+    run = sdpa_attention(cfg["causal"]) if problem is None else sdpa_problem(cfg)
     if name in ("torch-cudnn", "torch-flash"):
-        return sdpa_backend(name), sdpa_attention(cfg["causal"])
-    raise Unsupported(f"unknown peer '{name}' (known: {', '.join(PEERS)})")
+        return sdpa_backend(name), run
+    if name == "torch-default":
+        return contextlib.nullcontext(), run
+    raise Unsupported(f"unknown peer '{name}' (known: {', '.join(KNOWN_PEERS)})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,12 +330,19 @@ def build_peer(name, cfg):
 # ---------------------------------------------------------------------------------------------
 
 def make_inputs(cfg):
+    """Input sets (q, k, v) in the config's memory layout: [B, H, N, D], or [B, N, H, D] for a bnhd problem."""
     dtype = {"f16": torch.float16, "bf16": torch.bfloat16}[cfg["dtype"]]
-    shape = (cfg["batch"], cfg["heads"], cfg["seq_len"], cfg["head_dim"])
-    set_bytes = 3 * math.prod(shape) * torch.finfo(dtype).bits // 8
+    p = cfg.get("problem")
+    b, n, d = cfg["batch"], cfg["seq_len"], cfg["head_dim"]
+
+    def shape(heads):
+        return (b, n, heads, d) if p is not None and p["layout"] == "bnhd" else (b, heads, n, d)
+
+    shapes = (shape(cfg["heads"]),) + (shape(p["hkv"] if p is not None else cfg["heads"]),) * 2
+    set_bytes = sum(math.prod(s) for s in shapes) * torch.finfo(dtype).bits // 8
     count = max(2, min(MAX_INPUT_SETS, -(-ROTATION_BYTES // set_bytes)))
     gen = torch.Generator(device="cuda").manual_seed(1234)
-    return [tuple(torch.randn(shape, dtype=dtype, device="cuda", generator=gen) for _ in range(3)) for _ in range(count)]
+    return [tuple(torch.randn(s, dtype=dtype, device="cuda", generator=gen) for s in shapes) for _ in range(count)]
 
 
 def check_rows(n):
@@ -254,12 +352,15 @@ def check_rows(n):
 
 
 def reference(q, k, v, rows, causal):
-    """torch math SDPA in fp32 for batch 0, the first heads and the chosen query rows."""
+    """torch math SDPA in fp32 for batch 0, the first heads and the chosen query rows ([B, H, N, D] views)."""
     import torch.nn.functional as F
 
     h = min(CHECK_HEADS, q.shape[1])
-    qs, ks, vs = (t[:1, :h].float() for t in (q, k, v))
-    qs = qs[:, :, rows]
+    group = q.shape[1] // k.shape[1]
+    # Query head i reads K/V head i // group (GQA); repeated here on the small fp32 slice only.
+    kv_heads = -(-h // group)
+    qs = q[:1, :h].float()[:, :, rows]
+    ks, vs = (t[:1, :kv_heads].float().repeat_interleave(group, dim=1)[:, :h] for t in (k, v))
     mask = None
     if causal:  # explicit: is_causal would align a row slice to the top-left
         mask = torch.arange(k.shape[2], device="cuda")[None, :] <= rows[:, None]
@@ -276,9 +377,9 @@ def reference(q, k, v, rows, causal):
 
 
 def check(fn, cfg, inputs):
-    q, k, v = inputs
-    out = fn(q, k, v)
+    out = fn(*inputs)
     torch.cuda.synchronize()
+    q, k, v = as_bhnd(inputs, cfg)
     if tuple(out.shape) != tuple(q.shape):
         raise CheckFailed(f"output shape {tuple(out.shape)}, expected {tuple(q.shape)}")
     rows = check_rows(cfg["seq_len"])
@@ -329,12 +430,21 @@ def run_peer(name, cfg, input_sets, warmup, iterations):
             try:
                 with ctx:
                     checked = check(fn, cfg, input_sets[0])
+                    backend = backend_ran(fn, input_sets[0]) if reports_backend(name, cfg) else None
                     samples = time_launches(fn, input_sets, warmup, iterations)
+            except TypeError as e:
+                if "enable_gqa" in str(e):
+                    raise Unsupported(f"torch {torch.__version__} has no enable_gqa (SDPA takes GQA from torch 2.5)")
+                raise
             except RuntimeError as e:
-                # torch says "No available kernel" when the forced backend rejects the inputs;
-                # its reasons arrive as warnings.
-                if "No available kernel" in str(e):
-                    why = "; ".join(str(w.message).splitlines()[0] for w in caught)
+                # torch says "No available kernel" when the forced backend rejects the inputs (its
+                # reasons arrive as warnings), "No viable backend" when it is not there at all.
+                if "No available kernel" in str(e) or "No viable backend" in str(e):
+                    reasons = [str(w.message).splitlines()[0] for w in caught]
+                    why = "; ".join(reasons)
+                    p = cfg.get("problem")
+                    if p is not None and p["hkv"] != p["hq"] and any("num_heads" in r for r in reasons):
+                        why = "enable_gqa unsupported by this backend" + (f" ({why})" if why else "")
                     raise Unsupported(f"{name} cannot run {describe(cfg)}" + (f": {why}" if why else ""))
                 raise
     except Unsupported as e:
@@ -347,7 +457,7 @@ def run_peer(name, cfg, input_sets, warmup, iterations):
         log(traceback.format_exc().rstrip())
         return {"error": error_text(e), "kind": "error"}
     ms = median(samples)
-    return {
+    result = {
         "median_ms": ms,
         "min_ms": min(samples),
         "max_ms": max(samples),
@@ -355,6 +465,9 @@ def run_peer(name, cfg, input_sets, warmup, iterations):
         "samples_ms": samples,
         "check": checked,
     }
+    if backend is not None:
+        result["backend"] = backend
+    return result
 
 
 def normalise_config(raw):
@@ -370,17 +483,46 @@ def normalise_config(raw):
         raise ValueError(f"config needs positive batch, heads, seq_len, head_dim: {raw}")
     if cfg["dtype"] not in TOLERANCE:
         raise ValueError(f"dtype must be f16 or bf16: {raw}")
+    if "problem" in raw:
+        cfg["problem"] = normalise_problem(raw["problem"], cfg)
     return cfg
+
+
+def normalise_problem(raw, cfg):
+    if not isinstance(raw, dict):
+        raise ValueError(f"problem must be an object: {raw}")
+    hq, hkv = int(raw.get("hq", cfg["heads"])), int(raw.get("hkv", cfg["heads"]))
+    if hq != cfg["heads"]:
+        raise ValueError(f"problem hq {hq} differs from heads {cfg['heads']}")
+    if hkv <= 0 or hq % hkv != 0:
+        raise ValueError(f"problem hkv {hkv} must divide hq {hq}")
+    layout = str(raw.get("layout", "bhnd"))
+    if layout not in LAYOUTS:
+        raise ValueError(f"problem layout must be one of {', '.join(LAYOUTS)}: {raw}")
+    window = raw.get("window")
+    if window is not None:
+        if not isinstance(window, (list, tuple)) or len(window) != 2:
+            raise ValueError(f"problem window must be [left, right] or null: {raw}")
+        window = [int(window[0]), int(window[1])]
+    return {"hq": hq, "hkv": hkv, "layout": layout, "softcap": float(raw.get("softcap") or 0), "window": window}
 
 
 def run_spec(spec):
     configs = [normalise_config(c) for c in spec.get("configs", [])]
     warmup = int(spec.get("warmup", 10))
     iterations = int(spec.get("iterations", 30))
-    peers = list(spec.get("peers", PEERS))
+    default_peers = PROBLEM_PEERS if any("problem" in c for c in configs) else PEERS
+    peers = list(spec.get("peers", default_peers))
     results = []
     for i, cfg in enumerate(configs):
         entry = {"config": cfg, "peers": {}}
+        gap = sdpa_gap(cfg)
+        if gap is not None:
+            # Nothing allocated, nothing timed: no peer here runs softcap or a window.
+            entry["peers"] = {name: {"error": gap, "kind": "unsupported"} for name in peers}
+            results.append(entry)
+            log(f"[{i + 1}/{len(configs)}] {describe(cfg)} ... unsupported: {gap}")
+            continue
         try:
             input_sets = make_inputs(cfg)
         except Exception as e:
@@ -394,6 +536,8 @@ def run_spec(spec):
             res = run_peer(name, cfg, input_sets, warmup, iterations)
             entry["peers"][name] = res
             shown = f'{res["tflops"]:.1f} TFLOP/s' if "tflops" in res else f'{res["kind"]}: {res["error"]}'
+            if "backend" in res:
+                shown += f' (ran {res["backend"]})'
             log(f"[{i + 1}/{len(configs)}] {name} {describe(cfg)} ... {shown}")
         del input_sets
         torch.cuda.empty_cache()
@@ -413,10 +557,11 @@ def versions():
 
 
 def table(results):
-    lines = ["config".ljust(28) + "".join(p.rjust(14) for p in PEERS) + "   (TFLOP/s)"]
+    names = list(PEERS) + [p for p in KNOWN_PEERS if p not in PEERS and any(p in r["peers"] for r in results)]
+    lines = ["config".ljust(28) + "".join(p.rjust(14) for p in names) + "   (TFLOP/s)"]
     for r in results:
         cells = []
-        for p in PEERS:
+        for p in names:
             res = r["peers"].get(p)
             cells.append("-" if res is None else f'{res["tflops"]:.1f}' if "tflops" in res else res["kind"][:5])
         lines.append(describe(r["config"]).ljust(28) + "".join(c.rjust(14) for c in cells))
@@ -426,6 +571,8 @@ def table(results):
 def read_spec(args):
     if args.quick:
         return {"configs": [HEADLINE], "warmup": args.warmup or 10, "iterations": args.iterations or 30}
+    if args.quick_gqa:
+        return {"configs": [HEADLINE_GQA], "warmup": args.warmup or 10, "iterations": args.iterations or 30}
     if args.spec is not None:
         text = args.spec
     elif args.spec_file is not None:
@@ -458,13 +605,14 @@ def main():
         result_out.write(json.dumps(doc) + "\n")
         result_out.flush()
 
-    parser = argparse.ArgumentParser(description="Time torch SDPA (cuDNN, flash) and a Triton kernel as stagewise's peers.")
+    parser = argparse.ArgumentParser(description="Time torch SDPA (cuDNN, flash, torch's pick) and a Triton kernel as stagewise's peers.")
     parser.add_argument("--quick", action="store_true", help="headline shape 8x16x8192x128, f16, non-causal")
+    parser.add_argument("--quick-gqa", action="store_true", help="llama3-8b 4x8192, Hq 32 / Hkv 8, D 128, causal, BNHD, f16")
     parser.add_argument("--spec", help="the JSON spec as an argument")
     parser.add_argument("--spec-file", help="read the JSON spec from a file")
     parser.add_argument("--warmup", type=int)
     parser.add_argument("--iterations", type=int)
-    parser.add_argument("--peers", help=f"comma-separated subset of {','.join(PEERS)}")
+    parser.add_argument("--peers", help=f"comma-separated subset of {','.join(KNOWN_PEERS)}")
     args = parser.parse_args()
 
     try:

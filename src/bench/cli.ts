@@ -4,7 +4,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
-import { peerShapes, runPeers, type PeersReport } from './peers.js';
+import { peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
 import { benchPlotPoints } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
 import { buildReport, sourceState, type SourceState } from './report.js';
@@ -12,14 +12,16 @@ import { runSweep } from './runner.js';
 import { renderSvg } from './svg.js';
 import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
-import { formatPresetTables, presetPeerStatus } from './preset_table.js';
-import { runPresets } from './preset_runner.js';
+import { formatPresetTables } from './preset_table.js';
+import { runPresets, timePresetPeers } from './preset_runner.js';
 import { buildPresetSweep } from './presets.js';
 import type { BenchProvider } from './types.js';
 
 export interface BenchDeps {
   loadProvider: () => Promise<BenchProvider>;
   runPeers: typeof runPeers;
+  /** --preset --peers: the problem mode of the same script. */
+  runProblemPeers: typeof runProblemPeers;
   /** Tables and --help: the part a user pipes to a file. */
   stdout: (text: string) => void;
   /** Progress, errors and notes. */
@@ -35,6 +37,7 @@ const PEERS_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 const defaultDeps: BenchDeps = {
   loadProvider: loadDefaultProvider,
   runPeers,
+  runProblemPeers,
   stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   now: () => new Date(),
@@ -155,9 +158,13 @@ async function runPresetBench(argv: readonly string[], options: BenchOptions, pr
   const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
   deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
   const results = await runPresets(provider, configs, { warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr });
-  // No torch number is made up: each preset says why its peer column is empty.
-  const peers = options.peers ? options.presets.map(presetPeerStatus) : undefined;
-  for (const p of peers ?? []) deps.stderr(`peers: ${p.preset}: torch SDPA ${p.cell}: ${p.reason}`);
+  // Torch SDPA on the same problems; a preset it cannot pose (softcap, window) says why instead.
+  const peers = options.peers
+    ? await timePresetPeers(configs, results, {
+      run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations,
+      timeoutMs: PEERS_TIMEOUT_MS, log: deps.stderr,
+    })
+    : undefined;
   deps.stdout(formatPresetTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
   if (options.json !== undefined) {
     const report = buildReport({ card, date: deps.now(), source: deps.source(), argv, options, results: [], presets: { results, peers: peers ?? null } });

@@ -3,31 +3,54 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionConfig, FlopsShape } from './types.js';
+import type { AttentionConfig, Dtype, FlopsShape } from './types.js';
 
 /** Column order of the peers; the names bench/peers.py reports under. */
 export const PEERS = ['torch-cudnn', 'torch-flash', 'triton'] as const;
+/** Problem mode (bench --preset): torch SDPA forced onto cuDNN, onto flash, and left to pick. */
+export const PROBLEM_PEERS = ['torch-cudnn', 'torch-flash', 'torch-default'] as const;
 
 export type PeerShape = Pick<AttentionConfig, 'batch' | 'heads' | 'seqLen' | 'headDim' | 'dtype' | 'causal'>;
 
+/**
+ * A model's attention problem, for peers.py's problem mode: K and V with headsKV heads (GQA), the
+ * tensors' memory layout, and the mask. peers.py times Nq = Nkv only.
+ */
+export interface PeerProblem {
+  batch: number;
+  headsQ: number;
+  headsKV: number;
+  seqQ: number;
+  seqK: number;
+  headDim: number;
+  dtype: Dtype;
+  causal: boolean;
+  /** 'bnhd': [B, N, H, D] in memory, which torch gets as [B, H, N, D] views (transposes, no copy). */
+  layout: 'bnhd' | 'bhnd';
+  softcap: number;
+  window: readonly [number, number] | null;
+}
+
 export type PeerCell =
-  | { status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number }
+  /** backend: the SDPA backend that ran (profiler), for every torch peer of a problem. */
+  | { status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number; backend?: string }
   /** The backend cannot run this dtype/head dim/shape (or is not installed). */
   | { status: 'unsupported'; reason: string }
   /** Its output disagreed with torch math SDPA in fp32, so it was not timed. */
   | { status: 'fail'; reason: string }
   | { status: 'error'; reason: string };
 
-export interface PeerRow {
-  shape: PeerShape;
+export interface PeerRow<S = PeerShape> {
+  shape: S;
   peers: Record<string, PeerCell>;
 }
 
-export type PeersReport =
-  | { available: true; versions: Record<string, string | null>; device?: string; rows: PeerRow[] }
+export type PeersReport<S = PeerShape> =
+  | { available: true; versions: Record<string, string | null>; device?: string; rows: PeerRow<S>[] }
   | { available: false; reason: string };
 
-export interface PeersRunOptions {
+/** What both modes take; the FLOPs formula depends on what the child is asked. */
+interface ChildOptions {
   python: string;
   /** Path to peers.py; defaults to bench/peers.py at the package root. */
   script?: string;
@@ -38,7 +61,15 @@ export interface PeersRunOptions {
   timeoutMs?: number;
   /** Each stderr line of the child (its progress), as it arrives. */
   onStderr?: (line: string) => void;
+}
+
+export interface PeersRunOptions extends ChildOptions {
   flops: (shape: FlopsShape) => number;
+}
+
+export interface ProblemPeersOptions<S extends PeerProblem> extends ChildOptions {
+  /** Ours (presetFlops for presets), never the child's. */
+  flops: (problem: S) => number;
 }
 
 /** dist/bench/peers.js and src/bench/peers.ts both sit two levels below the package root. */
@@ -69,6 +100,26 @@ function positive(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x) && x > 0;
 }
 
+/** The table cell of a peer: TFLOP/s, or why there is none ('unsup' marks a problem it cannot run). */
+export function peerCellText(cell: PeerCell | undefined): string {
+  if (cell === undefined) return '-';
+  switch (cell.status) {
+    case 'ok': return cell.tflops.toFixed(1);
+    case 'unsupported': return 'unsup';
+    case 'fail': return 'FAIL';
+    case 'error': return 'ERR';
+  }
+}
+
+/**
+ * Why torch SDPA cannot run a problem as posed, or undefined; bench/peers.py's sdpa_gap says the same.
+ * An attn_mask could express a window, but it would time a dense-mask kernel: a different problem.
+ */
+export function sdpaGap(p: Pick<PeerProblem, 'softcap' | 'window'>): string | undefined {
+  const has = [...(p.softcap > 0 ? [`softcap ${p.softcap}`] : []), ...(p.window ? [`window [${p.window[0]}, ${p.window[1]}]`] : [])];
+  return has.length > 0 ? `torch SDPA has no softcap or sliding window (this problem has ${has.join(', ')})` : undefined;
+}
+
 function parseCell(raw: unknown, flops: number): PeerCell {
   if (!isRecord(raw)) return { status: 'error', reason: 'peers.py gave no entry' };
   if (typeof raw.error === 'string') {
@@ -85,11 +136,12 @@ function parseCell(raw: unknown, flops: number): PeerCell {
     // Our formula, not the child's, so stagewise and peers columns can never disagree on FLOPs.
     tflops: flops / (medianMs * 1e9),
     ...(isRecord(raw.check) && typeof raw.check.rel_l2 === 'number' ? { relL2: raw.check.rel_l2 } : {}),
+    ...(typeof raw.backend === 'string' ? { backend: raw.backend } : {}),
   };
 }
 
-/** peers.py stdout -> report. Pure, so the contract is testable without python. */
-export function parsePeersOutput(stdout: string, shapes: readonly PeerShape[], flops: (s: FlopsShape) => number): PeersReport {
+/** peers.py stdout -> report, rows in the order asked. Pure, so the contract is testable without python. */
+export function parsePeersOutput<S>(stdout: string, shapes: readonly S[], flops: (s: S) => number): PeersReport<S> {
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);
@@ -102,7 +154,7 @@ export function parsePeersOutput(stdout: string, shapes: readonly PeerShape[], f
   if (!Array.isArray(doc.results) || doc.results.length !== shapes.length) {
     return { available: false, reason: `peers.py returned ${Array.isArray(doc.results) ? doc.results.length : 'no'} results for ${shapes.length} shapes` };
   }
-  const rows = shapes.map((shape, i): PeerRow => {
+  const rows = shapes.map((shape, i): PeerRow<S> => {
     const entry = (doc as { results: unknown[] }).results[i];
     const peers: Record<string, PeerCell> = {};
     const raw = isRecord(entry) && isRecord(entry.peers) ? entry.peers : {};
@@ -126,11 +178,42 @@ export function peersSpec(shapes: readonly PeerShape[], opts: Pick<PeersRunOptio
   });
 }
 
+/**
+ * The spec of problem mode: `heads` is Hq and the new `problem` field carries the rest. Throws for a
+ * problem torch SDPA cannot pose (softcap, window) or peers.py cannot (Nq != Nkv): callers keep those
+ * out, so nothing different is ever timed under a problem's name.
+ */
+export function problemPeersSpec(problems: readonly PeerProblem[], opts: { warmup: number; iterations: number; peers?: readonly string[] }): string {
+  for (const p of problems) {
+    const gap = sdpaGap(p);
+    if (gap) throw new RangeError(`peers.py cannot time ${p.batch}x${p.seqQ} Hq${p.headsQ}/Hkv${p.headsKV} D${p.headDim}: ${gap}`);
+    if (p.seqQ !== p.seqK) throw new RangeError(`peers.py times Nq = Nkv only, got Nq ${p.seqQ}, Nkv ${p.seqK}`);
+  }
+  return JSON.stringify({
+    configs: problems.map((p) => ({
+      batch: p.batch, heads: p.headsQ, seq_len: p.seqQ, head_dim: p.headDim, dtype: p.dtype, causal: p.causal,
+      problem: { hq: p.headsQ, hkv: p.headsKV, layout: p.layout, softcap: p.softcap, window: p.window },
+    })),
+    warmup: opts.warmup,
+    iterations: opts.iterations,
+    peers: [...(opts.peers ?? PROBLEM_PEERS)],
+  });
+}
+
 export function runPeers(shapes: readonly PeerShape[], opts: PeersRunOptions): Promise<PeersReport> {
+  return runChild(shapes, peersSpec(shapes, opts), opts.flops, opts);
+}
+
+/** Problem mode: one child for every problem; TFLOP/s from opts.flops. Throws as problemPeersSpec does. */
+export function runProblemPeers<S extends PeerProblem>(problems: readonly S[], opts: ProblemPeersOptions<S>): Promise<PeersReport<S>> {
+  return runChild(problems, problemPeersSpec(problems, opts), opts.flops, opts);
+}
+
+function runChild<S>(shapes: readonly S[], spec: string, flops: (s: S) => number, opts: ChildOptions): Promise<PeersReport<S>> {
   const script = opts.script ?? defaultPeersScript();
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (report: PeersReport) => {
+    const finish = (report: PeersReport<S>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -167,15 +250,15 @@ export function runPeers(shapes: readonly PeerShape[], opts: PeersRunOptions): P
         const last = stderrTail.trim().split('\n').slice(-3).join(' | ');
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         // peers.py reports "no torch" as JSON with status 0; a non-zero exit is a crash or a missing script.
-        const parsed = out.trim() ? parsePeersOutput(out, shapes, opts.flops) : undefined;
+        const parsed = out.trim() ? parsePeersOutput(out, shapes, flops) : undefined;
         finish(parsed && !parsed.available && !parsed.reason.startsWith('peers.py printed no JSON')
           ? parsed
           : { available: false, reason: `peers.py ${how}${last ? `: ${last}` : ''}` });
         return;
       }
-      finish(parsePeersOutput(out, shapes, opts.flops));
+      finish(parsePeersOutput(out, shapes, flops));
     });
 
-    child.stdin.end(peersSpec(shapes, opts));
+    child.stdin.end(spec);
   });
 }

@@ -102,12 +102,14 @@ export function describePreset(c: PresetConfig): string {
   return `${c.preset} ${c.schedule} ${presetShapeKey(c)}`;
 }
 
-/**
- * Why torch cannot time a preset's problem, or undefined when it could. SDPA has no softcap or
- * sliding window; an attn_mask could express the window but would time a different (dense-mask) kernel.
- */
-export function sdpaGap(model: Pick<PresetModel, 'softcap' | 'window'>): string | undefined {
-  return model.softcap > 0 || model.window !== null ? 'n/a (softcap/window not in SDPA)' : undefined;
+/** The distinct problems of a preset sweep (schedules collapse), in sweep order: what peers are asked. */
+export function presetProblems(configs: readonly PresetConfig[]): PresetShape[] {
+  const seen = new Map<string, PresetShape>();
+  for (const { schedule: _, ...shape } of configs) {
+    const key = `${shape.preset} ${presetShapeKey(shape)}`;
+    if (!seen.has(key)) seen.set(key, shape);
+  }
+  return [...seen.values()];
 }
 
 /**

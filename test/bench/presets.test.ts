@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchDeps } from '../../src/bench/cli.js';
-import { formatPresetTables, presetPeerStatus } from '../../src/bench/preset_table.js';
-import type { PresetResult } from '../../src/bench/preset_runner.js';
+import { parsePeersOutput, runProblemPeers, type PeersReport } from '../../src/bench/peers.js';
+import { formatPresetTables, presetPeerStatuses } from '../../src/bench/preset_table.js';
+import { timePresetPeers, type PresetResult } from '../../src/bench/preset_runner.js';
 import {
-  buildPresetSweep, checkRows, findPreset, presetFlops, presetShapes, PRESET_NAMES, visiblePairs, type PresetConfig,
+  buildPresetSweep, checkRows, findPreset, presetFlops, presetProblems, presetShapes, PRESET_NAMES, visiblePairs,
+  type PresetConfig, type PresetShape,
 } from '../../src/bench/presets.js';
 import { parseBenchArgs, USAGE } from '../../src/bench/sweep.js';
 import type { CheckResult } from '../../src/bench/types.js';
@@ -103,23 +105,115 @@ function ok(config: PresetConfig, tflops: number): PresetResult {
   return { config, flops, status: 'ok', check: CHECK_OK, timing: { medianMs: ms, minMs: ms, maxMs: ms, samplesMs: [ms] }, tflops };
 }
 
+const llama = presetShapes(findPreset('llama3-8b')!);
+
+/** peers.py's problem-mode answer for llama3-8b's shapes: cuDNN at 500, flash refused (GQA), torch's pick varies. */
+function peersOutput(problems: readonly PresetShape[], defaultFor: (p: PresetShape, i: number) => object = (p) => ({ median_ms: msAt(p, 400), backend: 'cudnn' })): string {
+  return JSON.stringify({
+    versions: { torch: '2.6.0' }, device: 'NVIDIA H100 80GB HBM3',
+    results: problems.map((p, i) => ({ config: {}, peers: {
+      'torch-cudnn': { median_ms: msAt(p, 500), backend: 'cudnn' },
+      'torch-flash': { error: 'torch-flash cannot run it: enable_gqa unsupported by this backend', kind: 'unsupported' },
+      'torch-default': defaultFor(p, i),
+    } })),
+  });
+}
+const msAt = (p: PresetShape, tflops: number) => presetFlops(p) / (tflops * 1e9);
+
+describe('preset peers', () => {
+  it('asks once per preset shape (schedules collapse), in sweep order', () => {
+    const problems = presetProblems(buildPresetSweep(['llama3-8b', 'gemma2-9b'], ['baseline', 'firstDot', 'secondDot']));
+    expect(problems.map((p) => `${p.preset} ${p.seqQ}`)).toEqual([...llama.map((p) => `llama3-8b ${p.seqQ}`), ...llama.map((p) => `gemma2-9b ${p.seqQ}`)]);
+    expect(problems[0]).toEqual(llama[0]);
+  });
+
+  it('sends only what SDPA can pose: gemma2-9b (softcap, window) never reaches peers.py and says why', async () => {
+    const configs = buildPresetSweep(['gemma2-9b', 'llama3-8b'], ['secondDot']);
+    const sent: PresetShape[][] = [];
+    const log: string[] = [];
+    const statuses = await timePresetPeers(configs, configs.map((c) => ok(c, 600)), {
+      run: async (problems, opts) => {
+        sent.push([...problems]);
+        expect(opts).toMatchObject({ python: 'py', warmup: 3, iterations: 21, peers: ['torch-cudnn', 'torch-flash', 'torch-default'] });
+        return parsePeersOutput(peersOutput(problems), problems, opts.flops);
+      },
+      python: 'py', warmup: 3, iterations: 21, log: (l) => log.push(l),
+    });
+    expect(sent).toEqual([llama]);
+    expect(sent.flat().every((p) => p.softcap === 0 && p.window === null)).toBe(true);
+    expect(statuses.map((s) => [s.preset, s.status])).toEqual([['gemma2-9b', 'n/a'], ['llama3-8b', 'timed']]);
+    expect(statuses[0].reason).toBe('torch SDPA has no softcap or sliding window (this problem has softcap 50, window [4096, 0])');
+    expect(log).toEqual([
+      'peers: timing torch SDPA (cuDNN, flash, torch\'s own pick) on 5 preset shapes with py',
+      `peers: gemma2-9b: torch SDPA n/a: ${statuses[0].reason}`,
+    ]);
+    // best / peer from our FLOPs: 600 against cuDNN at 500 and torch's pick at 400.
+    expect(statuses[1].rows[0]).toMatchObject({ shape: '32x1024 Hq32/Hkv8 D128', best: 600 });
+    expect(statuses[1].rows[0].ratios['torch-cudnn']).toBeCloseTo(1.2, 9);
+    expect(statuses[1].rows[0].ratios['torch-default']).toBeCloseTo(1.5, 9);
+    expect(statuses[1].rows[0].ratios).not.toHaveProperty('torch-flash');
+  });
+
+  it('a gemma2-9b-only run starts no child at all', async () => {
+    const configs = buildPresetSweep(['gemma2-9b'], ['secondDot']);
+    const statuses = await timePresetPeers(configs, [], {
+      run: async () => { throw new Error('peers.py must not run for softcap/window problems'); },
+      python: 'py', warmup: 1, iterations: 20, log: () => {},
+    });
+    expect(statuses).toEqual([{ preset: 'gemma2-9b', status: 'n/a', reason: expect.stringContaining('softcap 50'), peers: [], rows: [] }]);
+  });
+});
+
 describe('preset tables', () => {
-  it('a row per shape, a column per schedule, best, and the torch cell', () => {
-    const configs = buildPresetSweep(['llama3-8b', 'gemma2-9b'], ['baseline', 'secondDot']).filter((c) => c.seqQ <= 2048);
-    const results = configs.map((c, i): PresetResult =>
-      c.preset === 'gemma2-9b' && c.seqQ === 2048 && c.schedule === 'baseline'
-        ? { config: c, flops: presetFlops(c), status: 'fail', check: { ...CHECK_OK, ok: false }, reason: 'check not ok' }
-        : ok(c, 400 + i));
-    const text = formatPresetTables(results, { card: 'Fake', warmup: 10, iterations: 30, peers: ['llama3-8b', 'gemma2-9b'].map(presetPeerStatus) });
+  const configs = buildPresetSweep(['llama3-8b', 'gemma2-9b'], ['baseline', 'secondDot']).filter((c) => c.seqQ <= 2048);
+  const results = configs.map((c, i): PresetResult =>
+    c.preset === 'gemma2-9b' && c.seqQ === 2048 && c.schedule === 'baseline'
+      ? { config: c, flops: presetFlops(c), status: 'fail', check: { ...CHECK_OK, ok: false }, reason: 'check not ok' }
+      : ok(c, 400 + i));
+
+  it('a row per shape, a column per schedule, best, each torch peer and best/peer; n/a with the reason once', () => {
+    const problems = llama.slice(0, 2);
+    const peers = parsePeersOutput(peersOutput(problems, (p, i) => (i === 0
+      ? { median_ms: msAt(p, 250), backend: 'cudnn' }
+      : { error: 'RuntimeError: CUDA out of memory', kind: 'error' })), problems, presetFlops);
+    const text = formatPresetTables(results, { card: 'Fake', warmup: 10, iterations: 30, peers: presetPeerStatuses(['llama3-8b', 'gemma2-9b'], results, peers) });
     expect(text).toContain('preset llama3-8b (Hq 32, Hkv 8, D 128, causal), f16, bnhd (TFLOP/s):');
     expect(text).toContain('preset gemma2-9b (Hq 16, Hkv 8, D 256, causal, window [4096, 0], softcap 50), f16, bnhd (TFLOP/s):');
     const lines = text.split('\n');
-    const header = lines.find((l) => l.includes('SeqLen'))!;
-    expect(header.trim().split(/\s{2,}/)).toEqual(['Batch', 'SeqLen', 'Hq', 'Hkv', 'Dhead', 'baseline', 'secondDot', 'best', 'torch SDPA']);
-    expect(lines).toContain('0     32    1024  32    8    128     400.0      401.0  401.0     not run');
-    expect(text).toMatch(/1\s+16\s+2048\s+16\s+8\s+256\s+FAIL\s+407\.0\s+407\.0\s+n\/a \(softcap\/window not in SDPA\)/);
-    expect(text).toContain('torch SDPA not run: bench/peers.py takes MHA configs only');
+    const headers = lines.filter((l) => l.includes('SeqLen')).map((l) => l.trim().split(/\s{2,}/));
+    expect(headers[0]).toEqual([
+      'Batch', 'SeqLen', 'Hq', 'Hkv', 'Dhead', 'baseline', 'secondDot', 'best',
+      'torch-cudnn', 'torch-flash', 'torch-default', 'best/torch-cudnn', 'best/torch-flash', 'best/torch-default',
+    ]);
+    expect(headers[1]).toEqual(['Batch', 'SeqLen', 'Hq', 'Hkv', 'Dhead', 'baseline', 'secondDot', 'best', 'torch SDPA']);
+    const row = (i: number) => lines.find((l) => l.startsWith(`${i} `) && l.includes(' 128 '))!.trim().split(/\s+/);
+    expect(row(0)).toEqual(['0', '32', '1024', '32', '8', '128', '400.0', '401.0', '401.0', '500.0', 'unsup', '250.0', '0.80x', '-', '1.60x']);
+    expect(row(1)).toEqual(['1', '16', '2048', '32', '8', '128', '402.0', '403.0', '403.0', '500.0', 'unsup', 'ERR', '0.81x', '-', '-']);
+    expect(text).toMatch(/1\s+16\s+2048\s+16\s+8\s+256\s+FAIL\s+407\.0\s+407\.0\s+n\/a\n/);
+    expect(text).toContain('torch SDPA n/a: torch SDPA has no softcap or sliding window (this problem has softcap 50, window [4096, 0])');
+    // Which backend each peer ran, and each reason once, not once per cell.
+    expect(lines).toContain('torch-cudnn ran cudnn (2 shapes)');
+    expect(lines).toContain('torch-default: torch picked cudnn (32x1024 Hq32/Hkv8 D128)');
+    expect(lines).toContain('torch-default ERR: RuntimeError: CUDA out of memory (16x2048 Hq32/Hkv8 D128)');
+    expect(lines.filter((l) => l.includes('enable_gqa unsupported'))).toEqual(['torch-flash unsup: torch-flash cannot run it: enable_gqa unsupported by this backend (2 shapes)']);
+    expect(text).toContain('GQA through enable_gqa on [B, H, N, D] views (transposes, no copy)');
     expect(text).toContain('8 configs: 7 timed, 1 FAIL (check failed, not timed), 0 ERR');
+  });
+
+  it('torch picking different backends per shape is said per backend', () => {
+    const problems = llama.slice(0, 3);
+    const peers = parsePeersOutput(peersOutput(problems, (p, i) => ({ median_ms: msAt(p, 300), backend: i === 2 ? 'flash' : 'cudnn' })), problems, presetFlops);
+    const text = formatPresetTables(results, { card: 'Fake', warmup: 10, iterations: 30, peers: presetPeerStatuses(['llama3-8b', 'gemma2-9b'], results, peers) });
+    expect(text).toContain('torch-default: torch picked cudnn (2 shapes), flash (8x4096 Hq32/Hkv8 D128)');
+  });
+
+  it('peers.py unavailable: n/a in every peer column, no ratios, the reason once', () => {
+    const peers: PeersReport<PresetShape> = { available: false, reason: "torch not importable with python3: No module named 'torch'" };
+    const text = formatPresetTables(results, { card: 'Fake', warmup: 10, iterations: 30, peers: presetPeerStatuses(['llama3-8b', 'gemma2-9b'], results, peers) });
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.includes('SeqLen'))!.trim().split(/\s{2,}/).slice(-4)).toEqual(['best', 'torch-cudnn', 'torch-flash', 'torch-default']);
+    expect(text).toMatch(/0\s+32\s+1024\s+32\s+8\s+128\s+400\.0\s+401\.0\s+401\.0\s+n\/a\s+n\/a\s+n\/a\n/);
+    expect(lines.filter((l) => l.startsWith('peers: n/a'))).toEqual(["peers: n/a: torch not importable with python3: No module named 'torch'"]);
   });
 
   it('no torch column without --peers', () => {
@@ -155,7 +249,8 @@ function presetHarness(missing?: () => Readiness, tflopsFor: (c: PresetConfig) =
     now: () => new Date('2025-06-01T12:00:00Z'),
     source: () => ({ commit: 'deadbeef', dirty: false }),
     writeFile: async (f, t) => { files.set(f, t); },
-    runPeers: async () => { throw new Error('peers.py must not run for presets'); },
+    runPeers: async () => { throw new Error('the sweep peers (MHA shapes) must not run for presets'); },
+    runProblemPeers: async () => { throw new Error('peers not expected'); },
   };
   return { out, err, files, timed, provider, deps };
 }
@@ -169,20 +264,59 @@ describe('stagewise bench --preset', () => {
     expect(h.timed).toEqual([]);
   });
 
-  it('runs every shape x schedule, prints the table, writes presets into --json, never fakes a peer', async () => {
+  it('runs every shape x schedule, prints the table, writes presets into --json', async () => {
     const h = presetHarness(undefined, (c) => (c.schedule === 'secondDot' ? 500 : 450));
-    expect(await runBench(['--preset', 'llama3-8b', '--peers', '--json', '/tmp/p.json'], h.deps)).toBe(0);
+    expect(await runBench(['--preset', 'llama3-8b', '--json', '/tmp/p.json'], h.deps)).toBe(0);
     expect(h.err[0]).toBe('stagewise bench: presets llama3-8b: 15 configs on Fake H100 <test> (warm-up 10, 30 timed launches each)');
     expect(h.err[1]).toMatch(/^\[1\/15\] llama3-8b baseline 32x1024 Hq32\/Hkv8 D128 \.\.\. 450\.0 TFLOP\/s$/);
-    expect(h.err).toContain(`peers: llama3-8b: torch SDPA not run: ${presetPeerStatus('llama3-8b').reason}`);
     expect(h.out[0]).toContain('preset llama3-8b');
-    expect(h.out[0]).toMatch(/2\s+16384\s+32\s+8\s+128\s+450\.0\s+450\.0\s+500\.0\s+500\.0\s+not run/);
+    expect(h.out[0]).not.toContain('torch');
+    expect(h.out[0]).toMatch(/2\s+16384\s+32\s+8\s+128\s+450\.0\s+450\.0\s+500\.0\s+500\.0\n/);
     const report = JSON.parse(h.files.get('/tmp/p.json')!);
     expect(report.results).toEqual([]);
     expect(report.options.presets).toEqual(['llama3-8b']);
     expect(report.presets.results).toHaveLength(15);
     expect(report.presets.results[0]).toMatchObject({ status: 'ok', config: { preset: 'llama3-8b', batch: 32, seqQ: 1024, schedule: 'baseline' } });
-    expect(report.presets.peers).toEqual([presetPeerStatus('llama3-8b')]);
+    expect(report.presets.peers).toBeNull();
+  });
+
+  it('--peers: one peers.py child for llama3-8b\'s shapes, numbers and ratios in the table and --json, gemma2-9b n/a', async () => {
+    const h = presetHarness(undefined, (c) => (c.schedule === 'secondDot' ? 500 : 450));
+    const asked: Array<{ problems: PresetShape[]; python: string }> = [];
+    h.deps.runProblemPeers = (async (problems: readonly PresetShape[], opts: Parameters<typeof runProblemPeers<PresetShape>>[1]) => {
+      asked.push({ problems: [...problems], python: opts.python });
+      opts.onStderr?.('[1/5] torch-cudnn f16 32x1024 Hq32/Hkv8 D128 bnhd causal ... 480.0 TFLOP/s (ran cudnn)');
+      return parsePeersOutput(peersOutput(problems), problems, opts.flops);
+    }) as typeof runProblemPeers;
+    expect(await runBench(['--preset', 'llama3-8b,gemma2-9b', '--schedules', 'secondDot', '--peers', '--python', 'py3', '--json', '/tmp/p.json'], h.deps)).toBe(0);
+    expect(asked).toEqual([{ problems: llama, python: 'py3' }]);
+    expect(h.err).toContain('peers: [1/5] torch-cudnn f16 32x1024 Hq32/Hkv8 D128 bnhd causal ... 480.0 TFLOP/s (ran cudnn)');
+    expect(h.err).toContain('peers: gemma2-9b: torch SDPA n/a: torch SDPA has no softcap or sliding window (this problem has softcap 50, window [4096, 0])');
+    expect(h.out[0]).toMatch(/2\s+16384\s+32\s+8\s+128\s+500\.0\s+500\.0\s+500\.0\s+unsup\s+400\.0\s+1\.00x\s+-\s+1\.25x\n/);
+    expect(h.out[0]).toMatch(/2\s+16384\s+16\s+8\s+256\s+500\.0\s+500\.0\s+n\/a\n/);
+    expect(h.out[0]).toContain('torch-default: torch picked cudnn (5 shapes)');
+    const report = JSON.parse(h.files.get('/tmp/p.json')!);
+    const [llamaPeers, gemmaPeers] = report.presets.peers;
+    expect(gemmaPeers).toEqual({ preset: 'gemma2-9b', status: 'n/a', reason: expect.stringContaining('softcap 50, window [4096, 0]'), peers: [], rows: [] });
+    expect(llamaPeers).toMatchObject({ preset: 'llama3-8b', status: 'timed', device: 'NVIDIA H100 80GB HBM3', peers: ['torch-cudnn', 'torch-flash', 'torch-default'] });
+    expect(llamaPeers.rows).toHaveLength(5);
+    expect(llamaPeers.rows[4]).toMatchObject({
+      shape: '2x16384 Hq32/Hkv8 D128',
+      peers: { 'torch-cudnn': { status: 'ok', backend: 'cudnn' }, 'torch-flash': { status: 'unsupported', reason: expect.stringContaining('enable_gqa') } },
+    });
+    expect(llamaPeers.rows[4].best).toBeCloseTo(500, 9);
+    expect(llamaPeers.rows[4].ratios['torch-default']).toBeCloseTo(1.25, 9);
+  });
+
+  it('--peers without python: the reason in the table and --json, no number', async () => {
+    const h = presetHarness();
+    h.deps.runProblemPeers = runProblemPeers;
+    expect(await runBench(['--preset', 'llama3-8b', '--schedules', 'secondDot', '--peers', '--python', '/nonexistent/python3', '--json', '/tmp/p.json'], h.deps)).toBe(0);
+    expect(h.err).toContain('peers: unavailable: /nonexistent/python3 not found');
+    expect(h.out[0]).toContain('peers: n/a: /nonexistent/python3 not found');
+    expect(JSON.parse(h.files.get('/tmp/p.json')!).presets.peers).toEqual([{
+      preset: 'llama3-8b', status: 'unavailable', reason: '/nonexistent/python3 not found', peers: ['torch-cudnn', 'torch-flash', 'torch-default'], rows: [],
+    }]);
   });
 
   it('a failing check shows FAIL, is never timed, and exits 1', async () => {
