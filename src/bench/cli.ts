@@ -1,14 +1,15 @@
 // `stagewise bench`: parse flags, run the sweep (and peers), print tables, write JSON/SVG.
 // Every effect goes through BenchDeps so the whole command runs in CPU tests with fakes.
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
 import { peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
+import { buildFloor, compareWithFloor, defaultFloorPath, formatFloor, formatGate, gatePassed, noFloorLine, parseFloor, runRatios } from './floor.js';
 import { benchPlotPoints } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
 import { buildReport, sourceState, type SourceState } from './report.js';
-import { runSweep } from './runner.js';
+import { runSweep, type BenchResult } from './runner.js';
 import { renderSvg } from './svg.js';
 import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
@@ -29,6 +30,8 @@ export interface BenchDeps {
   now: () => Date;
   source: () => SourceState;
   writeFile: (file: string, text: string) => Promise<void>;
+  /** --preset ci: the floor file; rejects with code 'ENOENT' when there is none. */
+  readFile: (file: string) => Promise<string>;
 }
 
 /** Triton autotunes every shape; a whole sweep of peers can take a while, but not forever. */
@@ -43,6 +46,7 @@ const defaultDeps: BenchDeps = {
   now: () => new Date(),
   source: () => sourceState(),
   writeFile: (file, text) => writeFile(file, text, 'utf8'),
+  readFile: (file) => readFile(file, 'utf8'),
 };
 
 function errorMessage(err: unknown): string {
@@ -78,6 +82,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
     if (!options.help) {
       await checkWritable('--json', options.json);
       await checkWritable('--svg', options.svg);
+      if (options.updateFloor) await checkWritable('--update-floor', options.floor ?? defaultFloorPath());
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -149,7 +154,48 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   }
 
   // A failed check is a wrong kernel, worth a red CI; ERR (e.g. a resource limit) is reported but expected.
-  return results.some((r) => r.status === 'fail') ? 1 : 0;
+  const checksFailed = results.some((r) => r.status === 'fail');
+  // After --json and --svg, so a failing gate still leaves the run's numbers behind.
+  const gateOk = options.ci ? await runGate(argv, options, card, results, peers, checksFailed, deps) : true;
+  return checksFailed || !gateOk ? 1 : 0;
+}
+
+/** --preset ci: each config's best/torch-cudnn against the floor file, or (--update-floor) into it. */
+async function runGate(argv: readonly string[], options: BenchOptions, card: string, results: readonly BenchResult[],
+  peers: PeersReport | undefined, checksFailed: boolean, deps: BenchDeps): Promise<boolean> {
+  const file = options.floor ?? defaultFloorPath();
+  const ratios = runRatios(results, peers);
+  if (options.updateFloor) {
+    // A wrong kernel's missing schedule would lower the best, and with it the floor.
+    if (checksFailed) {
+      deps.stderr(`gate: floor not written: ${results.filter((r) => r.status === 'fail').length} configs failed their check`);
+      return false;
+    }
+    const built = buildFloor(ratios, { card, date: deps.now(), source: deps.source(), command: `npm run bench -- ${argv.join(' ')}` });
+    if ('missing' in built) {
+      for (const m of built.missing) deps.stderr(`gate: ${m.key}: ${m.missing}`);
+      deps.stderr(`gate: floor not written: ${built.missing.length} configs have no best/torch-cudnn ratio`);
+      return false;
+    }
+    await deps.writeFile(file, formatFloor(built.floor));
+    deps.stderr(`gate: wrote ${file}: ${Object.keys(built.floor.configs).length} configs, best/torch-cudnn on ${card}`);
+    return true;
+  }
+  let text: string;
+  try {
+    text = await deps.readFile(file);
+  } catch (err) {
+    deps.stderr((err as NodeJS.ErrnoException).code === 'ENOENT' ? noFloorLine(file) : `gate: FAIL: cannot read the floor ${file}: ${errorMessage(err)}`);
+    return false;
+  }
+  const parsed = parseFloor(text);
+  if ('error' in parsed) {
+    deps.stderr(`gate: FAIL: floor ${file} is not usable: ${parsed.error}`);
+    return false;
+  }
+  const lines = compareWithFloor(parsed.floor, ratios);
+  deps.stdout(formatGate(lines, { floor: parsed.floor, file, card }));
+  return gatePassed(lines);
 }
 
 /** --preset: the model shapes through the tensor API; same readiness gate, exit codes and --json as the sweep. */

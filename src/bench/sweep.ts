@@ -1,4 +1,5 @@
 // What to time: the default sweep, the flags that narrow it, and the config list they give.
+import { CI_PRESET, FLOOR_TOLERANCE } from './floor.js';
 import { PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS } from './presets.js';
 import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
 
@@ -45,6 +46,22 @@ export function defaultShapes(): Shape[] {
   return dedupeShapes(shapes);
 }
 
+/**
+ * The gate's shapes, f16, non-causal and causal (14 configs): seqlen 1k..16k at head dim 128 with
+ * batch x seqlen held at 64k tokens up to 8k, then the 32k-token 16k point, and head dims 64 and 256
+ * at 8k. Each is timed through the buffer-level kernels with every named schedule, and its best
+ * divided by torch SDPA's cuDNN backend from the same run.
+ */
+export const CI_SHAPES: readonly Shape[] = [
+  { batch: 64, heads: 16, seqLen: 1024, headDim: 128 },
+  { batch: 32, heads: 16, seqLen: 2048, headDim: 128 },
+  { batch: 16, heads: 16, seqLen: 4096, headDim: 128 },
+  { batch: 8, heads: 16, seqLen: 8192, headDim: 128 },
+  { batch: 2, heads: 16, seqLen: 16384, headDim: 128 },
+  { batch: 8, heads: 32, seqLen: 8192, headDim: 64 },
+  { batch: 4, heads: 16, seqLen: 8192, headDim: 256 },
+];
+
 export function shapeKey(s: Shape): string {
   return `${s.batch}x${s.heads}x${s.seqLen}x${s.headDim}`;
 }
@@ -76,6 +93,12 @@ export interface BenchOptions {
   python: string;
   /** --preset: model presets to run through the tensor API instead of the sweep (empty: the sweep). */
   presets: string[];
+  /** --preset ci: the sweep over CI_SHAPES with peers, then the gate against the floor file. */
+  ci: boolean;
+  /** --update-floor: write the floor file from this run instead of comparing with it. */
+  updateFloor: boolean;
+  /** --floor: the floor file; undefined = bench/floor.json of the package (floor.ts defaultFloorPath). */
+  floor?: string;
   help: boolean;
 }
 
@@ -118,17 +141,28 @@ ${PRESETS.map((p) => `                          ${p.name.padEnd(10)} ${p.summary
                         --warmup, --rounds, --json and --peers apply; --shape, --quick, --loads, --dtype,
                         --causal and --svg are errors with --preset (a preset fixes them). With
                         --peers, torch SDPA cannot run softcap/window presets (shown n/a)
+  --preset ${CI_PRESET}           the performance gate: B x H x N x D = ${CI_SHAPES.slice(0, 2).map(shapeKey).join(', ')},
+                        ${CI_SHAPES.slice(2).map(shapeKey).join(', ')};
+                        f16, non-causal and causal (${CI_SHAPES.length * 2} configs), through the sweep (every schedule x
+                        load, best per config), --peers implied. Each config's best/torch-cudnn ratio
+                        must stay within ${FLOOR_TOLERANCE * 100}% of the floor file; a config without both numbers fails.
+                        --shape, --quick, --dtype and --causal are errors with it
+  --update-floor        with --preset ${CI_PRESET}: write the floor file from this run instead of comparing
+  --floor FILE          with --preset ${CI_PRESET}: the floor file (default bench/floor.json of the package)
   --help                this text
 
-exit status: 0 when the sweep ran, 1 when any check failed or the api could not load, 2 for bad
+exit status: 0 when the sweep ran, 1 when any check failed, the gate failed or the api could not load, 2 for bad
 flags or a machine without a usable GPU or NVRTC (said in one line before anything starts).`;
 
 const FLAGS_WITH_VALUE = new Set([
   '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python', '--preset',
+  '--floor',
 ]);
 /** Flags that choose or draw the MHA sweep; a preset fixes its own shapes, dtype, mask and load. */
 const SWEEP_ONLY_FLAGS = ['--shape', '--quick', '--loads', '--dtype', '--causal', '--svg'] as const;
-const BOOLEAN_FLAGS = new Set(['--quick', '--peers', '--help', '-h']);
+/** Flags that choose the sweep's shapes, dtype and mask, which `--preset ci` fixes (schedules and loads it leaves open). */
+const CI_FIXED_FLAGS = ['--shape', '--quick', '--dtype', '--causal'] as const;
+const BOOLEAN_FLAGS = new Set(['--quick', '--peers', '--update-floor', '--help', '-h']);
 
 function parseIntFlag(flag: string, value: string, min: number): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a whole number, got '${value}'`);
@@ -183,6 +217,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const seen = new Set<string>();
   let quick = false;
   let peers = false;
+  let updateFloor = false;
   let help = false;
 
   for (let i = 0; i < argv.length; i++) {
@@ -195,6 +230,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       if (eq >= 0) throw new UsageError(`${flag} takes no value, got '${arg}'`);
       if (flag === '--quick') quick = true;
       else if (flag === '--peers') peers = true;
+      else if (flag === '--update-floor') updateFloor = true;
       else help = true;
       continue;
     }
@@ -211,7 +247,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     }
     switch (flag) {
       case '--shape': shapes.push(parseShape(value)); break;
-      case '--preset': presets.push(...parseList('--preset', value, PRESET_NAMES)); break;
+      case '--preset': presets.push(...parseList('--preset', value, [...PRESET_NAMES, CI_PRESET])); break;
       case '--schedules': explicit.schedules = parseList('--schedules', value, KNOWN_SCHEDULES); break;
       case '--loads': explicit.loads = parseList('--loads', value, LOADS); break;
       case '--dtype': explicit.dtypes = parseDtype(value); break;
@@ -219,14 +255,28 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--iterations': explicit.iterations = parseIntFlag(flag, value, MIN_ITERATIONS); break;
       case '--warmup': explicit.warmup = parseIntFlag(flag, value, 1); break;
       case '--rounds': explicit.rounds = parseIntFlag(flag, value, 1); break;
-      case '--json': case '--svg': case '--python':
+      case '--json': case '--svg': case '--python': case '--floor':
         if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
-        explicit[flag.slice(2) as 'json' | 'svg' | 'python'] = value;
+        explicit[flag.slice(2) as 'json' | 'svg' | 'python' | 'floor'] = value;
         break;
     }
   }
 
-  if (presets.length > 0) {
+  const ci = presets.includes(CI_PRESET);
+  if (ci) {
+    if (presets.length > 1) {
+      throw new UsageError(`--preset ${CI_PRESET} runs the MHA sweep and cannot be combined with model presets (${presets.filter((p) => p !== CI_PRESET).join(', ')})`);
+    }
+    const clash = CI_FIXED_FLAGS.filter((f) => seen.has(f));
+    if (clash.length > 0) {
+      throw new UsageError(`--preset ${CI_PRESET} fixes shapes, dtype and mask: ${clash.join(', ')} cannot be combined with it`);
+    }
+  } else {
+    for (const f of ['--update-floor', '--floor']) {
+      if (seen.has(f)) throw new UsageError(`${f} needs --preset ${CI_PRESET} (the floor holds the gate's configs only)`);
+    }
+  }
+  if (presets.length > 0 && !ci) {
     const clash = SWEEP_ONLY_FLAGS.filter((f) => seen.has(f));
     if (clash.length > 0) {
       throw new UsageError(`--preset fixes shapes, dtype, mask and load kind: ${clash.join(', ')} cannot be combined with it`);
@@ -237,19 +287,23 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
 
   return {
-    shapes: shapes.length > 0 ? dedupeShapes(shapes) : quick ? [HEADLINE] : defaultShapes(),
+    shapes: ci ? [...CI_SHAPES] : shapes.length > 0 ? dedupeShapes(shapes) : quick ? [HEADLINE] : defaultShapes(),
     schedules: explicit.schedules ?? [...DEFAULT_SCHEDULES],
     loads: explicit.loads ?? [...LOADS],
-    dtypes: explicit.dtypes ?? (quick ? ['f16'] : [...DTYPES]),
-    causal: explicit.causal ?? (quick ? [false] : [false, true]),
+    dtypes: ci ? ['f16'] : explicit.dtypes ?? (quick ? ['f16'] : [...DTYPES]),
+    causal: ci ? [false, true] : explicit.causal ?? (quick ? [false] : [false, true]),
     warmup: explicit.warmup ?? DEFAULT_WARMUP,
     rounds: explicit.rounds ?? 1,
     iterations: explicit.iterations ?? DEFAULT_ITERATIONS,
     json: explicit.json,
     svg: explicit.svg,
-    peers,
+    // The gate divides by cuDNN's number from the same run, so ci always times the peers.
+    peers: peers || ci,
     python: explicit.python ?? 'python3',
-    presets: [...new Set(presets)],
+    presets: ci ? [] : [...new Set(presets)],
+    ci,
+    updateFloor,
+    floor: explicit.floor,
     help,
   };
 }
