@@ -23,8 +23,14 @@ SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg
 SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (1 - c.wg), 2 * 128); }
 
 // A warp is done reading a slot once its covering wgmma wait returned; one lane arrives for it.
-SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, Ring(j, K_BUFS).slot)); }
-SW_DEVICE void releaseV(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyV(c, Ring(j, V_BUFS).slot)); }
+SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, kRing(c, j).slot)); }
+SW_DEVICE void releaseV(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyV(c, vRing(c, j).slot)); }
+// A persistent CTA's producer loads the next tile's Q once every warp's last S = Q K^T of this
+// tile retired (the caller's wgmma wait covers MMA0(j)). Later dummy MMA0s still read Q's slot
+// while it refills, into an S tile nobody reads.
+SW_DEVICE void releaseQ(const Ctx& c, int j) {
+  if (PERSISTENT && j == c.tiles - 1 && c.lane == 0) mbarArrive(c.base + Smem::EMPTY_Q);
+}
 
 // ---- matmuls --------------------------------------------------------------------------------------
 // MMA0(j): S = Q K(j)^T, both operands K-major in shared memory.
@@ -150,10 +156,18 @@ SW_DEVICE void initBarriers(const Ctx& c) {
       mbarInit(emptyV(c, i), NUM_WARPS);
     }
     mbarInit(c.base + Smem::FULL_Q, 1);
+    if (PERSISTENT) {
+      mbarInit(c.base + Smem::EMPTY_Q, NUM_WARPS);
+      for (int i = 0; i < TILE_SLOTS; ++i) {
+        mbarInit(c.base + Smem::TILE_FULL + 8 * i, 1);
+        mbarInit(c.base + Smem::TILE_EMPTY + 8 * i, NUM_WARPS);
+      }
+    }
     fenceBarrierInit();
   }
   // Dummy MMA1s (see PPath::zero) read V slots before any copy may have landed: zeros make 0 * V
-  // exact where uninitialised shared memory could hold NaN patterns. The fence orders these generic
+  // exact where uninitialised shared memory could hold NaN patterns. (A persistent CTA's later
+  // dummies read a slot holding, or being filled with, some tile of V: 0 * V is exact for finite V.) The fence orders these generic
   // stores before the async proxy's (TMA, wgmma) accesses.
   for (u32 off = c.tid * 16; off < V_BUFS * Smem::TILE_BYTES; off += blockDim.x * 16) stShared128(c.base + Smem::V + off, 0u);
   fenceProxyAsync();
@@ -206,13 +220,15 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
 
 // A CTA whose rows see no key at all (a window or causal mask past the keys, a sequence with no
 // keys): O = 0 and LSE = -inf for its rows, written by every thread, before any barrier exists.
+// Written by the consumer threads (a persistent CTA's producer is elsewhere by then).
 SW_DEVICE void storeEmptyRows(const Ctx& c, u16* o, long long oRow, float* lse) {
+  if (c.tid >= NUM_THREADS) return;
   const int rows = min(BLOCK_M, c.seqQ - c.m0);
-  for (int idx = threadIdx.x; idx < rows * HEAD_DIM / 2; idx += blockDim.x) {
+  for (int idx = c.tid; idx < rows * HEAD_DIM / 2; idx += NUM_THREADS) {
     const int row = c.m0 + idx / (HEAD_DIM / 2), col = 2 * (idx % (HEAD_DIM / 2));
     *reinterpret_cast<u32*>(o + row * oRow + col) = 0u;
   }
-  for (int row = c.m0 + threadIdx.x; row < c.m0 + rows; row += blockDim.x) lse[row] = NEG_INF;
+  for (int row = c.m0 + c.tid; row < c.m0 + rows; row += NUM_THREADS) lse[row] = NEG_INF;
 }
 
 // ---- warp specialization ------------------------------------------------------------------------
@@ -224,4 +240,33 @@ SW_DEVICE void producerLoop(const Ctx& c) {
     Loads::loadK(c, j);
     Loads::loadV(c, j);
   }
+}
+
+// The persistent producer: for each tile, K(0) first (its slot frees early in the previous tile's
+// tail), then Q once the consumers released it, then V(0), K(1), V(1), ... The rings run on across
+// tiles (ring0), so slot reuse stays ordered by the same empty barriers.
+template <typename SetTile>
+SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
+  int qUses = 0;
+  c.ring0 = 0;
+  int t = static_cast<int>(blockIdx.x);
+  for (int n = 0;; ++n) {
+    Tiles::publish(c, n, t);
+    if (t >= w.numTiles) break;
+    const int next = Tiles::next(c, w, t);
+    if (setTile(t) && c.tiles > 0) {
+      Loads::loadK(c, 0);
+      mbarWait(c.base + Smem::EMPTY_Q, (qUses & 1) ^ 1);  // a fresh barrier reports parity 1 complete
+      Loads::loadQ(c);
+      Loads::loadV(c, 0);
+      for (int j = 1; j < c.tiles; ++j) {
+        Loads::loadK(c, j);
+        Loads::loadV(c, j);
+      }
+      c.ring0 += c.tiles;
+      ++qUses;
+    }
+    t = next;
+  }
+  Tiles::finish(w);
 }

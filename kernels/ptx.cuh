@@ -86,6 +86,11 @@ SW_DEVICE void namedBarArrive(u32 id, u32 threads) {
 
 // ---- shared-memory stores --------------------------------------------------------------------
 SW_DEVICE void stShared32(u32 addr, u32 v) { asm volatile("st.shared.b32 [%0], %1;" :: "r"(addr), "r"(v) : "memory"); }
+SW_DEVICE u32 ldShared32(u32 addr) {
+  u32 v;
+  asm volatile("ld.shared.b32 %0, [%1];" : "=r"(v) : "r"(addr) : "memory");
+  return v;
+}
 SW_DEVICE void stShared128(u32 addr, u32 v) {
   asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};" :: "r"(addr), "r"(v) : "memory");
 }
@@ -94,6 +99,9 @@ SW_DEVICE void stShared128(u32 addr, u32 v) {
 // The producer warpgroup gives its registers to the consumers (FA3's budget for two consumer
 // warpgroups: 24 / 240; 24 + 2 * 240 = 3 * 168, the per-thread share at entry).
 SW_DEVICE void producerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 24;"); }
+// The persistent kernel's producer walks tiles (decode, sequence bounds, a tile-id hand-off): 32
+// registers, and 32 + 2 x 240 = 512 per lane quartet still fills the register file exactly.
+SW_DEVICE void persistentProducerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 32;"); }
 SW_DEVICE void consumerRegisters() { asm volatile("setmaxnreg.inc.sync.aligned.u32 240;"); }
 
 // ---- wgmma control ----------------------------------------------------------------------------

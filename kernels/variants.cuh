@@ -5,10 +5,11 @@
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
 //   Logits = PlainLogits | SoftcapLogits
+//   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
 // Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, MASKED, VARLEN,
-// PRODUCER_WARPGROUP, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
+// PRODUCER_WARPGROUP, PERSISTENT, TILE_SLOTS, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
 // wgmma.cuh WGMMA_S, WGMMA_O_REGS, WGMMA_O_SHARED.
 #pragma once
 
@@ -32,7 +33,9 @@ static_assert(Smem::V >= Smem::K + K_BUFS * Smem::TILE_BYTES, "the K ring overla
 static_assert(Smem::P >= Smem::V + V_BUFS * Smem::TILE_BYTES, "the V ring overlaps the P tiles");
 static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
 static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
-              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::END >= Smem::FULL_Q + 8,
+              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 &&
+              Smem::TILE_FULL >= Smem::EMPTY_Q + 8 && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
+              Smem::TILE_IDS >= Smem::TILE_EMPTY + 8 * TILE_SLOTS && Smem::END >= Smem::TILE_IDS + 4 * TILE_SLOTS,
               "mbarriers overlap");
 static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout does not fit the launch's dynamic shared memory");
 static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks for more shared memory than Hopper has");
@@ -53,6 +56,8 @@ struct Ctx {
   int m0;              // first query row of this CTA
   int kvTile0;         // first KV tile this CTA visits (windows skip the ones before)
   int tiles;           // number of KV tiles this CTA visits
+  int ring0;           // ring position of KV tile 0 (a persistent CTA's rings run on across its tiles)
+  u32 qParity;         // phase of the Q barrier this tile waits for (a persistent CTA reloads Q per tile)
   float scaleLog2;     // softmax scale * log2(e)
   float capScale, capLog2;  // softcap: tanh(s * scale / cap) * cap * log2(e)
   const TmaDesc* tmQ; const TmaDesc* tmK; const TmaDesc* tmV;
@@ -75,12 +80,16 @@ struct Ring {
   SW_DEVICE Ring(int j, int n) : slot(static_cast<u32>(j % n)), parity(static_cast<u32>((j / n) & 1)) {}
 };
 
+// Ring positions: KV tile j of this CTA's current query tile.
+SW_DEVICE Ring kRing(const Ctx& c, int j) { return Ring(c.ring0 + j, K_BUFS); }
+SW_DEVICE Ring vRing(const Ctx& c, int j) { return Ring(c.ring0 + j, V_BUFS); }
+
 SW_DEVICE u32 fullK(const Ctx& c, u32 slot) { return c.base + Smem::FULL_K + 8 * slot; }
 SW_DEVICE u32 emptyK(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_K + 8 * slot; }
 SW_DEVICE u32 fullV(const Ctx& c, u32 slot) { return c.base + Smem::FULL_V + 8 * slot; }
 SW_DEVICE u32 emptyV(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_V + 8 * slot; }
-SW_DEVICE u32 kTile(const Ctx& c, int j) { return c.base + Smem::K + Ring(j, K_BUFS).slot * Smem::TILE_BYTES; }
-SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + Ring(j, V_BUFS).slot * Smem::TILE_BYTES; }
+SW_DEVICE u32 kTile(const Ctx& c, int j) { return c.base + Smem::K + kRing(c, j).slot * Smem::TILE_BYTES; }
+SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + vRing(c, j).slot * Smem::TILE_BYTES; }
 
 // ---- loads --------------------------------------------------------------------------------------------
 // Copies `rows` rows of a head (starting at row0) into a 128B-swizzled tile at dst with cp.async,
@@ -109,12 +118,12 @@ struct CpAsyncLoads {
   // A slot is reused only once every warp released its previous occupant (empty barrier); loaders
   // start waiting on parity 1, which a fresh barrier reports complete: every slot begins empty.
   static SW_DEVICE void loadK(const Ctx& c, int j) {
-    const Ring ring(j, K_BUFS);
+    const Ring ring = kRing(c, j);
     mbarWait(emptyK(c, ring.slot), ring.parity ^ 1);
     cpAsyncTile(c, kTile(c, j), c.k, c.kRow, kvRow(c, j), BLOCK_N, c.seqK);
   }
   static SW_DEVICE void loadV(const Ctx& c, int j) {
-    const Ring ring(j, V_BUFS);
+    const Ring ring = vRing(c, j);
     mbarWait(emptyV(c, ring.slot), ring.parity ^ 1);
     cpAsyncTile(c, vTile(c, j), c.v, c.vRow, kvRow(c, j), BLOCK_N, c.seqK);
   }
@@ -141,12 +150,11 @@ struct TmaLoads {
   static constexpr int ISSUER_TID = ISSUER == TmaIssuer::ProducerWarpgroup ? NUM_THREADS : 0;
   static constexpr u32 FULL_ARRIVALS = 1;
   static_assert((ISSUER == TmaIssuer::ProducerWarpgroup) == PRODUCER_WARPGROUP, "the plan's load path disagrees with the kernel's warpgroups");
-  static SW_DEVICE void loadK(const Ctx& c, int j) { load(c, c.tmK, kTile(c, j), Smem::FULL_K, Smem::EMPTY_K, j, K_BUFS); }
-  static SW_DEVICE void loadV(const Ctx& c, int j) { load(c, c.tmV, vTile(c, j), Smem::FULL_V, Smem::EMPTY_V, j, V_BUFS); }
+  static SW_DEVICE void loadK(const Ctx& c, int j) { load(c, c.tmK, kTile(c, j), Smem::FULL_K, Smem::EMPTY_K, j, kRing(c, j)); }
+  static SW_DEVICE void loadV(const Ctx& c, int j) { load(c, c.tmV, vTile(c, j), Smem::FULL_V, Smem::EMPTY_V, j, vRing(c, j)); }
   // Rows past this sequence's keys: zero-filled past the tensor's end, another packed sequence's
   // rows otherwise; the softmax masks them (column >= seqK) either way.
-  static SW_DEVICE void load(const Ctx& c, const TmaDesc* map, u32 dst, u32 fullOff, u32 emptyOff, int j, int bufs) {
-    const Ring ring(j, bufs);
+  static SW_DEVICE void load(const Ctx& c, const TmaDesc* map, u32 dst, u32 fullOff, u32 emptyOff, int j, Ring ring) {
     if (c.tid == ISSUER_TID) {
       // Loaders start waiting on parity 1, which a fresh barrier reports complete: every slot begins empty.
       mbarWait(c.base + emptyOff + 8 * ring.slot, ring.parity ^ 1);
@@ -166,9 +174,64 @@ struct TmaLoads {
     }
   }
   // Waits until tile j is in shared memory.
-  static SW_DEVICE void waitK(const Ctx& c, int j) { const Ring r(j, K_BUFS); mbarWait(fullK(c, r.slot), r.parity); }
-  static SW_DEVICE void waitV(const Ctx& c, int j) { const Ring r(j, V_BUFS); mbarWait(fullV(c, r.slot), r.parity); }
-  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(c.base + Smem::FULL_Q, 0); }  // complete after the first tile: one poll
+  static SW_DEVICE void waitK(const Ctx& c, int j) { const Ring r = kRing(c, j); mbarWait(fullK(c, r.slot), r.parity); }
+  static SW_DEVICE void waitV(const Ctx& c, int j) { const Ring r = vRing(c, j); mbarWait(fullV(c, r.slot), r.parity); }
+  // Complete after the tile's first MMA0: one poll each later time.
+  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(c.base + Smem::FULL_Q, c.qParity); }
+};
+
+// ---- tile schedulers of the persistent kernel: the order and the hand-off (src/codegen/scheduler.ts, line for line) ----
+struct TileWork {
+  int numTiles, batchHeads, qBlocks, headGroup;
+  int* counter;  // the dynamic scheduler's [next, finished CTAs]; zero at launch
+};
+
+// Tile t of the order: sections of headGroup heads (their K/V share L2), blocks longest first inside.
+struct TileCoord { int bh, qBlock; };
+SW_DEVICE TileCoord decodeTile(const TileWork& w, int t) {
+  const int sectionTiles = w.headGroup * w.qBlocks;
+  const int section = t / sectionTiles, r = t - section * sectionTiles;
+  const int heads = min(w.headGroup, w.batchHeads - section * w.headGroup);
+  const int i = r / heads;
+  return {section * w.headGroup + (r - i * heads), MASKED ? w.qBlocks - 1 - i : i};
+}
+
+// Static: CTA i takes tiles i, i + grid, ...; producer and consumers each count for themselves.
+struct StaticTiles {
+  static SW_DEVICE int next(const Ctx&, const TileWork&, int t) { return t + static_cast<int>(gridDim.x); }
+  static SW_DEVICE void publish(const Ctx&, int, int) {}
+  static SW_DEVICE int consumerTile(const Ctx&, int n) { return static_cast<int>(blockIdx.x + n * gridDim.x); }
+  static SW_DEVICE void finish(const TileWork&) {}
+};
+
+// Dynamic: the producer takes counter + grid when it starts a tile (the atomic's latency hides
+// behind that tile's loads) and publishes each tile id in a two-slot ring; every consumer warp
+// reads it, then releases the slot.
+struct DynamicTiles {
+  static SW_DEVICE int next(const Ctx&, const TileWork& w, int) { return atomicAdd(w.counter, 1) + static_cast<int>(gridDim.x); }
+  static SW_DEVICE void publish(const Ctx& c, int n, int t) {
+    const u32 slot = n % TILE_SLOTS, parity = (n / TILE_SLOTS) & 1;
+    mbarWait(c.base + Smem::TILE_EMPTY + 8 * slot, parity ^ 1);
+    stShared32(c.base + Smem::TILE_IDS + 4 * slot, static_cast<u32>(t));
+    mbarArrive(c.base + Smem::TILE_FULL + 8 * slot);  // release: the id is visible to whoever sees the phase
+  }
+  static SW_DEVICE int consumerTile(const Ctx& c, int n) {
+    const u32 slot = n % TILE_SLOTS, parity = (n / TILE_SLOTS) & 1;
+    mbarWait(c.base + Smem::TILE_FULL + 8 * slot, parity);
+    const int t = static_cast<int>(ldShared32(c.base + Smem::TILE_IDS + 4 * slot));
+    __syncwarp();  // every lane has read the id before its warp frees the slot
+    if (c.lane == 0) mbarArrive(c.base + Smem::TILE_EMPTY + 8 * slot);
+    return t;
+  }
+  // The last CTA to finish resets the counter for the next launch on this stream: every CTA's last
+  // fetch precedes its arrival here (the fence orders the two atomics).
+  static SW_DEVICE void finish(const TileWork& w) {
+    __threadfence();
+    if (atomicAdd(w.counter + 1, 1) == static_cast<int>(gridDim.x) - 1) {
+      atomicExch(w.counter, 0);
+      atomicExch(w.counter + 1, 0);
+    }
+  }
 };
 
 // ---- register fences (the compiler must not move register accesses across a wgmma wait) ------------

@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { generate, type GeneratedKernel, type KernelConfigInput, type LoadKind } from '../codegen/index.js';
+import { generate, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -13,6 +13,7 @@ import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, NAN_BITS, toFloats, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
+import { persistentArgs } from './workspace.js';
 import type { AttentionOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { attentionTensors, type AttentionOutput, type RunOptions } from './tensor_attention.js';
@@ -36,6 +37,13 @@ export interface AttentionConfig {
   pingpong?: boolean;
   warpSpecialized?: boolean;
   pShared?: boolean;
+  /** Tile scheduling: 'grid' (one CTA per tile) or a persistent grid, 'static' | 'dynamic' (codegen KernelConfig). */
+  scheduler?: TileScheduler;
+  /**
+   * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
+   * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.
+   */
+  persistentCtas?: number;
   /**
    * Compile with the bounded mbarrier wait: a pipeline that deadlocks traps after about 2^26 polls
    * (a launch error naming CUDA_ERROR_LAUNCH_FAILED or similar) instead of hanging the process.
@@ -98,6 +106,7 @@ function checkShape(cfg: AttentionConfig): void {
   requirePositiveInt(cfg.heads, 'heads');
   requirePositiveInt(cfg.seqLen, 'seqLen');
   if (cfg.batch * cfg.heads > 65535) throw new RangeError(`batch * heads must be at most 65535 (grid y), got ${cfg.batch * cfg.heads}`);
+  if (cfg.persistentCtas !== undefined) requirePositiveInt(cfg.persistentCtas, 'persistentCtas');
   if (cfg.scale !== undefined && !(typeof cfg.scale === 'number' && Number.isFinite(cfg.scale) && cfg.scale > 0)) {
     throw new RangeError(`scale must be a positive finite number, got ${String(cfg.scale)}`);
   }
@@ -112,6 +121,7 @@ function kernelInput(cfg: AttentionConfig): KernelConfigInput {
     ...(cfg.warpSpecialized !== undefined ? { warpSpecialized: cfg.warpSpecialized } : {}),
     ...(cfg.pShared !== undefined ? { pShared: cfg.pShared } : {}),
     ...(cfg.hangTrap !== undefined ? { hangTrap: cfg.hangTrap } : {}),
+    ...(cfg.scheduler !== undefined ? { scheduler: cfg.scheduler } : {}),
   };
 }
 
@@ -187,6 +197,9 @@ export function launchConfig(c: CompiledAttention, cfg: AttentionConfig, b: Requ
     windowLeft: -1, windowRight: cfg.causal ? 0 : -1,
     scale: cfg.scale ?? 1 / Math.sqrt(d),
     softcap: 0,
+    ...(c.kernel.plan.scheduler !== 'grid'
+      ? { persistent: persistentArgs(b.q.device, undefined, cfg.persistentCtas) }
+      : {}),
   });
 }
 

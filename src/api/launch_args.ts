@@ -1,7 +1,7 @@
 // From a validated problem to the kernel's launch: the grid, the three TMA descriptors (4-D: element,
 // token, head, batch, over the operands' own strides, so any layout is read without a copy) and the
 // argument list in the kernel's order (codegen/abi.ts).
-import { kernelParams, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
+import { gridFor, kernelParams, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
 import { encodeTensorMap, type DeviceBuffer, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import type { HalfDtype } from './half.js';
 
@@ -37,6 +37,8 @@ export interface LaunchProblem {
   scale: number;
   /** 0 = none. */
   softcap: number;
+  /** A persistent kernel's device (grid and L2 sections) and tile counter (the dynamic scheduler's). */
+  persistent?: { smCount: number; l2Bytes: number; tileCounter: DeviceBuffer };
 }
 
 function tensorMap(p: LaunchProblem, x: Operand, rows: number, heads: number, boxRows: number): TensorMap {
@@ -73,8 +75,16 @@ export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMap
 export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: LaunchMaps = tensorMaps(kernel, p)): LaunchConfig {
   const ptr = (x: { buffer: DeviceBuffer; offsetBytes: number }): PtrArg => ({ ptr: x.buffer, offsetBytes: x.offsetBytes });
   const softcap = p.softcap > 0;
+  const plan = kernel.plan;
+  const persistent = plan.scheduler !== 'grid';
+  if (persistent && !p.persistent) throw new Error(`launchFor: the ${plan.scheduler} scheduler needs the device's SM count, L2 size and a tile counter`);
+  const space = tileSpace({
+    batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
+    blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0,
+  });
+  if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
   return {
-    grid: [Math.max(1, Math.ceil(p.seqQ / kernel.plan.blockM)), p.batch * p.headsQ, 1],
+    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1),
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,
     params: kernelParams({
@@ -91,6 +101,8 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
       scaleLog2: p.scale * Math.LOG2E,
       capScale: softcap ? p.scale / p.softcap : 0,
       capLog2: softcap ? p.softcap * Math.LOG2E : 0,
+      numTiles: space.numTiles, qBlocks: space.qBlocks, headGroup: space.headGroup,
+      tileCounter: plan.scheduler === 'dynamic' ? { ptr: p.persistent!.tileCounter, offsetBytes: 0 } : null,
     }),
   };
 }

@@ -10,6 +10,7 @@ import { resolveSchedule } from './attention.js';
 import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
+import { persistentArgs } from './workspace.js';
 import type { Schedule } from '../schedule/index.js';
 
 /** Kernel choice and execution options, beside the attention semantics of AttentionOptions. */
@@ -21,6 +22,8 @@ export interface RunOptions {
   knobs?: Omit<Knobs, 'load'>;
   /** The stream to queue on; default: the device's default stream. */
   stream?: Stream;
+  /** CTAs of a persistent kernel (knobs.scheduler 'static' | 'dynamic'); default the device's SM count. */
+  ctas?: number;
 }
 
 export interface AttentionOutput {
@@ -137,6 +140,7 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
         }
       : null,
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
+    ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas) } : {}),
   };
   const mapKey = JSON.stringify([
     c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
@@ -147,7 +151,7 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
   mapCache.set(p.q.tensor, { key: mapKey, maps });
   const launchKey = mapKey + JSON.stringify([
     out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride, lseTarget.ptr.toString(),
-    lp.lse.headStride, lp.lse.batchStride, left, right, p.scale, p.softcap,
+    lp.lse.headStride, lp.lse.batchStride, left, right, p.scale, p.softcap, lp.persistent ? [lp.persistent.smCount, lp.persistent.tileCounter.ptr.toString()] : null,
     p.varlen ? [p.varlen.cuSeqlensQ.ptr.toString(), p.varlen.cuSeqlensK.ptr.toString()] : null,
   ]);
   return { fn: c.fn, launch: () => launchFor(c.kernel, lp, maps), launchKey, stream, out, ...(lse ? { lse } : {}) };

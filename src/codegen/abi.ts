@@ -34,6 +34,13 @@ const PARAMS = [
   ['scaleLog2', 'f32', 'float'],
   ['capScale', 'f32', 'float'],
   ['capLog2', 'f32', 'float'],
+  // The tile space (src/codegen/scheduler.ts): a persistent grid walks it; a grid of one CTA per
+  // tile ignores it.
+  ['numTiles', 'i32', 'int'],
+  ['qBlocks', 'i32', 'int'],
+  ['headGroup', 'i32', 'int'],
+  /** The dynamic scheduler's two counters (zero between launches on a stream); null otherwise. */
+  ['tileCounter', 'ptr', 'int* __restrict__'],
 ] as const satisfies ReadonlyArray<readonly [string, Kind, string]>;
 
 export type KernelArgName = (typeof PARAMS)[number][0];

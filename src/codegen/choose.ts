@@ -8,7 +8,7 @@ import { loopNest, resources, validate, type LoopNest, type Resources, type Sche
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
-  type HeadDim, type KernelPlan, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+  TILE_SCHEDULERS, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
 import { verify } from './verify.js';
@@ -33,6 +33,8 @@ export interface Knobs {
   warpSpecialized?: boolean;
   pingpong?: boolean;
   pShared?: boolean;
+  /** Tile scheduling: one CTA per tile ('grid') or a persistent grid ('static' | 'dynamic'). */
+  scheduler?: TileScheduler;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -81,6 +83,7 @@ interface Checked {
   warpSpecialized?: boolean;
   pingpong?: boolean;
   pShared?: boolean;
+  scheduler?: TileScheduler;
   hangTrap: boolean;
 }
 
@@ -108,6 +111,10 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const pingpong = checkBoolean(knobs.pingpong, 'pingpong');
   const pShared = checkBoolean(knobs.pShared, 'pShared');
   const hangTrap = checkBoolean(knobs.hangTrap, 'hangTrap') ?? false;
+  const scheduler = knobs.scheduler;
+  if (scheduler !== undefined && !TILE_SCHEDULERS.includes(scheduler)) {
+    throw new RangeError(`scheduler must be one of ${TILE_SCHEDULERS.map((x) => `'${x}'`).join(', ')}, got ${String(scheduler)}`);
+  }
   if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
   // itself waiting for its ping-pong turn.
@@ -115,7 +122,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, hangTrap };
+  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), hangTrap };
 }
 
 interface Variant {
@@ -210,6 +217,28 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
   return sTiles > 1 || (v.loads === 'tma-producer' && v.turn === 'none') ? 'opaque' : 'visible';
 }
 
+/**
+ * A persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers).
+ * Default: PERSISTENT_DEFAULT below, measured in bench/NOTES.md.
+ */
+function chooseScheduler(c: Checked, v: Variant, decisions: string[]): TileScheduler {
+  if (c.scheduler !== undefined) {
+    if (c.scheduler !== 'grid' && v.loads !== 'tma-producer') {
+      throw new RangeError(`scheduler '${c.scheduler}' needs the producer warpgroup (load 'tma' with warpSpecialized); this kernel's loads are ${v.loads}`);
+    }
+    return c.scheduler;
+  }
+  const s: TileScheduler = v.loads !== 'tma-producer' ? 'grid' : PERSISTENT_DEFAULT(c);
+  decisions.push(`scheduler ${s}: ${SCHEDULER_REASON}`);
+  return s;
+}
+
+/** The measured default (bench/NOTES.md, session 5). */
+const SCHEDULER_REASON = 'one CTA per tile until a persistent grid measures faster';
+function PERSISTENT_DEFAULT(_c: Checked): TileScheduler {
+  return 'grid';
+}
+
 export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
   validate(schedule);
   const c = checkInput(problem, knobs);
@@ -221,6 +250,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const { pipeline, blockN } = chooseTiling(c, v, nest, res, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
+  const scheduler = chooseScheduler(c, v, decisions);
   const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
   const plan: KernelPlan = {
     schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },
@@ -238,6 +268,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     pOperand: v.pOperand,
     turn: v.turn,
     qDescriptors,
+    scheduler,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN),
     registers: {
@@ -255,13 +286,14 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
 /**
  * The knobs that select every variant the plan's enums allow: each load path x each P operand x
  * turns off / on (where ping-pong can exist), plus the one-warpgroup tile for the inline load
- * paths. The tests and the sanitizer run iterate this; choose() still rejects, with its rule,
+ * paths, plus the persistent schedulers. The tests and the sanitizer run iterate this; choose() still rejects, with its rule,
  * a combination a given schedule cannot take.
  */
 export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
   const out: Array<{ label: string; knobs: Knobs }> = [];
   for (const loads of LOAD_PATHS) {
-    const base: Knobs = loads === 'cp.async' ? { load: 'cp.async' } : { load: 'tma', warpSpecialized: loads === 'tma-producer' };
+    const base: Knobs = loads === 'cp.async' ? { load: 'cp.async' }
+      : loads === 'tma-producer' ? { load: 'tma', warpSpecialized: true, scheduler: 'grid' } : { load: 'tma', warpSpecialized: false };
     for (const pOperand of P_OPERANDS) {
       for (const pingpong of loads === 'cp.async' ? [false] : [false, true]) {
         out.push({ label: `${loads}, P in ${pOperand}${pingpong ? ', ping-pong' : ''}`, knobs: { ...base, pShared: pOperand === 'shared', pingpong } });
@@ -269,6 +301,13 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     }
     if (loads !== 'tma-producer') out.push({ label: `${loads}, blockM 64`, knobs: { ...base, blockM: 64, pShared: false, pingpong: false } });
   }
+  // The persistent kernel, both schedulers, across the P operands and turns.
+  const producer: Knobs = { load: 'tma', warpSpecialized: true };
+  out.push(
+    { label: 'tma-producer, P in registers, ping-pong, static tiles', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static' } },
+    { label: 'tma-producer, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic' } },
+    { label: 'tma-producer, P in registers, dynamic tiles', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic' } },
+  );
   return out;
 }
 

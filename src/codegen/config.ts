@@ -2,7 +2,7 @@
 // set. choose() (choose.ts) turns them into a KernelPlan; every knob left out takes the measured
 // default recorded there. Variants are enums in the plan; the knobs here are the user-facing
 // spelling of them.
-import type { KernelPlan } from './plan.js';
+import type { KernelPlan, TileScheduler } from './plan.js';
 import type { Dtype } from './wgmma.js';
 
 export type LoadKind = 'tma' | 'cp.async';
@@ -39,6 +39,12 @@ export interface KernelConfig {
    * (firstDot) use a wide KV tile; costs a shared-memory round trip and a warpgroup barrier.
    */
   pShared: boolean;
+  /**
+   * Tile scheduling: 'grid' launches one CTA per 128-row query tile; 'static' and 'dynamic' launch
+   * a persistent grid (one CTA per SM) that walks the tiles longest-first with heads grouped for L2,
+   * by stride ('static') or from a global counter ('dynamic'). Needs warpSpecialized.
+   */
+  scheduler: TileScheduler;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -62,5 +68,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     pingpong: plan.turn !== 'none',
     warpSpecialized: plan.loads === 'tma-producer',
     pShared: plan.pOperand === 'shared',
+    scheduler: plan.scheduler,
   };
 }

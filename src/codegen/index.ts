@@ -2,15 +2,16 @@
 // reasons, emit(plan) -> CUDA source. generate() is choose + emit.
 export { generate } from './generate.js';
 export { choose, chooseFrom, variantKnobs, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
-export { verify, MAX_TRIPS, type VerifyOptions } from './verify.js';
+export { verify, deadlockModel, persistentTrips, MAX_TRIPS, type VerifyOptions } from './verify.js';
 export { emit, emitPipeline, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel } from './emit.js';
 export { programOf, type Program, type Stmt } from './program.js';
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
   pipelineOf, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
-  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS,
+  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, type TileScheduler,
   type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
 } from './plan.js';
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';
 export type { Dtype } from './wgmma.js';
 export { kernelParams, kernelSignature, type KernelArgs, type KernelArgName, type PtrArg } from './abi.js';
+export { tileSpace, decodeTile, staticTiles, dynamicTiles, persistentGrid, gridFor, L2_SHARE, type TileSpace, type TileSpaceInput } from './scheduler.js';

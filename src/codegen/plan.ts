@@ -36,6 +36,16 @@ export type Turn = 'none' | 'step' | 'wrap';
  */
 export type QDescriptors = 'visible' | 'opaque';
 
+/**
+ * Which tiles a CTA computes. 'grid': one CTA per 128-row query tile (the launch's grid is the
+ * tile space). 'static': a persistent grid (one CTA per SM), CTA i taking tiles i, i + grid, ...
+ * of the scheduler's order. 'dynamic': a persistent grid whose producer takes the next tile from
+ * a global counter and hands it to the consumers. The order (longest first, heads grouped so their
+ * K/V stay in L2) is src/codegen/scheduler.ts.
+ */
+export type TileScheduler = 'grid' | 'static' | 'dynamic';
+
+export const TILE_SCHEDULERS: readonly TileScheduler[] = ['grid', 'static', 'dynamic'];
 export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];
 export const P_OPERANDS: readonly POperand[] = ['registers', 'shared'];
 export const TURNS: readonly Turn[] = ['none', 'step', 'wrap'];
@@ -95,6 +105,12 @@ export interface SmemLayout {
   fullV: number;
   emptyV: number;
   fullQ: number;
+  /** Persistent kernel: Q released for the next tile (one arrival per consumer warp). */
+  emptyQ: number;
+  /** Persistent kernel: tile-id slots (int32 each) and their full / empty barriers. */
+  tileFull: number;
+  tileEmpty: number;
+  tileIds: number;
   /** End of the layout. */
   end: number;
   /** Dynamic shared memory the launch requests: end + the slack for aligning the base to 1024 B. */
@@ -125,6 +141,8 @@ export interface KernelPlan {
   pOperand: POperand;
   turn: Turn;
   qDescriptors: QDescriptors;
+  /** Tile scheduling; 'static' and 'dynamic' need the producer warpgroup. */
+  scheduler: TileScheduler;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */

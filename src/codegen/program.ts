@@ -46,7 +46,9 @@ export interface Step {
 }
 
 export interface Program {
-  /** Before the prologue: ping-pong set-up. */
+  /** Once per CTA, before its first tile: ping-pong set-up. */
+  setup: Stmt[];
+  /** Before each tile's prologue. */
   start: Stmt[];
   prologue: Step[];
   /** Steps per steady-loop trip. */
@@ -157,6 +159,7 @@ function opBlock(plan: KernelPlan, b: BodyOp, site: Site): OpBlock | null {
         ...guard(l, [
           { t: 'needs', group: 'wgmma', op: 'MMA0', lag: 0, why: 'S(j) complete and K(j) released' },
           code('releaseK(c, j);'),
+          code('releaseQ(c, j);'),
           code(`opSoftmax<${sb}, ${ab}>(c, r, j);`),
         ]),
         ...packWait,
@@ -202,7 +205,10 @@ export function programOf(plan: KernelPlan): Program {
   const S = plan.pipeline.numStages;
   const u = plan.pipeline.unroll;
   const wrapTurns = plan.turn === 'wrap';
-  const start: Stmt[] = plan.turn === 'none' ? [] : [code('pingpongStart(c);')];
+  // A persistent CTA starts the ping-pong once: each tile ends in the state the set-up leaves (one
+  // signal of warpgroup 1 not yet consumed by warpgroup 0), so the next tile's turns follow on.
+  const setup: Stmt[] = plan.turn === 'none' ? [] : [code('pingpongStart(c);')];
+  const start: Stmt[] = [];
   // A 'wrap' turn ends after the next step's first matmul: the first turn opens here and the last
   // one closes after the tail.
   if (wrapTurns) start.push({ t: 'turn', what: 'wait' });
@@ -228,5 +234,5 @@ export function programOf(plan: KernelPlan): Program {
   const tail: Step[] = [];
   for (let t = 0; t < S + u - 1; t++) tail.push({ k: null, offset: t, items: step(plan, { staticK: null, parity: (S + t) % 2, tailIndex: t, steady: false }) });
   const end: Stmt[] = wrapTurns ? [{ t: 'turn', what: 'signal' }] : [];
-  return { start, prologue, loop, tail, end };
+  return { setup, start, prologue, loop, tail, end };
 }

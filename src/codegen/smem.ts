@@ -14,6 +14,8 @@ export const HOPPER_MAX_SHARED_BYTES = 232448;
 export const ALIGNMENT_SLACK_BYTES = 1024;
 /** One mbarrier (a 64-bit word). */
 export const MBARRIER_BYTES = 8;
+/** Tile-id slots between the persistent kernel's producer and its consumers (a ring of two). */
+export const TILE_SLOTS = 2;
 
 export interface LayoutInput {
   headDim: number;
@@ -48,10 +50,17 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const fullV = emptyK + MBARRIER_BYTES * x.kBuffers;
   const emptyV = fullV + MBARRIER_BYTES * x.vBuffers;
   const fullQ = emptyV + MBARRIER_BYTES * x.vBuffers;
-  const end = fullQ + MBARRIER_BYTES;
+  // The persistent kernel's hand-offs (unused by a grid of one CTA per tile, but always laid out so
+  // there is one formula): Q free for the next tile, and two tile-id slots with full/empty barriers
+  // (the dynamic scheduler's producer publishes the next tile there).
+  const emptyQ = fullQ + MBARRIER_BYTES;
+  const tileFull = emptyQ + MBARRIER_BYTES;
+  const tileEmpty = tileFull + MBARRIER_BYTES * TILE_SLOTS;
+  const tileIds = tileEmpty + MBARRIER_BYTES * TILE_SLOTS;
+  const end = tileIds + 4 * TILE_SLOTS;
   return {
     q, qWarpgroupBytes, k, v, tileBytes, p, pWarpgroupBytes, pSbo,
-    fullK, emptyK, fullV, emptyV, fullQ, end, launchBytes: end + ALIGNMENT_SLACK_BYTES,
+    fullK, emptyK, fullV, emptyV, fullQ, emptyQ, tileFull, tileEmpty, tileIds, end, launchBytes: end + ALIGNMENT_SLACK_BYTES,
   };
 }
 

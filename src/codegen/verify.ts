@@ -17,7 +17,7 @@ import {
   expand, interpret, kvTileCount, referenceAttention, type AttentionProblem, type ExpandedOp,
 } from '../schedule/index.js';
 import type { OpName } from '../schedule/ops.js';
-import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TURNS, turnKind, type KernelPlan } from './plan.js';
+import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TILE_SCHEDULERS, TURNS, turnKind, type KernelPlan } from './plan.js';
 import { programOf, type Group, type Program, type Step, type Stmt } from './program.js';
 import { HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
 
@@ -42,7 +42,7 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
   for (const T of trips) {
     const found = [
       ...(models.has('waits') ? waitReasons(plan, T) : []),
-      ...(models.has('deadlock') ? deadlockReasons(plan, T) : []),
+      ...(models.has('deadlock') ? deadlockReasons(plan, [T]) : []),
       // With a producer warpgroup the loads do not run where the expansion places them: slot reuse
       // is ordered by the empty barriers, which the deadlock model covers.
       ...(models.has('hazards') && plan.loads !== 'tma-producer' ? hazardReasons(plan, T) : []),
@@ -50,6 +50,16 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
     if (found.length) {
       reasons.push(...found);
       break; // the smallest trip count that fails is the clearest report
+    }
+  }
+  // A persistent CTA runs tile after tile: Q's hand-off, the rings and the turns carry across.
+  if (!reasons.length && models.has('deadlock') && plan.scheduler !== 'grid') {
+    for (const seq of persistentTrips(trips)) {
+      const found = deadlockReasons(plan, seq);
+      if (found.length) {
+        reasons.push(...found);
+        break;
+      }
     }
   }
   return reasons;
@@ -63,6 +73,8 @@ function shapeReasons(plan: KernelPlan): string[] {
   if (!P_OPERANDS.includes(plan.pOperand)) r.push(`pOperand: '${String(plan.pOperand)}' is not one of ${P_OPERANDS.join(', ')}`);
   if (!TURNS.includes(plan.turn)) r.push(`turn: '${String(plan.turn)}' is not one of ${TURNS.join(', ')}`);
   if (!Q_DESCRIPTORS.includes(plan.qDescriptors)) r.push(`qDescriptors: '${String(plan.qDescriptors)}' is not one of ${Q_DESCRIPTORS.join(', ')}`);
+  if (!TILE_SCHEDULERS.includes(plan.scheduler)) r.push(`scheduler: '${String(plan.scheduler)}' is not one of ${TILE_SCHEDULERS.join(', ')}`);
+  if (plan.scheduler !== 'grid' && plan.loads !== 'tma-producer') r.push(`scheduler ${plan.scheduler}: a persistent kernel needs loads tma-producer (the producer walks the tiles ahead of the consumers)`);
   if (plan.consumerWarpgroups * 64 !== plan.blockM) r.push(`blockM ${plan.blockM} needs ${plan.blockM / 64} consumer warpgroups, the plan has ${plan.consumerWarpgroups}`);
   if (plan.loads === 'tma-producer' && plan.consumerWarpgroups !== 2) r.push('loads tma-producer: the register split (24 / 240 / 240) needs two consumer warpgroups');
   if (plan.turn !== 'none' && plan.consumerWarpgroups !== 2) r.push(`turn ${plan.turn}: ping-pong needs two consumer warpgroups`);
@@ -126,6 +138,7 @@ function runStep(st: Step, k: number, v: Visitor, T: number): void {
 function runProgram(prog: Program, plan: KernelPlan, T: number, v: Visitor): void {
   const S = plan.pipeline.numStages;
   const u = plan.pipeline.unroll;
+  runStmts(prog.setup, v, -1, null, null, T);
   runStmts(prog.start, v, -1, null, null, T);
   for (const st of prog.prologue) runStep(st, st.k!, v, T);
   let k = S;
@@ -200,43 +213,73 @@ function waitReasons(plan: KernelPlan, T: number): string[] {
 type Tile = 'K' | 'V';
 
 /** One warpgroup's program: the ops it runs and the turn markers it passes, in order. */
-type Event = { kind: 'op'; op: OpName; j: number } | { kind: 'turnWait' } | { kind: 'turnSignal' };
+type Event =
+  | { kind: 'op'; op: OpName; j: number; n: number; ring: number; last: boolean }
+  | { kind: 'turnWait' }
+  | { kind: 'turnSignal' }
+  /** A persistent tile's end: after its last wgmma wait, the tile's last V slot is released. */
+  | { kind: 'tileEnd'; lastV: number };
 
-/** Replays the program, yielding each live op (0 <= j < T) and each turn marker in program order. */
-function runProgramOps(plan: KernelPlan, T: number, yieldEvent: (e: Event) => void): void {
-  runProgram(programOf(plan), plan, T, {
-    op(op, j) {
-      if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j });
-    },
-    stmt(s) {
-      if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
-    },
+/**
+ * Replays the program over a CTA's query tiles (one for a grid kernel, several for a persistent
+ * one, the rings running on across them), yielding each live op (0 <= j < T) with its tile n and
+ * ring position, and each turn marker, in program order. The set-up runs once.
+ */
+function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (e: Event) => void, releaseLastV = true): void {
+  let ring = 0;
+  trips.forEach((T, n) => {
+    const prog = programOf(plan);
+    runProgram(n === 0 ? prog : { ...prog, setup: [] }, plan, T, {
+      op(op, j) {
+        if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j, n, ring: ring + j, last: j === T - 1 });
+      },
+      stmt(s) {
+        if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
+      },
+    });
+    if (plan.scheduler !== 'grid' && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring + T - 1 });
+    ring += T;
   });
 }
 
 /**
- * Consumers block at MMA0(j) until K(j) landed and at MMA1(j) until V(j) did; slots are released
- * (per warpgroup; a slot is free once every warpgroup released it) at the ops the program releases
- * them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt). Loads come from a producer that loads
- * K(0), V(0), K(1), ... each once its slot is free, or from the consumers' program: one thread of
- * warpgroup 0 for TMA, every thread (both warpgroups, each waiting for the slot) for cp.async, whose
- * matmuls then also meet at a CTA-wide barrier. With turns, warpgroup 0 passes turn t once
- * warpgroup 1 signalled turn t-1, warpgroup 1 once warpgroup 0 signalled turn t.
+ * Consumers block at MMA0(j) until K(j) (and the tile's Q) landed and at MMA1(j) until V(j) did;
+ * slots are released (per warpgroup; a slot is free once every warpgroup released it) at the ops
+ * the program releases them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt, Q at the tile's
+ * last Softmax). Loads come from a producer that loads K(0), Q, V(0), K(1), V(1), ... of each tile
+ * in turn, each once its slot is free (Q once every warpgroup released the previous tile's), or
+ * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (both warpgroups,
+ * each waiting for the slot) for cp.async, whose matmuls then also meet at a CTA-wide barrier.
+ * With turns, warpgroup 0 passes turn t once warpgroup 1 signalled turn t-1, warpgroup 1 once
+ * warpgroup 0 signalled turn t; the turns run on across tiles.
  */
-function deadlockReasons(plan: KernelPlan, T: number): string[] {
+function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true): string[] {
   const p = plan.pipeline;
   const W = plan.consumerWarpgroups;
   const events: Event[] = [];
-  runProgramOps(plan, T, (e) => events.push(e));
+  runProgramOps(plan, trips, (e) => events.push(e), releaseLastV);
   const rings: Record<Tile, number> = { K: p.kBuffers, V: p.vBuffers };
   const loadedBy: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
   const released: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
-  const slotFree = (t: Tile, j: number) => j < rings[t] || released[t].slice(0, W).every((set) => set.has(j - rings[t]));
+  const qLoaded = new Set<number>();
+  const qReleased = [new Set<number>(), new Set<number>()];
+  const slotFree = (t: Tile, g: number) => g < rings[t] || released[t].slice(0, W).every((set) => set.has(g - rings[t]));
   const producer = plan.loads === 'tma-producer';
   const cp = plan.loads === 'cp.async';
-  const loaded = (t: Tile, j: number) => (cp ? loadedBy[t].slice(0, W).every((s) => s.has(j)) : loadedBy[t][0].has(j));
-  const order: Array<[Tile, number]> = [];
-  for (let j = 0; j < T; j++) order.push(['K', j], ['V', j]);
+  const loaded = (t: Tile, g: number) => (cp ? loadedBy[t].slice(0, W).every((s) => s.has(g)) : loadedBy[t][0].has(g));
+  // The producer's order; a grid kernel's Q is loaded before the loop.
+  type Load = ['K' | 'V', number] | ['Q', number];
+  const order: Load[] = [];
+  let g0 = 0;
+  trips.forEach((T, n) => {
+    // The persistent producer (producerTiles) loads K(0) before Q; the grid one Q first (producerLoop).
+    if (producer) order.push(...(plan.scheduler === 'grid' ? [['Q', n], ['K', g0]] as Load[] : [['K', g0], ['Q', n]] as Load[]), ['V', g0]);
+    else qLoaded.add(n);
+    for (let j = producer ? 1 : 0; j < T; j++) order.push(['K', g0 + j], ['V', g0 + j]);
+    g0 += T;
+  });
+  const canLoad = ([t, x]: Load): boolean =>
+    t === 'Q' ? x === 0 || qReleased.slice(0, W).every((set) => set.has(x - 1)) : slotFree(t, x);
   let next = 0;
   const pc = [0, 0].slice(0, W);
   const turnsSignalled = [0, 0]; // per warpgroup
@@ -253,36 +296,44 @@ function deadlockReasons(plan: KernelPlan, T: number): string[] {
       turnsPassed[w]++;
     } else if (e.kind === 'turnSignal') {
       turnsSignalled[w]++;
+    } else if (e.kind === 'tileEnd') {
+      released.V[w].add(e.lastV);
     } else {
-      const { op, j } = e;
+      const { op, ring: g } = e;
       if (op === 'loadK' || op === 'loadV') {
         const t: Tile = op === 'loadK' ? 'K' : 'V';
         if (!producer && (cp || w === 0)) {
-          if (!slotFree(t, j)) return false;
-          loadedBy[t][cp ? w : 0].add(j);
+          if (!slotFree(t, g)) return false;
+          loadedBy[t][cp ? w : 0].add(g);
         }
       } else if (op === 'MMA0' || op === 'MMA1') {
         const t: Tile = op === 'MMA0' ? 'K' : 'V';
+        if (op === 'MMA0' && !qLoaded.has(e.n)) return false;
         if (cp && W === 2) {
           // The cp.async wait ends in a barrier over both warpgroups; each warpgroup issued its part
           // of the tile before reaching it (a load precedes its matmul in program order).
           if (barrierArrived[w] === barrierPassed[w]) barrierArrived[w]++;
           if (barrierArrived[1 - w] < barrierArrived[w]) return false;
           barrierPassed[w] = barrierArrived[w];
-          if (!loaded(t, j)) throw new Error(`internal: ${op}(${j}) passed the cp.async barrier before its tile was loaded`);
-        } else if (!loaded(t, j)) return false;
+          if (!loaded(t, g)) throw new Error(`internal: ${op}(${e.j}) passed the cp.async barrier before its tile was loaded`);
+        } else if (!loaded(t, g)) return false;
       }
-      if (op === 'Softmax') released.K[w].add(j);
-      if (op === p.releaseVAt && j >= 1) released.V[w].add(j - 1);
+      if (op === 'Softmax') {
+        released.K[w].add(g);
+        if (e.last) qReleased[w].add(e.n);
+      }
+      if (op === p.releaseVAt && e.j >= 1) released.V[w].add(g - 1);
     }
     pc[w]++;
     return true;
   };
+  const tiles = trips.length > 1 ? `tiles T = ${trips.join(', ')}` : `T = ${trips[0]}`;
   for (;;) {
     let moved = false;
-    while (producer && next < order.length && slotFree(...order[next])) {
-      const [t, j] = order[next++];
-      loadedBy[t][0].add(j);
+    while (producer && next < order.length && canLoad(order[next])) {
+      const [t, x] = order[next++];
+      if (t === 'Q') qLoaded.add(x);
+      else loadedBy[t][0].add(x);
       moved = true;
     }
     for (let w = 0; w < W; w++) while (step(w)) moved = true;
@@ -290,12 +341,31 @@ function deadlockReasons(plan: KernelPlan, T: number): string[] {
     if (!moved) {
       const at = pc.map((x, w) => {
         const e = events[x];
-        return `warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})` : e.kind}`;
+        return `warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})${trips.length > 1 ? ` of tile ${e.n}` : ''}` : e.kind}`;
       });
       const prod = producer ? `, the producer at ${next < order.length ? `${order[next][0]}(${order[next][1]})` : 'the end'}` : '';
-      return [`deadlock at T = ${T} with rings K ${p.kBuffers} / V ${p.vBuffers}: ${at.join(', ')}${prod}; no process can move`];
+      return [`deadlock at ${tiles} with rings K ${p.kBuffers} / V ${p.vBuffers}: ${at.join(', ')}${prod}; no process can move`];
     }
   }
+}
+
+/**
+ * The deadlock model over one CTA's sequence of tiles, for the tests' negative control: without
+ * the release of each tile's last V slot (emit.ts, persistentBody) a persistent CTA must deadlock.
+ */
+export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean } = {}): string[] {
+  return deadlockReasons(plan, trips, opts.releaseLastV ?? true);
+}
+
+/**
+ * The tile sequences a persistent CTA's model runs: every pair of trip counts up to MAX_TRIPS (a
+ * short tile after a long one and back), and a run of three.
+ */
+export function persistentTrips(trips: readonly number[]): number[][] {
+  const out: number[][] = [];
+  for (const a of trips) for (const b of [1, 2, 3, MAX_TRIPS]) out.push([a, b]);
+  out.push([2, 1, 3]);
+  return out;
 }
 
 // ---- hazards: the poisoned-ring CPU machine at the plan's depths ------------------------------------------------

@@ -60,9 +60,11 @@ function matrix(): Case[] {
           const causal = half === 0 ? causalFirst : !causalFirst;
           const lengths = shuffled.filter((_, i) => i % 2 === half).sort((a, b) => a - b);
           lengths.push(MAX_SHORT + 1 + Math.floor(random() * (MAX_LONG - MAX_SHORT)));
+          // A persistent kernel on one to three CTAs: each walks many tiles of different lengths.
+          const ctas = knobs.scheduler === 'static' || knobs.scheduler === 'dynamic' ? 1 + Math.floor(random() * 3) : undefined;
           cases.push({
-            name: `${schedule} ${label} hd${headDim} ${dtype}${causal ? ' causal' : ''}`,
-            cfg: { batch: 1, heads: 2 + Math.floor(random() * 2), headDim, dtype, causal, schedule, load: knobs.load ?? 'tma', ...knobs, hangTrap: true },
+            name: `${schedule} ${label} hd${headDim} ${dtype}${causal ? ' causal' : ''}${ctas ? ` on ${ctas} CTAs` : ''}`,
+            cfg: { batch: 1, heads: 2 + Math.floor(random() * 2), headDim, dtype, causal, schedule, load: knobs.load ?? 'tma', ...knobs, hangTrap: true, ...(ctas ? { persistentCtas: ctas } : {}) },
             lengths,
           });
         });
@@ -88,7 +90,10 @@ function randomScheduleCases(): Case[] {
       const lengths = [1 + Math.floor(random() * 40), 41 + Math.floor(random() * 300), 400 + Math.floor(random() * 3000)];
       cases.push({
         name: `${JSON.stringify(s.ops)} ${label} hd${headDim}`,
-        cfg: { batch: 1, heads: 2, headDim, dtype: random() < 0.5 ? 'f16' : 'bf16', causal: random() < 0.5, schedule: s, load: knobs.load ?? 'tma', ...knobs, hangTrap: true },
+        cfg: {
+          batch: 1, heads: 2, headDim, dtype: random() < 0.5 ? 'f16' : 'bf16', causal: random() < 0.5, schedule: s, load: knobs.load ?? 'tma', ...knobs, hangTrap: true,
+          ...(knobs.scheduler === 'static' || knobs.scheduler === 'dynamic' ? { persistentCtas: 2 } : {}),
+        },
         lengths,
       });
     }

@@ -33,6 +33,9 @@ interface Case {
   window?: [number, number];
   softcap?: number;
   schedule: 'baseline' | 'firstDot' | 'secondDot';
+  /** The tile scheduler; a persistent one on a few CTAs, so each walks many tiles. */
+  scheduler: 'grid' | 'static' | 'dynamic';
+  ctas: number;
   /** Multiply inputs by this (a softmax without max subtraction would overflow). */
   magnitude: number;
 }
@@ -56,9 +59,11 @@ function cases(): Case[] {
       ...(windowed ? { window: [side(), side()] as [number, number] } : {}),
       ...(r() < 0.35 ? { softcap: pick([20, 30, 50]) } : {}),
       schedule: pick(['baseline', 'firstDot', 'secondDot'] as const), magnitude: i % 7 === 3 ? 30 : 1,
+      scheduler: (['grid', 'static', 'dynamic'] as const)[i % 3], ctas: 1 + Math.floor(r() * 4),
     };
     c.name = `#${i} ${c.schedule} ${c.dtype} hd${c.headDim} B${c.batch} Hq${hq}/Hkv${hkv} Nq${nq} Nk${nk} ${c.layout}${c.viaView ? ' (view)' : ''}` +
-      `${c.causal ? ' causal' : ''}${c.window ? ` window[${c.window}]` : ''}${c.softcap ? ` softcap${c.softcap}` : ''}${c.magnitude > 1 ? ` x${c.magnitude}` : ''}`;
+      `${c.causal ? ' causal' : ''}${c.window ? ` window[${c.window}]` : ''}${c.softcap ? ` softcap${c.softcap}` : ''}${c.magnitude > 1 ? ` x${c.magnitude}` : ''}` +
+      `${c.scheduler === 'grid' ? '' : ` ${c.scheduler} tiles on ${c.ctas} CTAs`}`;
     out.push(c);
   }
   return out;
@@ -156,6 +161,7 @@ describeGpu('attention(q, k, v) matches the general fp32 reference', () => {
       try {
         const opts = {
           causal: c.causal, layout: c.layout, out, lse, schedule: c.schedule,
+          knobs: { scheduler: c.scheduler, hangTrap: true }, ...(c.scheduler === 'grid' ? {} : { ctas: c.ctas }),
           ...(c.window ? { window: c.window } : {}), ...(c.softcap ? { softcap: c.softcap } : {}),
         };
         const res = await attention(q, k, v, opts);
@@ -194,7 +200,10 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
     const window: [number, number] | undefined = i % 4 === 2 ? [Math.floor(r() * 100), -1] : undefined;
     const softcap = i % 5 === 1 ? 30 : undefined;
     const schedule = (['baseline', 'firstDot', 'secondDot'] as const)[i % 3];
-    const name = `#${i} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}`;
+    const scheduler = (['dynamic', 'grid', 'static', 'dynamic'] as const)[i % 4];
+    const ctas = 1 + (i % 3);
+    const name = `#${i} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}` +
+      `${scheduler === 'grid' ? '' : ` ${scheduler} tiles on ${ctas} CTAs`}`;
     it(name, async () => {
       const cum = (ls: number[]) => Int32Array.from([0, ...ls.map((_, m) => ls.slice(0, m + 1).reduce((a, b) => a + b, 0))]);
       const cq = cum(lq), ck = cum(lk);
@@ -213,6 +222,7 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
       try {
         const opts = {
           cuSeqlensQ: cuQ, cuSeqlensK: cuK, maxSeqlenQ: Math.max(...lq), maxSeqlenK: Math.max(...lk), causal, out, lse, schedule,
+          knobs: { scheduler, hangTrap: true }, ...(scheduler === 'grid' ? {} : { ctas }),
           ...(window ? { window } : {}), ...(softcap ? { softcap } : {}),
         };
         await attentionVarlen(qv, kv, vv, opts);

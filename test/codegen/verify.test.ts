@@ -2,7 +2,7 @@
 // trip counts 1..9, with negative controls: each model must flag a plan broken in its own way (a wait
 // count one too large, a ring one slot short, a moved offset, an impossible variant).
 import { describe, expect, it } from 'vitest';
-import { choose, emit, PlanError, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
+import { choose, deadlockModel, emit, PlanError, persistentTrips, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 
 /** Every variant combination the knobs can ask for (choose() rejects the ones a schedule cannot take). */
@@ -25,7 +25,8 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(plans.map((p) => p.pOperand)).size).toBe(2);
     expect(new Set(plans.map((p) => p.turn))).toEqual(new Set(['none', 'step']));
     expect(choose(NAMED.firstDot, { headDim: 64 }, { pingpong: true }).turn).toBe('wrap');
-    expect(VARIANT_KNOBS).toHaveLength(12);
+    expect(new Set(plans.map((p) => p.scheduler))).toEqual(new Set(['grid', 'static', 'dynamic']));
+    expect(VARIANT_KNOBS).toHaveLength(15);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
@@ -167,6 +168,31 @@ describe('the plan is plain data', () => {
     const plan = choose(NAMED.secondDot, { headDim: 128 });
     expect(plan.decisions.join('\n')).toMatch(/loads tma-producer: .*NOTES/);
     expect(plan.decisions.join('\n')).toMatch(/turn step: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128 }).decisions).toEqual([]);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid' }).decisions).toEqual([]);
+  });
+});
+
+describe('the persistent CTA: tiles back to back', () => {
+  it('every named schedule runs any sequence of tiles without deadlock, and would deadlock without the last V release', () => {
+    for (const s of Object.values(NAMED)) {
+      for (const scheduler of ['static', 'dynamic'] as const) {
+        for (const pingpong of [false, true]) {
+          const plan = tryChoose(s, { warpSpecialized: true, pingpong, scheduler });
+          if (typeof plan === 'string') continue;
+          for (const seq of persistentTrips([1, 2, 3, 4, 5, 6, 7, 8, 9])) expect(deadlockModel(plan, seq), `${s.name} ${scheduler} ${seq}`).toEqual([]);
+          // Negative control: the producer's next V load waits for a slot nobody frees.
+          expect(deadlockModel(plan, [2, 3], { releaseLastV: false }).join('\n'), `${s.name} ${scheduler}`).toMatch(/deadlock at tiles T = 2, 3 .* the producer at V\(/);
+          // A grid kernel runs one tile: the same model, no sequence.
+          expect(tryChoose(s, { warpSpecialized: true, pingpong, scheduler: 'grid' })).not.toBeTypeOf('string');
+        }
+      }
+    }
+  });
+
+  it('a persistent scheduler without the producer warpgroup is refused with its rule', () => {
+    expect(() => choose(NAMED.secondDot, { headDim: 128 }, { load: 'cp.async', scheduler: 'static' })).toThrow(/scheduler 'static' needs the producer warpgroup/);
+    expect(() => choose(NAMED.secondDot, { headDim: 128 }, { scheduler: 'round-robin' as never })).toThrow(/scheduler must be one of 'grid', 'static', 'dynamic'/);
+    const plan = choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, scheduler: 'dynamic' });
+    expect(verify(broken(plan, (p) => void (p.loads = 'tma-inline'))).join('\n')).toMatch(/scheduler dynamic: a persistent kernel needs loads tma-producer/);
   });
 });

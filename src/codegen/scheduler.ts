@@ -1,0 +1,108 @@
+// The persistent kernel's tile order and how CTAs take tiles: plain functions of launch-time
+// numbers, run on the CPU by the tests and mirrored line for line by kernels/attention.cuh
+// (decodeTile, StaticTiles, DynamicTiles), whose launch arguments come from tileSpace() here.
+//
+// Order: the (batch, head) pairs are cut into sections of `headGroup` consecutive query heads, so
+// many heads' K/V stay in L2 together (grouped-query heads that share a K/V head are adjacent);
+// inside a section the query blocks run longest first (the last block of a causal or windowed
+// head sees the most keys), each block for every head of the section before the next block.
+// FlashAttention-3's hopper/tile_scheduler.hpp orders its dynamic scheduler the same way.
+//
+//   section 0 (heads 0..G-1)            section 1 (heads G..2G-1)
+//   t: 0 .. G-1   -> block M-1, head 0..G-1    t: G*M ..        -> block M-1, heads G..
+//      G .. 2G-1  -> block M-2, head 0..G-1    ...
+//      ...
+import type { TileScheduler } from './plan.js';
+
+export interface TileSpace {
+  /** batch * query heads. */
+  batchHeads: number;
+  /** Query blocks per head (the longest sequence's, for packed batches). */
+  qBlocks: number;
+  /** Query heads per section (a multiple of the GQA group size unless it covers every head). */
+  headGroup: number;
+  /** Blocks walk from the last (masked problems: the last block sees the most keys). */
+  reversed: boolean;
+  numTiles: number;
+}
+
+export interface TileSpaceInput {
+  batch: number;
+  headsQ: number;
+  headsKV: number;
+  headDim: number;
+  seqQ: number;
+  seqK: number;
+  blockM: number;
+  /** Causal or windowed: later blocks see more keys (a window: as many, and the order is harmless). */
+  masked: boolean;
+  /** The device's L2 size in bytes. */
+  l2Bytes: number;
+}
+
+/**
+ * The share of L2 the K/V of one section may fill: the rest holds Q and O in flight and whatever
+ * else the GPU caches (FA3 budgets a fixed 32 MB of H100's 50 MB; half is our starting point).
+ */
+export const L2_SHARE = 0.5;
+
+/** The tile space of one launch and its section size. */
+export function tileSpace(x: TileSpaceInput): TileSpace {
+  const qBlocks = Math.max(1, Math.ceil(x.seqQ / x.blockM));
+  const batchHeads = x.batch * x.headsQ;
+  const group = x.headsQ / x.headsKV;
+  const kvHeadBytes = Math.max(1, 2 * x.seqK * x.headDim * 2); // K and V of one K/V head, 16-bit
+  const kvHeadsInL2 = Math.max(1, Math.floor((x.l2Bytes * L2_SHARE) / kvHeadBytes));
+  const headGroup = Math.max(1, Math.min(batchHeads, kvHeadsInL2 * group));
+  return { batchHeads, qBlocks, headGroup, reversed: x.masked, numTiles: batchHeads * qBlocks };
+}
+
+/** Tile t of the order: its (batch * headsQ + head) and query block. Mirrors decodeTile in attention.cuh. */
+export function decodeTile(s: TileSpace, t: number): { bh: number; qBlock: number } {
+  const sectionTiles = s.headGroup * s.qBlocks;
+  const section = Math.floor(t / sectionTiles);
+  const r = t - section * sectionTiles;
+  const heads = Math.min(s.headGroup, s.batchHeads - section * s.headGroup);
+  const i = Math.floor(r / heads);
+  return { bh: section * s.headGroup + (r - i * heads), qBlock: s.reversed ? s.qBlocks - 1 - i : i };
+}
+
+/** CTAs of a persistent launch: one per SM (a CTA fills an SM's shared memory), never more than tiles. */
+export function persistentGrid(numTiles: number, smCount: number): number {
+  return Math.max(1, Math.min(numTiles, smCount));
+}
+
+/** The tiles CTA `cta` of `grid` computes under the static scheduler: cta, cta + grid, ... */
+export function staticTiles(s: TileSpace, grid: number, cta: number): number[] {
+  const out: number[] = [];
+  for (let t = cta; t < s.numTiles; t += grid) out.push(t);
+  return out;
+}
+
+/**
+ * The dynamic scheduler on the CPU: every CTA starts at its own index; whenever one finishes a
+ * tile (chosen by `pick` among the CTAs still running, given each CTA's current tile: a seeded
+ * random, or the one whose work ends first) it takes counter + grid from the global counter. Returns each CTA's tiles, in order.
+ * Mirrors DynamicTiles in attention.cuh; the counter starts at 0 (the last CTA of the previous
+ * launch reset it).
+ */
+export function dynamicTiles(s: TileSpace, grid: number, pick: (running: number[], current: readonly number[]) => number): number[][] {
+  const out: number[][] = Array.from({ length: grid }, () => []);
+  let counter = 0;
+  const current = Array.from({ length: grid }, (_, i) => i);
+  const running = new Set<number>();
+  for (let i = 0; i < grid; i++) if (current[i] < s.numTiles) running.add(i);
+  while (running.size) {
+    const cta = pick([...running], current);
+    if (!running.has(cta)) throw new Error(`dynamicTiles: pick returned ${cta}, which is not running`);
+    out[cta].push(current[cta]);
+    current[cta] = counter++ + grid;
+    if (current[cta] >= s.numTiles) running.delete(cta);
+  }
+  return out;
+}
+
+/** The launch grid for a scheduler: the tile space itself ('grid') or a persistent one. */
+export function gridFor(scheduler: TileScheduler, s: TileSpace, smCount: number): [number, number, number] {
+  return scheduler === 'grid' ? [s.qBlocks, s.batchHeads, 1] : [persistentGrid(s.numTiles, smCount), 1, 1];
+}

@@ -1,0 +1,139 @@
+// The persistent kernel's tile order and schedulers on the CPU: every tile of every launch is taken
+// exactly once, whatever the grid and however the CTAs race; the order is longest-first inside a
+// section of heads whose K/V fit the L2 share. Negative controls: the cover check flags a missing
+// and a repeated tile, and a scheduler that skips a stride is caught.
+import { describe, expect, it } from 'vitest';
+import { decodeTile, dynamicTiles, gridFor, L2_SHARE, persistentGrid, staticTiles, tileSpace, type TileSpace, type TileSpaceInput } from '../../src/codegen/index.js';
+import { seededRandom } from '../../src/api/random.js';
+
+/** What is wrong with a cover of 0..numTiles-1 by per-CTA lists: a missing or a repeated tile. */
+function coverProblems(space: TileSpace, perCta: number[][]): string[] {
+  const seen = new Map<number, number>();
+  perCta.forEach((ts, cta) => ts.forEach((t) => seen.set(t, (seen.get(t) ?? 0) + 1 + (cta < 0 ? 1 : 0))));
+  const problems: string[] = [];
+  for (let t = 0; t < space.numTiles; t++) {
+    const n = seen.get(t) ?? 0;
+    if (n !== 1) problems.push(`tile ${t} taken ${n} times`);
+  }
+  for (const t of seen.keys()) if (t < 0 || t >= space.numTiles) problems.push(`tile ${t} is outside 0..${space.numTiles - 1}`);
+  // The (head, block) pairs, too: decodeTile must be a bijection onto them.
+  const pairs = new Set<string>();
+  for (let t = 0; t < space.numTiles; t++) {
+    const { bh, qBlock } = decodeTile(space, t);
+    if (bh < 0 || bh >= space.batchHeads || qBlock < 0 || qBlock >= space.qBlocks) problems.push(`tile ${t} decodes to (${bh}, ${qBlock}), outside the space`);
+    pairs.add(`${bh},${qBlock}`);
+  }
+  if (pairs.size !== space.numTiles) problems.push(`${space.numTiles} tiles decode to ${pairs.size} distinct (head, block) pairs`);
+  return problems.slice(0, 3);
+}
+
+const H100 = { smCount: 132, l2Bytes: 50 * 1024 * 1024 };
+
+/** Shapes: the issue's table, GQA/MQA, odd lengths, more keys than queries, one tile, fewer tiles than SMs. */
+function shapes(): TileSpaceInput[] {
+  const out: TileSpaceInput[] = [];
+  const base = { blockM: 128, l2Bytes: H100.l2Bytes };
+  for (const [batch, headsQ, seq, headDim] of [[64, 16, 1024, 128], [32, 16, 2048, 128], [8, 16, 8192, 128], [2, 16, 16384, 128], [8, 32, 8192, 64], [4, 16, 8192, 256], [1, 1, 1, 64], [3, 5, 300, 128]]) {
+    for (const masked of [false, true]) out.push({ ...base, batch, headsQ, headsKV: headsQ, headDim, seqQ: seq, seqK: seq, masked });
+  }
+  out.push({ ...base, batch: 4, headsQ: 32, headsKV: 8, headDim: 128, seqQ: 4096, seqK: 4096, masked: true }); // llama3-8b
+  out.push({ ...base, batch: 2, headsQ: 16, headsKV: 1, headDim: 256, seqQ: 700, seqK: 3000, masked: true }); // MQA, Nq < Nkv
+  out.push({ ...base, batch: 5, headsQ: 12, headsKV: 4, headDim: 64, seqQ: 2000, seqK: 100, masked: false });
+  return out;
+}
+
+describe('tile space and order', () => {
+  it('decodes every tile to a distinct (head, block) pair, longest block first inside a section when masked', () => {
+    for (const x of shapes()) {
+      const s = tileSpace(x);
+      expect(s.numTiles).toBe(x.batch * x.headsQ * Math.ceil(x.seqQ / 128));
+      expect(coverProblems(s, [Array.from({ length: s.numTiles }, (_, t) => t)])).toEqual([]);
+      // Inside a section, blocks run from the last (masked) or the first, never back and forth.
+      for (let t = 1; t < s.numTiles; t++) {
+        const a = decodeTile(s, t - 1), b = decodeTile(s, t);
+        if (Math.floor(a.bh / s.headGroup) !== Math.floor(b.bh / s.headGroup)) continue;
+        if (x.masked) expect(b.qBlock).toBeLessThanOrEqual(a.qBlock);
+        else expect(b.qBlock).toBeGreaterThanOrEqual(a.qBlock);
+      }
+    }
+  });
+
+  it('sizes a section so its K/V fit the L2 share, in whole GQA groups', () => {
+    for (const x of shapes()) {
+      const s = tileSpace(x);
+      const group = x.headsQ / x.headsKV;
+      const kvBytes = (s.headGroup / group) * 2 * x.seqK * x.headDim * 2;
+      if (s.headGroup < s.batchHeads) {
+        expect(s.headGroup % group).toBe(0);
+        if (s.headGroup > group) expect(kvBytes).toBeLessThanOrEqual(x.l2Bytes * L2_SHARE);
+      }
+      expect(s.headGroup).toBeGreaterThanOrEqual(1);
+    }
+    // (8, 16, 8192, 128): 4 MiB of K/V per head, 25 MiB share: 6 heads per section.
+    expect(tileSpace({ batch: 8, headsQ: 16, headsKV: 16, headDim: 128, seqQ: 8192, seqK: 8192, blockM: 128, masked: false, l2Bytes: H100.l2Bytes }).headGroup).toBe(6);
+  });
+
+  it('launches one CTA per tile for the grid scheduler and at most one per SM otherwise', () => {
+    const s = tileSpace(shapes()[0]);
+    expect(gridFor('grid', s, 132)).toEqual([s.qBlocks, s.batchHeads, 1]);
+    expect(gridFor('static', s, 132)).toEqual([132, 1, 1]);
+    expect(gridFor('dynamic', { ...s, numTiles: 5 }, 132)).toEqual([5, 1, 1]);
+    expect(persistentGrid(0, 132)).toBe(1);
+  });
+});
+
+describe('every tile exactly once', () => {
+  const grids = [1, 2, 3, 7, 78, 114, 132, 133, 1000];
+  it('static: CTA i takes i, i + grid, ...', () => {
+    for (const x of shapes()) {
+      const s = tileSpace(x);
+      for (const g of grids) {
+        const grid = persistentGrid(s.numTiles, g);
+        const per = Array.from({ length: grid }, (_, i) => staticTiles(s, grid, i));
+        expect(coverProblems(s, per), `${JSON.stringify(x)} grid ${grid}`).toEqual([]);
+      }
+    }
+  });
+
+  it('dynamic: whichever CTA finishes first takes the next tile (seeded races and longest-work-first timing)', () => {
+    for (const seed of [1, 2, 3]) {
+      const rand = seededRandom(seed);
+      for (const x of shapes()) {
+        const s = tileSpace(x);
+        for (const g of grids) {
+          const grid = persistentGrid(s.numTiles, g);
+          const random = dynamicTiles(s, grid, (running) => running[Math.floor(rand() * running.length)]);
+          expect(coverProblems(s, random), `seed ${seed}, ${JSON.stringify(x)} grid ${grid}`).toEqual([]);
+        }
+      }
+    }
+    // Simulated time: a tile costs the KV tiles its block sees (causal); the CTA that is free
+    // soonest takes the next tile. Longest first keeps the finish times within one longest tile.
+    for (const x of shapes().filter((y) => y.masked)) {
+      const s = tileSpace(x);
+      const grid = persistentGrid(s.numTiles, 132);
+      const cost = (t: number) => decodeTile(s, t).qBlock + 1;
+      const busy = new Array<number>(grid).fill(0);
+      const seen = new Array<number>(grid).fill(-1);
+      const taken = dynamicTiles(s, grid, (running, current) => {
+        for (const c of running) if (seen[c] !== current[c]) (busy[c] += cost(current[c])), (seen[c] = current[c]);
+        return running.reduce((a, b) => (busy[b] < busy[a] ? b : a));
+      });
+      expect(coverProblems(s, taken)).toEqual([]);
+      if (s.numTiles >= 4 * grid) {
+        const finish = taken.map((ts) => ts.reduce((a, t) => a + cost(t), 0));
+        expect(Math.max(...finish) - Math.min(...finish), JSON.stringify(x)).toBeLessThanOrEqual(s.qBlocks);
+      }
+    }
+  });
+
+  it('negative controls: a repeated, a missing and a skipped tile are flagged', () => {
+    const s = tileSpace(shapes()[0]);
+    const per = Array.from({ length: 132 }, (_, i) => staticTiles(s, 132, i));
+    expect(coverProblems(s, [...per, [5]])).toEqual(['tile 5 taken 2 times']);
+    expect(coverProblems(s, per.map((ts, i) => (i === 3 ? ts.slice(1) : ts)))).toEqual(['tile 3 taken 0 times']);
+    // A static scheduler striding by grid + 1 misses tiles.
+    const wrong = Array.from({ length: 132 }, (_, i) => staticTiles(s, 133, i));
+    expect(coverProblems(s, wrong).length).toBeGreaterThan(0);
+  });
+});
