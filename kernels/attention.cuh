@@ -36,7 +36,6 @@ SW_DEVICE void releaseQ(const Ctx& c, int j) {
 // MMA0(j): S = Q K(j)^T, both operands K-major in shared memory.
 template <int SB>
 SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
-  Loads::waitQ(c);
   // Operand fence before the wgmma sequence: without it the compiler moves ordinary register work
   // in between the wgmmas, and ptxas then serialises every one of them (C7515/C7519). Reads after
   // the sequence are ordered by the fences that follow each wgmma wait.

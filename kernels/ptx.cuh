@@ -28,7 +28,8 @@ SW_DEVICE void mbarArrive(u32 bar) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" :: "r"(bar) : "memory");
 }
 // Blocks until the phase with the given parity has completed. With SW_DEBUG_HANG defined the wait
-// traps after ~2^26 polls, so a schedule that deadlocks becomes a launch error instead of a hang.
+// traps after 4 s on the GPU's global timer (2^26 polls took 266 s on an H200: each try_wait
+// suspends for microseconds), so a schedule that deadlocks becomes a launch error, not a hang.
 SW_DEVICE bool mbarTryWait(u32 bar, u32 parity) {
   u32 done;
   asm volatile(
@@ -37,10 +38,17 @@ SW_DEVICE bool mbarTryWait(u32 bar, u32 parity) {
       "selp.u32 %0, 1, 0, p;\n\t}" : "=r"(done) : "r"(bar), "r"(parity) : "memory");
   return done != 0;
 }
+SW_DEVICE u64 globalTimerNs() {
+  u64 t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
 SW_DEVICE void mbarWait(u32 bar, u32 parity) {
 #ifdef SW_DEBUG_HANG
-  for (u32 polls = 0; !mbarTryWait(bar, parity); ++polls) {
-    if (polls == (1u << 26)) asm volatile("trap;");
+  if (mbarTryWait(bar, parity)) return;
+  const u64 start = globalTimerNs();
+  for (u32 polls = 1; !mbarTryWait(bar, parity); ++polls) {
+    if (polls % 256 == 0 && globalTimerNs() - start > 4000000000ull) asm volatile("trap;");
   }
 #else
   while (!mbarTryWait(bar, parity)) {
@@ -98,10 +106,11 @@ SW_DEVICE void stShared128(u32 addr, u32 v) {
 // ---- register budget (warp specialization) --------------------------------------------------------
 // The producer warpgroup gives its registers to the consumers (FA3's budget for two consumer
 // warpgroups: 24 / 240; 24 + 2 * 240 = 3 * 168, the per-thread share at entry).
+// The split must balance against what the launch allocated (168 per thread x 384): the producer
+// frees 128 x (168 - 24) registers and the consumers take 256 x (240 - 168), exactly as many. A
+// producer keeping more (32 was tried for the persistent kernel) leaves the consumers' increase
+// waiting forever.
 SW_DEVICE void producerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 24;"); }
-// The persistent kernel's producer walks tiles (decode, sequence bounds, a tile-id hand-off): 32
-// registers, and 32 + 2 x 240 = 512 per lane quartet still fills the register file exactly.
-SW_DEVICE void persistentProducerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 32;"); }
 SW_DEVICE void consumerRegisters() { asm volatile("setmaxnreg.inc.sync.aligned.u32 240;"); }
 
 // ---- wgmma control ----------------------------------------------------------------------------

@@ -252,7 +252,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '  c.base = (smemAddr(smemRaw) + 1023u) & ~1023u;',
     '  initBarriers(c);',
     '  if (c.wg == NUM_WG) {',
-    '    persistentProducerRegisters();',
+    '    producerRegisters();',
     '    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setTile);',
     '    return;',
     '  }',

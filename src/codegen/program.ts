@@ -132,7 +132,10 @@ function opBlock(plan: KernelPlan, b: BodyOp, site: Site): OpBlock | null {
       const full: Stmt[] = cp
         ? [{ t: 'wait', group: 'cpasync', n: p.cpWaitK, fences: [] }, { t: 'needs', group: 'cpasync', op: 'loadK', lag: 0, why: 'K(j) landed' }, ...codes('Loads::cpAsyncPublish(c);')]
         : [code('Loads::waitK(c, j);')];
-      return block([...guard(l, full), code(`opMMA0<${sb}>(c, r, j);`), commitMma('MMA0')]);
+      // Q is waited for by live iterations only: a persistent CTA's producer refills Q once the
+      // tile's last softmax released it, and a dummy MMA0 waiting then would wait on the barrier's
+      // next phase (parity waits see two phases), which needs a release that never comes.
+      return block([...guard(l, [code('Loads::waitQ(c);'), ...full]), code(`opMMA0<${sb}>(c, r, j);`), commitMma('MMA0')]);
     }
     case 'MMA1': {
       const zero: Stmt[] = [{ t: 'needsP', pTile: pb, why: 'a dummy P V product zeroes the P tile', zeroing: true }, code(`PPath::zero<${pb}>(c, r);`)];

@@ -308,6 +308,11 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
         }
       } else if (op === 'MMA0' || op === 'MMA1') {
         const t: Tile = op === 'MMA0' ? 'K' : 'V';
+        if (op === 'MMA0' && qReleased[w].has(e.n)) {
+          // A wait on Q after its release may meet the barrier's next phase (the refill): parity
+          // waits tell two phases apart, not three.
+          throw new Error(`internal: MMA0(${e.j}) of tile ${e.n} waits for Q after warpgroup ${w} released it`);
+        }
         if (op === 'MMA0' && !qLoaded.has(e.n)) return false;
         if (cp && W === 2) {
           // The cp.async wait ends in a barrier over both warpgroups; each warpgroup issued its part
