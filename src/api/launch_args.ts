@@ -80,7 +80,7 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
   if (persistent && !p.persistent) throw new Error(`launchFor: the ${plan.scheduler} scheduler needs the device's SM count, L2 size and a tile counter`);
   const space = tileSpace({
     batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
-    blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0,
+    blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0, ctas: p.persistent?.smCount ?? 1,
   });
   if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
   return {

@@ -38,22 +38,29 @@ export interface TileSpaceInput {
   masked: boolean;
   /** The device's L2 size in bytes. */
   l2Bytes: number;
+  /** CTAs of the persistent launch (tiles in flight at once). */
+  ctas: number;
 }
 
-/**
- * The share of L2 the K/V of one section may fill: the rest holds Q and O in flight and whatever
- * else the GPU caches (FA3 budgets a fixed 32 MB of H100's 50 MB; half is our starting point).
- */
+/** The share of L2 the K/V of one section may fill: the rest holds Q and O in flight. */
 export const L2_SHARE = 0.5;
 
-/** The tile space of one launch and its section size. */
+/**
+ * The tile space of one launch and its section size. A section is as many heads as the launch has
+ * CTAs for all their query blocks at once: every block of a head then runs at about the same time,
+ * and each K/V tile comes from DRAM once and from L2 for the other blocks. Larger sections (all the
+ * heads whose K/V fit half of L2, as a first version did) cost 10% at 4k-8k tokens non-causal:
+ * fewer blocks of a head in flight together, more passes over its K/V (bench/NOTES.md, session 5).
+ * Sections hold whole GQA groups and never more K/V than the L2 share.
+ */
 export function tileSpace(x: TileSpaceInput): TileSpace {
   const qBlocks = Math.max(1, Math.ceil(x.seqQ / x.blockM));
   const batchHeads = x.batch * x.headsQ;
   const group = x.headsQ / x.headsKV;
   const kvHeadBytes = Math.max(1, 2 * x.seqK * x.headDim * 2); // K and V of one K/V head, 16-bit
   const kvHeadsInL2 = Math.max(1, Math.floor((x.l2Bytes * L2_SHARE) / kvHeadBytes));
-  const headGroup = Math.max(1, Math.min(batchHeads, kvHeadsInL2 * group));
+  const kvHeadsInFlight = Math.max(1, Math.floor(x.ctas / (qBlocks * group)));
+  const headGroup = Math.max(1, Math.min(batchHeads, Math.min(kvHeadsInL2, kvHeadsInFlight) * group));
   return { batchHeads, qBlocks, headGroup, reversed: x.masked, numTiles: batchHeads * qBlocks };
 }
 

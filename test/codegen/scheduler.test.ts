@@ -32,7 +32,7 @@ const H100 = { smCount: 132, l2Bytes: 50 * 1024 * 1024 };
 /** Shapes: the table, GQA/MQA, odd lengths, more keys than queries, one tile, fewer tiles than SMs. */
 function shapes(): TileSpaceInput[] {
   const out: TileSpaceInput[] = [];
-  const base = { blockM: 128, l2Bytes: H100.l2Bytes };
+  const base = { blockM: 128, l2Bytes: H100.l2Bytes, ctas: H100.smCount };
   for (const [batch, headsQ, seq, headDim] of [[64, 16, 1024, 128], [32, 16, 2048, 128], [8, 16, 8192, 128], [2, 16, 16384, 128], [8, 32, 8192, 64], [4, 16, 8192, 256], [1, 1, 1, 64], [3, 5, 300, 128]]) {
     for (const masked of [false, true]) out.push({ ...base, batch, headsQ, headsKV: headsQ, headDim, seqQ: seq, seqK: seq, masked });
   }
@@ -58,19 +58,26 @@ describe('tile space and order', () => {
     }
   });
 
-  it('sizes a section so its K/V fit the L2 share, in whole GQA groups', () => {
+  it('sizes a section so all its blocks are in flight together and its K/V fit the L2 share, in whole GQA groups', () => {
     for (const x of shapes()) {
       const s = tileSpace(x);
       const group = x.headsQ / x.headsKV;
       const kvBytes = (s.headGroup / group) * 2 * x.seqK * x.headDim * 2;
       if (s.headGroup < s.batchHeads) {
         expect(s.headGroup % group).toBe(0);
-        if (s.headGroup > group) expect(kvBytes).toBeLessThanOrEqual(x.l2Bytes * L2_SHARE);
+        if (s.headGroup > group) {
+          expect(kvBytes).toBeLessThanOrEqual(x.l2Bytes * L2_SHARE);
+          expect(s.headGroup * s.qBlocks).toBeLessThanOrEqual(x.ctas);
+        }
       }
       expect(s.headGroup).toBeGreaterThanOrEqual(1);
     }
-    // (8, 16, 8192, 128): 4 MiB of K/V per head, 25 MiB share: 6 heads per section.
-    expect(tileSpace({ batch: 8, headsQ: 16, headsKV: 16, headDim: 128, seqQ: 8192, seqK: 8192, blockM: 128, masked: false, l2Bytes: H100.l2Bytes }).headGroup).toBe(6);
+    // (8, 16, 8192, 128): 64 blocks per head, 132 CTAs: 2 heads per section; (64, 16, 1024, 128): 16.
+    const at = (batch: number, seq: number) => tileSpace({ batch, headsQ: 16, headsKV: 16, headDim: 128, seqQ: seq, seqK: seq, blockM: 128, masked: false, ...H100, ctas: 132 });
+    expect(at(8, 8192).headGroup).toBe(2);
+    expect(at(64, 1024).headGroup).toBe(16);
+    // Negative control of the L2 bound: a tiny L2 keeps one head per section.
+    expect(tileSpace({ ...shapes()[0], l2Bytes: 1 << 20 }).headGroup).toBe(1);
   });
 
   it('launches one CTA per tile for the grid scheduler and at most one per SM otherwise', () => {
