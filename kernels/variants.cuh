@@ -181,20 +181,7 @@ struct TmaLoads {
 };
 
 // ---- tile schedulers of the persistent kernel: the order and the hand-off (src/codegen/scheduler.ts, line for line) ----
-struct TileWork {
-  int numTiles, batchHeads, qBlocks, headGroup;
-  int* counter;  // the dynamic scheduler's [next, finished CTAs]; zero at launch
-};
-
-// Tile t of the order: sections of headGroup heads (their K/V share L2), blocks longest first inside.
-struct TileCoord { int bh, qBlock; };
-SW_DEVICE TileCoord decodeTile(const TileWork& w, int t) {
-  const int sectionTiles = w.headGroup * w.qBlocks;
-  const int section = t / sectionTiles, r = t - section * sectionTiles;
-  const int heads = min(w.headGroup, w.batchHeads - section * w.headGroup);
-  const int i = r / heads;
-  return {section * w.headGroup + (r - i * heads), MASKED ? w.qBlocks - 1 - i : i};
-}
+#include "tiles.cuh"
 
 // Static: CTA i takes tiles i, i + grid, ...; producer and consumers each count for themselves.
 struct StaticTiles {

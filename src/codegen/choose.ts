@@ -24,6 +24,11 @@ export interface Problem {
   softcap?: boolean;
   /** Sequences are packed with cumulative lengths (launch arguments). */
   varlen?: boolean;
+  /**
+   * The query length (the longest, for packed sequences) the kernel is for: picks the tile
+   * scheduler when the caller leaves it out (defaultScheduler). Without it, 'grid'.
+   */
+  seqQ?: number;
 }
 
 export interface Knobs {
@@ -84,6 +89,7 @@ interface Checked {
   pingpong?: boolean;
   pShared?: boolean;
   scheduler?: TileScheduler;
+  seqQ?: number;
   hangTrap: boolean;
 }
 
@@ -111,6 +117,8 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const pingpong = checkBoolean(knobs.pingpong, 'pingpong');
   const pShared = checkBoolean(knobs.pShared, 'pShared');
   const hangTrap = checkBoolean(knobs.hangTrap, 'hangTrap') ?? false;
+  const seqQ = problem.seqQ;
+  if (seqQ !== undefined && !(Number.isInteger(seqQ) && seqQ >= 1)) throw new RangeError(`seqQ must be a positive integer, got ${String(seqQ)}`);
   const scheduler = knobs.scheduler;
   if (scheduler !== undefined && !TILE_SCHEDULERS.includes(scheduler)) {
     throw new RangeError(`scheduler must be one of ${TILE_SCHEDULERS.map((x) => `'${x}'`).join(', ')}, got ${String(scheduler)}`);
@@ -122,7 +130,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), hangTrap };
+  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 interface Variant {
@@ -218,9 +226,24 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
 }
 
 /**
- * A persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers).
- * Default: PERSISTENT_DEFAULT below, measured in bench/NOTES.md.
+ * Query lengths up to this run a persistent grid by default. Measured on an H100 (bench/NOTES.md,
+ * session 5, second sweep, best schedule per scheduler): non-causal 1k +7.2% and 2k +4.7% for the
+ * static scheduler over one CTA per tile, causal 1k +15.3% and 2k +6.4% for the dynamic one; from
+ * 4k on one CTA per tile was level or ahead (static -2.8% non-causal, dynamic -5.8% causal at 4k).
  */
+export const PERSISTENT_MAX_SEQ_Q = 2048;
+
+/**
+ * The default tile scheduler: persistent for short query loops (static when every tile costs the
+ * same, dynamic when masks or packed lengths make them uneven), one CTA per tile otherwise and
+ * wherever there is no producer warpgroup.
+ */
+export function defaultScheduler(x: { loads: LoadPath; masked: boolean; varlen: boolean; seqQ?: number }): TileScheduler {
+  if (x.loads !== 'tma-producer' || x.seqQ === undefined || x.seqQ > PERSISTENT_MAX_SEQ_Q) return 'grid';
+  return x.masked || x.varlen ? 'dynamic' : 'static';
+}
+
+/** The scheduler knob, else the default; a persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers). */
 function chooseScheduler(c: Checked, v: Variant, decisions: string[]): TileScheduler {
   if (c.scheduler !== undefined) {
     if (c.scheduler !== 'grid' && v.loads !== 'tma-producer') {
@@ -228,15 +251,14 @@ function chooseScheduler(c: Checked, v: Variant, decisions: string[]): TileSched
     }
     return c.scheduler;
   }
-  const s: TileScheduler = v.loads !== 'tma-producer' ? 'grid' : PERSISTENT_DEFAULT(c);
-  decisions.push(`scheduler ${s}: ${SCHEDULER_REASON}`);
+  const s = defaultScheduler({ loads: v.loads, masked: c.causal || c.window, varlen: c.varlen, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
+  if (v.loads === 'tma-producer') {
+    decisions.push(
+      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${PERSISTENT_MAX_SEQ_Q}, ` +
+        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''} (NOTES 2026-11-27 session 5)`,
+    );
+  }
   return s;
-}
-
-/** The measured default (bench/NOTES.md, session 5). */
-const SCHEDULER_REASON = 'one CTA per tile until a persistent grid measures faster';
-function PERSISTENT_DEFAULT(_c: Checked): TileScheduler {
-  return 'grid';
 }
 
 export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
@@ -313,8 +335,9 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */
 export function chooseFrom(schedule: Schedule, input: KernelConfigInput): KernelPlan {
-  const { headDim, dtype, causal, window, softcap, varlen, ...knobs } = input;
+  const { headDim, dtype, causal, window, softcap, varlen, seqQ, ...knobs } = input;
   const problem: Problem = { headDim };
+  if (seqQ !== undefined) problem.seqQ = seqQ;
   if (dtype !== undefined) problem.dtype = dtype;
   if (causal !== undefined) problem.causal = causal;
   if (window !== undefined) problem.window = window;

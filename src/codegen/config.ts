@@ -49,6 +49,8 @@ export interface KernelConfig {
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
 export type KernelConfigInput = Partial<KernelConfig> & Pick<KernelConfig, 'headDim'> & {
+  /** The query length the kernel is for: picks the default tile scheduler (choose.ts, defaultScheduler). */
+  seqQ?: number;
   /** Compile with the bounded mbarrier wait (traps after ~2^26 polls instead of hanging). */
   hangTrap?: boolean;
 };

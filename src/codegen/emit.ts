@@ -15,7 +15,7 @@ export const KERNEL_NAME = 'stagewise_attn_fwd';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
 const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
-export const STATIC_HEADERS = ['ptx.cuh', 'variants.cuh', 'attention.cuh'] as const;
+export const STATIC_HEADERS = ['ptx.cuh', 'tiles.cuh', 'variants.cuh', 'attention.cuh'] as const;
 
 let staticHeaders: Record<string, string> | undefined;
 function readStaticHeaders(): Record<string, string> {
@@ -231,7 +231,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter};',
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
     '  const auto setTile = [&](int t) -> bool {',
-    '    const TileCoord tc = decodeTile(w, t);',
+    '    const TileCoord tc = decodeTile(w, t, MASKED);',
     '    c.batch = tc.bh / headsQ; c.hq = tc.bh - c.batch * headsQ; c.hk = c.hq / groupSize;',
     '    c.tmaBatch = VARLEN ? 0 : c.batch;',
     '    c.qStart = VARLEN ? cuSeqlensQ[c.batch] : 0;',

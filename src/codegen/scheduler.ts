@@ -1,6 +1,8 @@
 // The persistent kernel's tile order and how CTAs take tiles: plain functions of launch-time
-// numbers, run on the CPU by the tests and mirrored line for line by kernels/attention.cuh
-// (decodeTile, StaticTiles, DynamicTiles), whose launch arguments come from tileSpace() here.
+// numbers, run on the CPU by the tests and mirrored line for line by the kernel
+// (kernels/tiles.cuh: decodeTile, built for the host too and checked against this file by
+// test/codegen/tiles_mirror.test.ts; kernels/variants.cuh: StaticTiles, DynamicTiles), whose launch
+// arguments come from tileSpace() here.
 //
 // Order: the (batch, head) pairs are cut into sections of `headGroup` consecutive query heads, so
 // many heads' K/V stay in L2 together (grouped-query heads that share a K/V head are adjacent);
@@ -64,7 +66,7 @@ export function tileSpace(x: TileSpaceInput): TileSpace {
   return { batchHeads, qBlocks, headGroup, reversed: x.masked, numTiles: batchHeads * qBlocks };
 }
 
-/** Tile t of the order: its (batch * headsQ + head) and query block. Mirrors decodeTile in attention.cuh. */
+/** Tile t of the order: its (batch * headsQ + head) and query block. Mirrors decodeTile in kernels/tiles.cuh. */
 export function decodeTile(s: TileSpace, t: number): { bh: number; qBlock: number } {
   const sectionTiles = s.headGroup * s.qBlocks;
   const section = Math.floor(t / sectionTiles);

@@ -1,0 +1,83 @@
+// The kernel's tile decode (kernels/tiles.cuh) is the scheduler's (src/codegen/scheduler.ts): the
+// header is built for the host with the C++ compiler and decodes every tile of many launches, which
+// must match decodeTile in TypeScript tile for tile. Negative control: a space whose head sections
+// differ from the kernel's arguments is caught.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeTile, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+
+const run = promisify(execFile);
+const CXX = process.env.CXX ?? 'g++';
+const hasCxx = await run(CXX, ['--version']).then(() => true, () => false);
+if (!hasCxx) console.warn(`[stagewise] skipping 'tiles.cuh matches scheduler.ts': no C++ compiler (${CXX}) on PATH`);
+
+const KERNELS = fileURLToPath(new URL('../../kernels/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'stagewise-tiles-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// Reads "batchHeads qBlocks headGroup reversed" lines; prints "bh qBlock" for every tile of each.
+const HOST = `
+#define SW_HOST_DEVICE inline
+#include <cstdio>
+#include "tiles.cuh"
+int main() {
+  int bh, qb, g, rev;
+  while (std::scanf("%d %d %d %d", &bh, &qb, &g, &rev) == 4) {
+    const TileWork w{bh * qb, bh, qb, g, nullptr};
+    for (int t = 0; t < w.numTiles; ++t) {
+      const TileCoord c = decodeTile(w, t, rev != 0);
+      std::printf("%d %d\\n", c.bh, c.qBlock);
+    }
+  }
+  return 0;
+}
+`;
+
+function spaces(): TileSpace[] {
+  const out: TileSpace[] = [];
+  for (const [batch, headsQ, headsKV, seq, headDim] of [[64, 16, 16, 1024, 128], [8, 16, 16, 8192, 128], [2, 16, 16, 16384, 128], [4, 32, 8, 4096, 128], [3, 5, 5, 300, 64], [1, 1, 1, 1, 256], [7, 12, 4, 2000, 64], [2, 16, 1, 700, 256]]) {
+    for (const masked of [false, true]) {
+      for (const ctas of [1, 3, 78, 132]) {
+        out.push(tileSpace({ batch, headsQ, headsKV, headDim, seqQ: seq, seqK: seq, blockM: 128, masked, l2Bytes: 50 << 20, ctas }));
+      }
+    }
+  }
+  return out;
+}
+
+async function kernelDecode(list: TileSpace[]): Promise<string> {
+  const exe = join(work, 'tiles');
+  writeFileSync(join(work, 'host.cpp'), HOST);
+  await run(CXX, ['-std=c++17', '-O1', '-I', KERNELS, '-o', exe, join(work, 'host.cpp')]);
+  const input = list.map((s) => `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${s.reversed ? 1 : 0}`).join('\n');
+  const child = execFile(exe, { maxBuffer: 64 << 20 });
+  const out = new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d) => (text += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`tiles host program exited ${code}`))));
+  });
+  child.stdin!.end(input + '\n');
+  return out;
+}
+
+const expected = (list: TileSpace[]) =>
+  list.flatMap((s) => Array.from({ length: s.numTiles }, (_, t) => { const d = decodeTile(s, t); return `${d.bh} ${d.qBlock}`; })).join('\n') + '\n';
+
+describe.skipIf(!hasCxx)('tiles.cuh matches scheduler.ts', () => {
+  it('decodes every tile of every launch as the TypeScript scheduler does', async () => {
+    const list = spaces();
+    expect(new Set(list.map((s) => s.headGroup)).size).toBeGreaterThan(3); // many section sizes, partial last sections
+    const got = await kernelDecode(list);
+    expect(got === expected(list)).toBe(true);
+    // Negative control: the kernel given other sections decodes differently.
+    const other = list.map((s) => ({ ...s, headGroup: Math.max(1, s.headGroup - 1) })).filter((s, i) => s.headGroup !== list[i].headGroup && s.qBlocks > 1);
+    expect(other.length).toBeGreaterThan(0);
+    expect((await kernelDecode(other)) === expected(other.map((s) => ({ ...s, headGroup: s.headGroup + 1 })))).toBe(false);
+  }, 60_000);
+});
