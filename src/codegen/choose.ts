@@ -238,24 +238,27 @@ export const PERSISTENT_MAX_SEQ_Q = 2048;
  * same, dynamic when masks or packed lengths make them uneven), one CTA per tile otherwise and
  * wherever there is no producer warpgroup.
  */
-export function defaultScheduler(x: { loads: LoadPath; masked: boolean; varlen: boolean; seqQ?: number }): TileScheduler {
+export function defaultScheduler(x: { loads: LoadPath; masked: boolean; varlen: boolean; sTiles: number; seqQ?: number }): TileScheduler {
   if (x.loads !== 'tma-producer' || x.seqQ === undefined || x.seqQ > PERSISTENT_MAX_SEQ_Q) return 'grid';
+  // Two S tiles in flight across the tile loop: ptxas serialises every wgmma (C7514); the
+  // persistent firstDot ran at 0.6-0.7x of its grid kernel (NOTES 2026-11-27 session 5, sweep 1).
+  if (x.sTiles > 1) return 'grid';
   return x.masked || x.varlen ? 'dynamic' : 'static';
 }
 
 /** The scheduler knob, else the default; a persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers). */
-function chooseScheduler(c: Checked, v: Variant, decisions: string[]): TileScheduler {
+function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: string[]): TileScheduler {
   if (c.scheduler !== undefined) {
     if (c.scheduler !== 'grid' && v.loads !== 'tma-producer') {
       throw new RangeError(`scheduler '${c.scheduler}' needs the producer warpgroup (load 'tma' with warpSpecialized); this kernel's loads are ${v.loads}`);
     }
     return c.scheduler;
   }
-  const s = defaultScheduler({ loads: v.loads, masked: c.causal || c.window, varlen: c.varlen, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
+  const s = defaultScheduler({ loads: v.loads, masked: c.causal || c.window, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
     decisions.push(
       `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${PERSISTENT_MAX_SEQ_Q}, ` +
-        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''} (NOTES 2026-11-27 session 5)`,
+        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (ptxas serialises them in a tile loop) (NOTES 2026-11-27 session 5)`,
     );
   }
   return s;
@@ -272,7 +275,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const { pipeline, blockN } = chooseTiling(c, v, nest, res, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
-  const scheduler = chooseScheduler(c, v, decisions);
+  const scheduler = chooseScheduler(c, v, pipeline.sTiles, decisions);
   const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
   const plan: KernelPlan = {
     schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },

@@ -144,3 +144,21 @@ describe('every tile exactly once', () => {
     expect(coverProblems(s, wrong).length).toBeGreaterThan(0);
   });
 });
+
+describe('the default scheduler (choose.ts, measured)', () => {
+  it('is persistent for short query loops with a producer warpgroup and one S tile, one CTA per tile otherwise', async () => {
+    const { choose, PERSISTENT_MAX_SEQ_Q } = await import('../../src/codegen/index.js');
+    const { NAMED } = await import('../../src/schedule/index.js');
+    const at = (problem: object, knobs: object = {}, s = NAMED.secondDot) => choose(s, { headDim: 128, ...problem }, knobs);
+    expect(at({ seqQ: 1024 }).scheduler).toBe('static');
+    expect(at({ seqQ: 1024, causal: true }).scheduler).toBe('dynamic');
+    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q, varlen: true }).scheduler).toBe('dynamic');
+    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q + 1 }).scheduler).toBe('grid');
+    expect(at({}).scheduler).toBe('grid');
+    expect(at({ seqQ: 1024 }, {}, NAMED.firstDot).scheduler).toBe('grid'); // two S tiles
+    expect(at({ seqQ: 1024 }, { load: 'cp.async' }).scheduler).toBe('grid');
+    expect(at({ seqQ: 1024 }, { scheduler: 'grid' }).scheduler).toBe('grid');
+    expect(at({ seqQ: 1024 }).decisions.join('\n')).toMatch(/scheduler static: .*NOTES 2026-11-27 session 5/);
+    expect(() => at({ seqQ: 0 })).toThrow(/seqQ must be a positive integer, got 0/);
+  });
+});
