@@ -20,7 +20,9 @@ for (const schedule of Object.keys(NAMED)) {
     } catch {
       continue; // a combination this schedule cannot take (choose names the rule)
     }
-    for (const causal of [false, true]) cases.push({ label: `${schedule} ${label} hd64`, cfg: { headDim: 64, schedule, causal, load: knobs.load ?? 'tma', ...knobs } });
+    // A persistent kernel on 2 CTAs, so each walks several tiles (300 tokens x 2 heads: 6).
+    const ctas = knobs.scheduler === 'static' || knobs.scheduler === 'dynamic' ? { persistentCtas: 2 } : {};
+    for (const causal of [false, true]) cases.push({ label: `${schedule} ${label} hd64`, cfg: { headDim: 64, schedule, causal, load: knobs.load ?? 'tma', ...knobs, ...ctas } });
   }
   for (const headDim of [128, 256]) for (const causal of [false, true]) cases.push({ label: `${schedule} default hd${headDim}`, cfg: { headDim, schedule, causal, load: 'tma' } });
 }

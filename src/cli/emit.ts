@@ -22,6 +22,10 @@ options:
                          a producer warpgroup issues the loads (default: TMA, head dim <= 128)
   --p-shared, --no-p-shared
                          P reaches the P V product through shared memory (default: two S tiles)
+  --scheduler grid|static|dynamic
+                         one CTA per tile, or a persistent grid (default: from --seq-q)
+  --seq-q N              the query length the kernel is for (picks the default scheduler:
+                         persistent up to 2048 with a producer warpgroup; without it, grid)
   --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)
   --plan                 print the kernel plan (JSON) instead of the source: every size, offset,
                          ring depth, wait count and variant the source is emitted from
@@ -33,7 +37,7 @@ Knobs left out take the library's defaults, so the output is the kernel attentio
 
 type Flags = Record<string, string | true>;
 
-const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out']);
+const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q']);
 const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
 const SWITCHES = new Set([
   '--causal', '--headers', '--plan', '--hang-trap', '--help', '-h',
@@ -110,6 +114,9 @@ export async function run(argv: string[]): Promise<number> {
     const blockN = num(flags, '--block-n');
     if (blockM !== undefined) input.blockM = blockM as KernelConfigInput['blockM'];
     if (blockN !== undefined) input.blockN = blockN;
+    const seqQ = num(flags, '--seq-q');
+    if (seqQ !== undefined) input.seqQ = seqQ;
+    if (typeof flags['--scheduler'] === 'string') input.scheduler = flags['--scheduler'] as KernelConfigInput['scheduler'];
     if (flags['--plan']) {
       console.log(JSON.stringify(chooseFrom(schedule, input), null, 2));
       return 0;

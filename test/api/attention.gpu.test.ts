@@ -206,6 +206,26 @@ describeGpu('the default kernels (no hang trap): many tiles and heads', () => {
     });
   }
 
+  // Short query loops run the persistent kernel by default, on every SM (many sections of heads).
+  for (const [schedule, seqLen] of [['secondDot', 1024], ['baseline', 2048], ['secondDot', 777]] as const) {
+    it(`${schedule}/tma, 8 x 16 x ${seqLen} x 128 (persistent by default), causal and not`, async () => {
+      for (const causal of [false, true]) {
+        const p = await prepareAttention({ batch: 8, heads: 16, seqLen, headDim: 128, dtype: 'bf16', causal, schedule, load: 'tma' });
+        try {
+          expect(p.compiled.kernel.plan.scheduler).toBe(causal ? 'dynamic' : 'static');
+          for (let rep = 0; rep < 2; rep++) {
+            // Twice: the dynamic scheduler's counter must be back at zero for the second launch.
+            const r = await p.check();
+            expect(r.ok, r.message).toBe(true);
+            expect(r.unwritten, `unwritten/NaN outputs (seed ${r.seed})`).toBe(0);
+          }
+        } finally {
+          p.dispose();
+        }
+      }
+    });
+  }
+
   it('a failing check names its seed, heads and rows, and check({ seed }) reproduces the inputs', async () => {
     const p = await prepareAttention({ batch: 1, heads: 2, seqLen: 200, headDim: 64, dtype: 'f16', causal: false, schedule: 'baseline', load: 'tma' });
     try {
