@@ -1,6 +1,6 @@
 // Text tables in the shape Triton's perf_report prints: a title per group, an index column,
 // one row per shape and one right-aligned column per series.
-import { PEERS, peerShapeKey, type PeerCell, type PeersReport } from './peers.js';
+import { PEERS, peerCellText, peerShapeKey, type PeerCell, type PeersReport } from './peers.js';
 import type { BenchResult } from './runner.js';
 import { groupName, seriesName, shapeKey } from './sweep.js';
 
@@ -25,15 +25,7 @@ function stagewiseCell(r: BenchResult | undefined): string {
   }
 }
 
-function peerCell(cell: PeerCell | undefined): string {
-  if (cell === undefined) return '-';
-  switch (cell.status) {
-    case 'ok': return cell.tflops.toFixed(1);
-    case 'unsupported': return 'unsup';
-    case 'fail': return 'FAIL';
-    case 'error': return 'ERR';
-  }
-}
+const peerCell = peerCellText;
 
 /** Columns right-aligned to their widest cell; the index column left-aligned, as pandas prints. */
 export function renderGrid(header: readonly string[], rows: readonly string[][]): string {
