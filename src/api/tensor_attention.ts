@@ -114,6 +114,9 @@ async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly 
 }
 
 async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[]): Promise<PreparedRun> {
+  if (runOpts.ctas !== undefined && !(Number.isSafeInteger(runOpts.ctas) && runOpts.ctas >= 1)) {
+    throw new RangeError(`ctas must be a positive integer (CTAs of a persistent kernel), got ${String(runOpts.ctas)}`);
+  }
   const stream = runOpts.stream ?? Stream.default(p.device);
   if (stream.device !== p.device) throw new RangeError(`stream is on device ${stream.device}; the tensors are on device ${p.device}`);
   const c = await kernelFor(p, runOpts);

@@ -409,3 +409,18 @@ describe('checkCuSeqlens (pure)', () => {
       'cu: sequence 0 has 6 tokens (cu[1] - cu[0]), more than maxSeqlen = 5; maxSeqlen must be at least the longest sequence');
   });
 });
+
+describe('run options of the tensor API', () => {
+  it('ctas (CTAs of a persistent kernel) must be a positive integer, refused before any device work', async () => {
+    const { attentionTensors } = await import('../../src/api/tensor_attention.js');
+    const { q, k, v } = bnhd();
+    for (const ctas of [0, -1, 1.5, Number.NaN]) {
+      await expect(attentionTensors(q, k, v, { ctas })).rejects.toThrow(`ctas must be a positive integer (CTAs of a persistent kernel), got ${String(ctas)}`);
+    }
+    // A valid count passes this rule (the call then fails later, here for want of a GPU, or runs).
+    await attentionTensors(q, k, v, { ctas: 2 }).then(
+      () => undefined,
+      (e: Error) => expect(e.message).not.toMatch(/ctas must/),
+    );
+  });
+});
