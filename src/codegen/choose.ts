@@ -240,8 +240,10 @@ export const PERSISTENT_MAX_SEQ_Q = 2048;
  */
 export function defaultScheduler(x: { loads: LoadPath; masked: boolean; varlen: boolean; sTiles: number; seqQ?: number }): TileScheduler {
   if (x.loads !== 'tma-producer' || x.seqQ === undefined || x.seqQ > PERSISTENT_MAX_SEQ_Q) return 'grid';
-  // Two S tiles in flight across the tile loop: ptxas serialises every wgmma (C7514); the
+  // Two S tiles in flight across the tile loop: ptxas serialised every wgmma (C7514) and the
   // persistent firstDot ran at 0.6-0.7x of its grid kernel (NOTES 2026-11-27 session 5, sweep 1).
+  // A full wait before the steady loop now keeps it asynchronous, but with every feature on it
+  // spills and it has not been timed: one CTA per tile until it is.
   if (x.sTiles > 1) return 'grid';
   return x.masked || x.varlen ? 'dynamic' : 'static';
 }
@@ -258,7 +260,7 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
   if (v.loads === 'tma-producer') {
     decisions.push(
       `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${PERSISTENT_MAX_SEQ_Q}, ` +
-        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (ptxas serialises them in a tile loop) (NOTES 2026-11-27 session 5)`,
+        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5)`,
     );
   }
   return s;

@@ -85,6 +85,7 @@ export function emitPipeline(plan: KernelPlan): string[] {
   const setup = plan.scheduler === 'grid' ? printStmts(prog.setup) : [];
   const out = [...setup, ...printStmts(prog.start), `// ---- prologue: steps 0..${S - 1} ----`];
   for (const st of prog.prologue) out.push(`// step ${st.k}`, ...printStep(st, String(st.k)));
+  out.push(...printStmts(prog.beforeLoop));
   out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`, `int k = ${S};`, `for (; k + ${u - 1} < T; k += ${u}) {`);
   for (const st of prog.loop) out.push(...indent(printStep(st, st.offset ? `(k + ${st.offset})` : 'k')));
   out.push('}', `// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);

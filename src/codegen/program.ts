@@ -51,6 +51,8 @@ export interface Program {
   /** Before each tile's prologue. */
   start: Stmt[];
   prologue: Step[];
+  /** Between the prologue and the steady loop. */
+  beforeLoop: Stmt[];
   /** Steps per steady-loop trip. */
   loop: Step[];
   tail: Step[];
@@ -229,6 +231,14 @@ export function programOf(plan: KernelPlan): Program {
     });
     prologue.push({ k, offset: 0, items });
   }
+  // A persistent kernel whose S tile is in flight into the steady loop (two S tiles) retires it
+  // first: with the tile loop around it, ptxas otherwise serialised every wgmma of the kernel
+  // (C7514; a wait<0> here is the one placement that cleared it, found by bisecting the source).
+  // It costs one MMA0's latency per tile; no default plan takes it (choose.ts).
+  const beforeLoop: Stmt[] =
+    plan.scheduler !== 'grid' && plan.pipeline.sTiles > 1
+      ? [{ t: 'wait', group: 'wgmma', n: 0, fences: [] }] // no reads follow before the next wait's own fences
+      : [];
   // Steady state in trips of `unroll` steps, then a tail that finishes every step up to T+S-1:
   // after the loop k >= T - (unroll - 1), so S + unroll - 1 tail steps suffice, each op guarded by
   // its own iteration (steps past T+S-1 do nothing but issue dummy matmuls).
@@ -237,5 +247,5 @@ export function programOf(plan: KernelPlan): Program {
   const tail: Step[] = [];
   for (let t = 0; t < S + u - 1; t++) tail.push({ k: null, offset: t, items: step(plan, { staticK: null, parity: (S + t) % 2, tailIndex: t, steady: false }) });
   const end: Stmt[] = wrapTurns ? [{ t: 'turn', what: 'signal' }] : [];
-  return { setup, start, prologue, loop, tail, end };
+  return { setup, start, prologue, beforeLoop, loop, tail, end };
 }

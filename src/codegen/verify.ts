@@ -141,6 +141,7 @@ function runProgram(prog: Program, plan: KernelPlan, T: number, v: Visitor): voi
   runStmts(prog.setup, v, -1, null, null, T);
   runStmts(prog.start, v, -1, null, null, T);
   for (const st of prog.prologue) runStep(st, st.k!, v, T);
+  runStmts(prog.beforeLoop, v, S, null, null, T);
   let k = S;
   for (; k + u - 1 < T; k += u) for (const st of prog.loop) runStep(st, k + st.offset, v, T);
   for (const st of prog.tail) runStep(st, k + st.offset, v, T);
