@@ -3,7 +3,7 @@
 // the kernel comes from a per-process cache keyed by the few things that select it (no code
 // generation or hashing on a repeated call); the TMA descriptors of an unchanged operand are reused;
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
-// the JavaScript thread.
+// the JavaScript thread (calls queued together share one wait: completion.ts).
 import { chooseFrom, emit, PERSISTENT_MAX_SEQ_Q, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
 import { compile, launchPrepared, Module, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
@@ -11,6 +11,7 @@ import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operan
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { persistentArgs } from './workspace.js';
+import { completionOf } from './completion.js';
 import type { Schedule } from '../schedule/index.js';
 
 /** Kernel choice and execution options, beside the attention semantics of AttentionOptions. */
@@ -109,7 +110,8 @@ async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly 
   const prepared = reusable ? hit.prepared : prepareLaunch(r.fn, r.launch());
   launchCache.set(p.q.tensor, { key: r.launchKey, fn: r.fn, prepared });
   launchPrepared(prepared, r.stream);
-  await r.stream.synchronizeAsync();
+  // One wait per batch of calls on this stream, not one per call (completion.ts).
+  await completionOf(r.stream).done();
   return { out: r.out, ...(r.lse ? { lse: r.lse } : {}) };
 }
 

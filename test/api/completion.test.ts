@@ -1,0 +1,92 @@
+// The per-stream completion queue on a fake stream whose waits the test settles by hand: each
+// call resolves only after a wait that started after it joined; calls queued during a wait share
+// the next one; a failed wait rejects exactly its batch; a stream that throws fails its batch.
+import { describe, expect, it } from 'vitest';
+import { CompletionQueue, completionOf, type Waitable } from '../../src/api/completion.js';
+
+class FakeStream implements Waitable {
+  /** The waits started, in order, each with how many done() calls had joined before it. */
+  waits: Array<{ resolve: () => void; reject: (e: unknown) => void; joinedBefore: number }> = [];
+  joined = 0;
+  throwNext: Error | null = null;
+  synchronizeAsync(): Promise<void> {
+    if (this.throwNext) {
+      const e = this.throwNext;
+      this.throwNext = null;
+      throw e;
+    }
+    return new Promise((resolve, reject) => this.waits.push({ resolve, reject, joinedBefore: this.joined }));
+  }
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+function track(p: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
+  const t: { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { state: 'pending' };
+  p.then(() => (t.state = 'resolved'), (e) => ((t.state = 'rejected'), (t.error = e)));
+  return t;
+}
+
+describe('CompletionQueue: one wait per batch of queued calls', () => {
+  it('a lone call waits once; calls queued meanwhile share the next wait, which starts after all of them', async () => {
+    const s = new FakeStream();
+    const q = new CompletionQueue(s);
+    const join = () => (s.joined++, track(q.done()));
+    const a = join();
+    expect(s.waits).toHaveLength(1);
+    const rest = Array.from({ length: 50 }, join);
+    expect(s.waits).toHaveLength(1); // no new wait while one is in flight
+    s.waits[0].resolve();
+    await flush();
+    expect(a.state).toBe('resolved');
+    // The 50 were launched after the first wait's event: it must not settle them.
+    expect(rest.every((t) => t.state === 'pending')).toBe(true);
+    expect(s.waits).toHaveLength(2);
+    expect(s.waits[1].joinedBefore).toBe(51); // started after every one of them joined
+    s.waits[1].resolve();
+    await flush();
+    expect(rest.every((t) => t.state === 'resolved')).toBe(true);
+    expect(q.waits).toBe(2);
+  });
+
+  it('a failed wait rejects its batch only; the next batch gets its own wait', async () => {
+    const s = new FakeStream();
+    const q = new CompletionQueue(s);
+    const a = track(q.done());
+    const b = track(q.done());
+    const fault = new Error('CUDA_ERROR_LAUNCH_FAILED');
+    s.waits[0].reject(fault);
+    await flush();
+    expect(a).toEqual({ state: 'rejected', error: fault });
+    expect(b.state).toBe('pending');
+    s.waits[1].resolve();
+    await flush();
+    expect(b.state).toBe('resolved');
+  });
+
+  it('a stream that throws when asked to wait (disposed) fails the batch with its error, and the queue goes on', async () => {
+    const s = new FakeStream();
+    const q = new CompletionQueue(s);
+    s.throwNext = new TypeError('Stream.synchronizeAsync: Stream used after dispose()');
+    const a = track(q.done());
+    await flush();
+    expect(a.state).toBe('rejected');
+    expect((a.error as Error).message).toMatch(/used after dispose/);
+    const b = track(q.done());
+    s.waits[0].resolve();
+    await flush();
+    expect(b.state).toBe('resolved');
+  });
+
+  it('negative control: without batching each call would need its own wait (the fake counts them)', async () => {
+    const s = new FakeStream();
+    const calls = Array.from({ length: 5 }, () => track(s.synchronizeAsync()));
+    expect(s.waits).toHaveLength(5);
+    s.waits.forEach((w) => w.resolve());
+    await flush();
+    expect(calls.every((t) => t.state === 'resolved')).toBe(true);
+    // One queue per stream object.
+    expect(completionOf(s)).toBe(completionOf(s));
+    expect(completionOf(new FakeStream())).not.toBe(completionOf(s));
+  });
+});
