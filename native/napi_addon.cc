@@ -29,6 +29,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"funcAttributes", guarded<FuncAttributes>},
       {"launch", guarded<Launch>},
       {"timeLaunches", guarded<TimeLaunches>},
+      {"specPrepare", guarded<SpecPrepare>},
+      {"launchSpec", guarded<LaunchSpecHandle>},
       {"streamCreate", guarded<StreamCreate>},
       {"streamDefault", guarded<StreamDefault>},
       {"streamDestroy", guarded<StreamDestroy>},

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 #include "errors.h"
+#include "launch.h"
 #include "resources.h"
 
 namespace stagewise {
@@ -64,6 +65,12 @@ struct EventHandle {
   std::shared_ptr<Event> event;
 };
 
+// A launch checked and encoded once (prepareLaunch): a repeated launch passes this handle instead
+// of re-reading its grid and every argument from JS objects.
+struct PreparedSpec {
+  LaunchSpec spec;
+};
+
 template <typename T>
 struct HandleKind;
 template <>
@@ -90,6 +97,11 @@ template <>
 struct HandleKind<EventHandle> {
   static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000005ull};
   static constexpr const char* name = "Event";
+};
+template <>
+struct HandleKind<PreparedSpec> {
+  static constexpr napi_type_tag tag{0x5354414745574953ull, 0x0000000000000006ull};
+  static constexpr const char* name = "PreparedLaunch";
 };
 
 template <typename T>

@@ -26,6 +26,8 @@ Napi::Value FuncSetMaxDynamicShared(const Napi::CallbackInfo& info);
 Napi::Value FuncAttributes(const Napi::CallbackInfo& info);
 Napi::Value Launch(const Napi::CallbackInfo& info);
 Napi::Value TimeLaunches(const Napi::CallbackInfo& info);
+Napi::Value SpecPrepare(const Napi::CallbackInfo& info);
+Napi::Value LaunchSpecHandle(const Napi::CallbackInfo& info);
 // napi_streams.cc
 Napi::Value StreamCreate(const Napi::CallbackInfo& info);
 Napi::Value StreamDefault(const Napi::CallbackInfo& info);

@@ -3,7 +3,7 @@
 import { requireArray, requireInteger, requireNumber } from './check.js';
 import { DeviceBuffer, requireLiveBuffer } from './memory.js';
 import { KernelFunction } from './module.js';
-import { HANDLE, native, type NativeLaunchSpec, type NativeParam } from './native.js';
+import { HANDLE, native, type NativeHandle, type NativeLaunchSpec, type NativeParam } from './native.js';
 import { Stream } from './stream.js';
 import { TensorMap } from './tensormap.js';
 
@@ -45,12 +45,16 @@ export function launch(fn: KernelFunction, config: LaunchConfig, stream?: Stream
  * API's hot path): launchPrepared() then only checks that its buffers, kernel and stream are alive.
  */
 export class PreparedLaunch {
+  /** @internal The spec as the addon holds it: decoded from JS once, at prepareLaunch. */
+  readonly native: NativeHandle;
   /** @internal */
   constructor(
     readonly fn: KernelFunction,
     /** @internal */ readonly spec: NativeLaunchSpec,
     /** @internal */ readonly buffers: readonly DeviceBuffer[],
-  ) {}
+  ) {
+    this.native = native().specPrepare(spec);
+  }
 }
 
 function prepare(fn: KernelFunction, config: LaunchConfig, what: string): PreparedLaunch {
@@ -63,14 +67,14 @@ function prepare(fn: KernelFunction, config: LaunchConfig, what: string): Prepar
 
 function submit(p: PreparedLaunch, stream: Stream | undefined, what: string): void {
   if (stream === undefined) {
-    native().launch(p.fn[HANDLE], p.spec);
+    native().launchSpec(p.fn[HANDLE], p.native);
     return;
   }
   if (!(stream instanceof Stream)) throw new TypeError(`${what}: stream must be a Stream`);
   if (stream.disposed) throw new TypeError(`${what}: stream: Stream used after dispose()`);
   if (stream.device !== p.fn.device)
     throw new RangeError(`${what}: stream is on device ${stream.device} but kernel '${p.fn.name}' was loaded on device ${p.fn.device}`);
-  native().launch(p.fn[HANDLE], p.spec, stream[HANDLE]);
+  native().launchSpec(p.fn[HANDLE], p.native, stream[HANDLE]);
 }
 
 /** Checks and encodes a launch once (every rule of launch()). */

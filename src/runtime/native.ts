@@ -44,6 +44,9 @@ export interface NativeAddon {
   funcSetMaxDynamicShared(fn: NativeHandle, bytes: number): void;
   funcAttributes(fn: NativeHandle): { numRegs: number; localSizeBytes: number; maxThreadsPerBlock: number; sharedSizeBytes: number };
   launch(fn: NativeHandle, spec: NativeLaunchSpec, stream?: NativeHandle): void;
+  /** A spec checked and encoded once, as a native handle (no device needed). */
+  specPrepare(spec: NativeLaunchSpec): NativeHandle;
+  launchSpec(fn: NativeHandle, prepared: NativeHandle, stream?: NativeHandle): void;
   timeLaunches(fn: NativeHandle, specs: NativeLaunchSpec[], warmup: number, iterations: number): number[];
   streamCreate(device: number): NativeHandle;
   streamDefault(device: number): NativeHandle;

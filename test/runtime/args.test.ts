@@ -111,3 +111,18 @@ describe('prepareLaunch / launchPrepared arguments', () => {
     expect(() => prepareLaunch({} as never, { grid: [1, 1, 1], block: [1, 1, 1], sharedMemBytes: 0, params: [] })).toThrow(/prepareLaunch: fn must be a KernelFunction/);
   });
 });
+
+describe('prepared launch specs in the addon (no device needed)', async () => {
+  const { addonProblem, native } = await import('../../src/runtime/native.js');
+  const problem = addonProblem();
+  if (problem) console.warn(`[stagewise] skipping 'prepared launch specs in the addon': ${problem}`);
+  it.skipIf(problem !== undefined)('encodes a spec once into a handle, refusing what launch() refuses; a launch with another kind of handle is refused', () => {
+    const base: LaunchConfig = { grid: [2, 3, 1], block: [128, 1, 1], sharedMemBytes: 1024, params: [{ i32: 7 }, { f32: 0.5 }, { u64: 3n }] };
+    const handle = native().specPrepare(encodeLaunch(base));
+    expect(handle).toBeDefined();
+    // The addon's own hardware limits, as launch() checks them: grid y < 2^16.
+    expect(() => native().specPrepare(encodeLaunch({ ...base, grid: [1, 70000, 1] }))).toThrow(/grid/);
+    // A prepared spec is not a kernel, and a kernel handle is not a prepared spec.
+    expect(() => native().launchSpec(handle, handle)).toThrow(/expected a native KernelFunction handle/);
+  });
+});
