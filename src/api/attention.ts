@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { generate, PERSISTENT_MAX_SEQ_Q, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
+import { generate, planSummary, PERSISTENT_MAX_SEQ_Q, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -290,6 +290,8 @@ class InputSet {
 export interface PreparedAttention {
   config: AttentionConfig;
   compiled: CompiledAttention;
+  /** The kernel in one line (codegen planSummary): load path, tile, rings, turn, P, scheduler. */
+  kernel: string;
   /**
    * One launch on fresh random inputs (or those of `seed`), outputs poisoned first; every row (up to
    * FULL_CHECK_ROWS, else a seeded sample) of every head against the GPU fp32 reference.
@@ -405,6 +407,7 @@ export async function prepareAttention(cfg: AttentionConfig): Promise<PreparedAt
   return {
     config: cfg,
     compiled: c,
+    kernel: planSummary(c.kernel.plan),
     async check(opts = {}) {
       ensureSets(1);
       return checkSet(c, cfg, sets[0], opts.seed);

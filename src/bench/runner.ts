@@ -5,7 +5,7 @@ import type { AttentionConfig, BenchProvider, CheckResult } from './types.js';
 
 /** One measured config of any kind (a sweep's AttentionConfig, a preset's PresetConfig). */
 export type Outcome<C> =
-  | { config: C; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number }
+  | { config: C; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number; kernel?: string }
   /** The check said the output is wrong: never timed, so no fast wrong number reaches a table. */
   | { config: C; flops: number; status: 'fail'; check: CheckResult; reason: string }
   /** Something threw (compile failure, resource limit, launch error) in the named stage. */
@@ -15,6 +15,8 @@ export type BenchResult = Outcome<AttentionConfig>;
 
 /** What measure() drives: check once, then time. */
 export interface Measurable {
+  /** The kernel in one line, when the provider knows it (recorded in the result). */
+  kernel?: string;
   check(): Promise<CheckResult>;
   time(opts: { warmup: number; iterations: number }): Promise<number[]>;
   dispose(): void;
@@ -89,7 +91,7 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
     try {
       const samples = validateSamples(await prepared.time({ warmup: opts.warmup, iterations: opts.iterations }), opts.iterations);
       const timing = summarize(samples);
-      return { config, flops, status: 'ok', check, timing, tflops: tflops(flops, timing.medianMs) };
+      return { config, flops, status: 'ok', check, timing, tflops: tflops(flops, timing.medianMs), ...(prepared.kernel ? { kernel: prepared.kernel } : {}) };
     } catch (err) {
       return { config, flops, status: 'error', stage: 'time', reason: errorMessage(err), check };
     }

@@ -31,6 +31,8 @@ export interface CheckResult {
 
 export interface PreparedAttention {
   config: AttentionConfig;
+  /** The kernel in one line (load path, tile, rings, turn, P operand, tile scheduler). */
+  kernel?: string;
   /** One launch on fresh random inputs; a slice of output rows against an fp32 reference. */
   check(): Promise<CheckResult>;
   /** ms per launch for `iterations` launches after `warmup`, rotating input sets. */

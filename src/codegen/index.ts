@@ -7,7 +7,7 @@ export { emit, emitPipeline, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel }
 export { programOf, type Program, type Stmt } from './program.js';
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
-  pipelineOf, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
+  pipelineOf, planSummary, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
   LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, type TileScheduler,
   type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
 } from './plan.js';

@@ -335,3 +335,9 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
     releaseVAt,
   };
 }
+
+/** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
+export function planSummary(plan: KernelPlan): string {
+  const p = plan.pipeline;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}`;
+}

@@ -10,6 +10,8 @@ export interface FakeBehaviour {
   timeError?: string;
   /** Samples returned by time(); default `iterations` samples around msFor(config). */
   samples?: number[];
+  /** The kernel summary the prepared config reports (absent: none). */
+  kernel?: string;
 }
 
 export interface FakeProvider extends BenchProvider {
@@ -48,6 +50,7 @@ export function fakeProvider(
       if (b.prepareError) throw new Error(b.prepareError);
       return {
         config,
+        ...(b.kernel ? { kernel: b.kernel } : {}),
         async check() {
           calls.checked.push(id);
           if (b.checkError) throw new Error(b.checkError);

@@ -46,6 +46,14 @@ describe('runSweep with rounds', () => {
 });
 
 describe('runSweep', () => {
+  it('records the kernel each config ran (the default scheduler depends on the length), across rounds', async () => {
+    const p = fakeProvider((c) => (c.schedule === 'baseline' ? { kernel: `tma-producer n128 K2/V2 turn none P registers ${c.load === 'tma' ? 'static' : 'grid'}` } : {}));
+    const results = await runSweep(p, quick, { ...opts, rounds: 2 });
+    const base = results.filter((r) => r.config.schedule === 'baseline');
+    expect(base.map((r) => r.status === 'ok' && r.kernel)).toEqual(['tma-producer n128 K2/V2 turn none P registers static', 'tma-producer n128 K2/V2 turn none P registers grid']);
+    expect(results.filter((r) => r.config.schedule !== 'baseline').every((r) => r.status === 'ok' && r.kernel === undefined)).toBe(true);
+  });
+
   it('prepares, checks and times every config, and disposes each', async () => {
     const p = fakeProvider(() => ({}), (c) => (c.schedule === 'firstDot' ? 600 : 400));
     const results = await runSweep(p, quick, opts);
