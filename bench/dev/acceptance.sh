@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The GPU checks issue #12 asks for, in the order that fails fastest, each under a hard limit (a
+# hung kernel cannot outlive it: `timeout -s KILL` is on node itself). Run inside the device tool:
+#   bash .devkit/gpu-run bash bench/dev/acceptance.sh "$OUT" [steps]
+# steps (default all): smoke tests ci llama overhead. Logs and JSON go to OUT.
+set -u
+out=${1:?usage: acceptance.sh OUT [steps...]}
+shift
+steps=${*:-smoke tests ci llama overhead}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name --format=csv,noheader | tee "$out/card.txt"
+git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt"
+run() { # name limit_s command...
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name (limit ${limit}s)"
+  timeout -s KILL "$limit" "$@" > "$out/$name.txt" 2>&1
+  local rc=$?
+  echo "== $name rc $rc"
+  tail -5 "$out/$name.txt"
+  return $rc
+}
+for step in $steps; do
+  case $step in
+    smoke) run smoke 120 node bench/dev/smoke_persistent.mjs || exit 1 ;;
+    # The default persistent kernels and the persistent variants first, then everything.
+    tests) run tests 420 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api test/runtime ;;
+    # 7 shapes x causal/not with torch cuDNN; writes bench/floor.json when FLOOR=1.
+    ci) run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" ${FLOOR:+--update-floor} ;;
+    llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
+    overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
+    *) echo "acceptance: unknown step $step"; exit 2 ;;
+  esac
+done
