@@ -25,8 +25,12 @@ for step in $steps; do
     smoke) run smoke 120 node bench/dev/smoke_persistent.mjs || exit 1 ;;
     # The default persistent kernels and the persistent variants first, then everything.
     tests) run tests 420 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api test/runtime ;;
-    # 7 shapes x causal/not with torch cuDNN; writes bench/floor.json when FLOOR=1.
-    ci) run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" ${FLOOR:+--update-floor} ;;
+    # 7 shapes x causal/not with torch cuDNN; with FLOOR=1 it writes the floor to OUT/floor.json
+    # (copy it to bench/floor.json and commit it), else it gates against bench/floor.json.
+    ci)
+      floor=()
+      [ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
+      run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
