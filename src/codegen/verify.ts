@@ -19,7 +19,7 @@ import {
 import type { OpName } from '../schedule/ops.js';
 import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TILE_SCHEDULERS, TURNS, turnKind, type KernelPlan } from './plan.js';
 import { programOf, type Group, type Program, type Step, type Stmt } from './program.js';
-import { HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
+import { HOPPER_MAX_SHARED_BYTES, smemLayout, TILE_SLOTS } from './smem.js';
 
 /** Trip counts every model runs: every prologue/steady/epilogue shape of schedules up to 4 stages. */
 export const MAX_TRIPS = 9;
@@ -219,7 +219,9 @@ type Event =
   | { kind: 'turnWait' }
   | { kind: 'turnSignal' }
   /** A persistent tile's end: after its last wgmma wait, the tile's last V slot is released. */
-  | { kind: 'tileEnd'; lastV: number };
+  | { kind: 'tileEnd'; lastV: number }
+  /** A dynamic scheduler's tile start: the consumers wait for tile n's id, read it and free its slot. */
+  | { kind: 'tileStart'; n: number };
 
 /**
  * Replays the program over a CTA's query tiles (one for a grid kernel, several for a persistent
@@ -230,6 +232,7 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
   let ring = 0;
   trips.forEach((T, n) => {
     const prog = programOf(plan);
+    if (plan.scheduler === 'dynamic') yieldEvent({ kind: 'tileStart', n });
     runProgram(n === 0 ? prog : { ...prog, setup: [] }, plan, T, {
       op(op, j) {
         if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j, n, ring: ring + j, last: j === T - 1 });
@@ -254,7 +257,7 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
  * With turns, warpgroup 0 passes turn t once warpgroup 1 signalled turn t-1, warpgroup 1 once
  * warpgroup 0 signalled turn t; the turns run on across tiles.
  */
-function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true): string[] {
+function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true, publishAt: 'start' | 'end' = 'start'): string[] {
   const p = plan.pipeline;
   const W = plan.consumerWarpgroups;
   const events: Event[] = [];
@@ -269,18 +272,27 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   const cp = plan.loads === 'cp.async';
   const loaded = (t: Tile, g: number) => (cp ? loadedBy[t].slice(0, W).every((s) => s.has(g)) : loadedBy[t][0].has(g));
   // The producer's order; a grid kernel's Q is loaded before the loop.
-  type Load = ['K' | 'V', number] | ['Q', number];
+  // 'P': the dynamic scheduler's producer publishes tile n's id in slot n % TILE_SLOTS, once every
+  // consumer warpgroup has read the id that slot held (tile n - TILE_SLOTS).
+  type Load = ['K' | 'V', number] | ['Q', number] | ['P', number];
   const order: Load[] = [];
+  const dynamic = plan.scheduler === 'dynamic';
+  const published = new Set<number>();
+  const idRead = [new Set<number>(), new Set<number>()];
   let g0 = 0;
   trips.forEach((T, n) => {
+    if (dynamic && publishAt === 'start') order.push(['P', n]);
     // The persistent producer (producerTiles) loads K(0) before Q; the grid one Q first (producerLoop).
     if (producer) order.push(...(plan.scheduler === 'grid' ? [['Q', n], ['K', g0]] as Load[] : [['K', g0], ['Q', n]] as Load[]), ['V', g0]);
     else qLoaded.add(n);
     for (let j = producer ? 1 : 0; j < T; j++) order.push(['K', g0 + j], ['V', g0 + j]);
+    if (dynamic && publishAt === 'end') order.push(['P', n]);
     g0 += T;
   });
   const canLoad = ([t, x]: Load): boolean =>
-    t === 'Q' ? x === 0 || qReleased.slice(0, W).every((set) => set.has(x - 1)) : slotFree(t, x);
+    t === 'Q' ? x === 0 || qReleased.slice(0, W).every((set) => set.has(x - 1))
+      : t === 'P' ? x < TILE_SLOTS || idRead.slice(0, W).every((set) => set.has(x - TILE_SLOTS))
+      : slotFree(t, x);
   let next = 0;
   const pc = [0, 0].slice(0, W);
   const turnsSignalled = [0, 0]; // per warpgroup
@@ -299,6 +311,9 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
       turnsSignalled[w]++;
     } else if (e.kind === 'tileEnd') {
       released.V[w].add(e.lastV);
+    } else if (e.kind === 'tileStart') {
+      if (!published.has(e.n)) return false;
+      idRead[w].add(e.n);
     } else {
       const { op, ring: g } = e;
       if (op === 'loadK' || op === 'loadV') {
@@ -339,6 +354,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
     while (producer && next < order.length && canLoad(order[next])) {
       const [t, x] = order[next++];
       if (t === 'Q') qLoaded.add(x);
+      else if (t === 'P') published.add(x);
       else loadedBy[t][0].add(x);
       moved = true;
     }
@@ -356,11 +372,12 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
 }
 
 /**
- * The deadlock model over one CTA's sequence of tiles, for the tests' negative control: without
- * the release of each tile's last V slot (emit.ts, persistentBody) a persistent CTA must deadlock.
+ * The deadlock model over one CTA's sequence of tiles, for the tests' negative controls: without
+ * the release of each tile's last V slot (emit.ts, persistentBody), or with the dynamic scheduler's
+ * tile id published after the tile's loads instead of before them, a persistent CTA must deadlock.
  */
-export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean } = {}): string[] {
-  return deadlockReasons(plan, trips, opts.releaseLastV ?? true);
+export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean; publishAt?: 'start' | 'end' } = {}): string[] {
+  return deadlockReasons(plan, trips, opts.releaseLastV ?? true, opts.publishAt ?? 'start');
 }
 
 /**

@@ -189,6 +189,11 @@ describe('the persistent CTA: tiles back to back', () => {
           for (const seq of persistentTrips([1, 2, 3, 4, 5, 6, 7, 8, 9])) expect(deadlockModel(plan, seq), `${s.name} ${scheduler} ${seq}`).toEqual([]);
           // Negative control: the producer's next V load waits for a slot nobody frees.
           expect(deadlockModel(plan, [2, 3], { releaseLastV: false }).join('\n'), `${s.name} ${scheduler}`).toMatch(/deadlock at tiles T = 2, 3 .* the producer at V\(/);
+          // Negative control (dynamic): an id published only after the tile's loads leaves the
+          // consumers waiting for it while the producer waits for slots they would free.
+          if (scheduler === 'dynamic') {
+            expect(deadlockModel(plan, [9, 9], { publishAt: 'end' }).join('\n'), `${s.name}`).toMatch(/deadlock at tiles T = 9, 9 .*warpgroup 0 at tileStart/);
+          }
           // A grid kernel runs one tile: the same model, no sequence.
           expect(tryChoose(s, { warpSpecialized: true, pingpong, scheduler: 'grid' })).not.toBeTypeOf('string');
         }
