@@ -27,7 +27,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"moduleGetFunction", guarded<ModuleGetFunction>},
       {"funcSetMaxDynamicShared", guarded<FuncSetMaxDynamicShared>},
       {"funcAttributes", guarded<FuncAttributes>},
-      {"launch", guarded<Launch>},
       {"timeLaunches", guarded<TimeLaunches>},
       {"specPrepare", guarded<SpecPrepare>},
       {"launchSpec", guarded<LaunchSpecHandle>},

@@ -24,7 +24,6 @@ Napi::Value ModuleUnload(const Napi::CallbackInfo& info);
 Napi::Value ModuleGetFunction(const Napi::CallbackInfo& info);
 Napi::Value FuncSetMaxDynamicShared(const Napi::CallbackInfo& info);
 Napi::Value FuncAttributes(const Napi::CallbackInfo& info);
-Napi::Value Launch(const Napi::CallbackInfo& info);
 Napi::Value TimeLaunches(const Napi::CallbackInfo& info);
 Napi::Value SpecPrepare(const Napi::CallbackInfo& info);
 Napi::Value LaunchSpecHandle(const Napi::CallbackInfo& info);

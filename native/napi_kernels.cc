@@ -118,32 +118,14 @@ Napi::Value FuncAttributes(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// launch(kernel, spec, stream?): asynchronous, like the driver; errors of the kernel itself
-// surface at the next synchronising call. Without a stream: the device's legacy default stream.
-Napi::Value Launch(const Napi::CallbackInfo& info) {
-  KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
-  CUfunction fn = kernel.get();
-  LaunchSpec spec = specArg(info[1]);
-  CUstream stream = nullptr;
-  if (info.Length() > 2 && !info[2].IsUndefined()) {
-    Stream& s = unwrapHandle<Stream>(info[2]);
-    if (s.released()) throw ArgError(ArgError::Type, "Stream used after dispose()");
-    if (s.device() != kernel.device())
-      throw ArgError(ArgError::Range, "stream is on device " + std::to_string(s.device()) + " but kernel '" + kernel.name +
-                                          "' was loaded on device " + std::to_string(kernel.device()));
-    stream = s.get();
-  }
-  ensureContext(kernel.device());
-  launchKernel(fn, spec, stream);
-  return info.Env().Undefined();
-}
-
 // specPrepare(spec) -> handle: the spec checked and encoded once (no driver call, no device needed).
 Napi::Value SpecPrepare(const Napi::CallbackInfo& info) {
   return wrapHandle(info.Env(), new PreparedSpec{specArg(info[0])});
 }
 
-// launchSpec(kernel, prepared, stream?): launch() of a spec encoded by specPrepare.
+// launchSpec(kernel, prepared, stream?): asynchronous, like the driver; errors of the kernel itself
+// surface at the next synchronising call. Without a stream: the device's legacy default stream.
+// Every launch goes through here: launch() prepares its spec first (src/runtime/launch.ts).
 Napi::Value LaunchSpecHandle(const Napi::CallbackInfo& info) {
   KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
   PreparedSpec& prepared = unwrapHandle<PreparedSpec>(info[1]);

@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { generate, planSummary, PERSISTENT_MAX_SEQ_Q, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
+import { generate, planSummary, schedulerLength, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -115,8 +115,7 @@ function checkShape(cfg: AttentionConfig): void {
 function kernelInput(cfg: AttentionConfig): KernelConfigInput {
   return {
     headDim: cfg.headDim, dtype: cfg.dtype, load: cfg.load, causal: cfg.causal,
-    // Picks the default tile scheduler; only which side of PERSISTENT_MAX_SEQ_Q it falls matters.
-    seqQ: Math.min(cfg.seqLen, PERSISTENT_MAX_SEQ_Q + 1),
+    seqQ: schedulerLength(cfg.seqLen), // picks the default tile scheduler
     ...(cfg.blockM !== undefined ? { blockM: cfg.blockM } : {}),
     ...(cfg.blockN !== undefined ? { blockN: cfg.blockN } : {}),
     ...(cfg.pingpong !== undefined ? { pingpong: cfg.pingpong } : {}),

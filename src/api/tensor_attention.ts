@@ -4,7 +4,7 @@
 // generation or hashing on a repeated call); the TMA descriptors of an unchanged operand are reused;
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
 // the JavaScript thread (calls queued together share one wait: completion.ts).
-import { chooseFrom, emit, PERSISTENT_MAX_SEQ_Q, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
+import { chooseFrom, emit, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
 import { compile, launchPrepared, Module, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
 import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
@@ -44,15 +44,14 @@ function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
   const schedule = run.schedule ?? 'secondDot';
   const key = JSON.stringify([
     typeof schedule === 'string' ? schedule : schedule.ops, p.device, p.headDim, p.dtype, p.causal, p.window !== null,
-    p.softcap > 0, p.varlen !== null, run.load ?? 'tma', run.knobs ?? null, p.seqQ <= PERSISTENT_MAX_SEQ_Q,
+    p.softcap > 0, p.varlen !== null, run.load ?? 'tma', run.knobs ?? null, schedulerLength(p.seqQ),
   ]);
   let entry = kernels.get(key);
   if (!entry) {
     const input: KernelConfigInput = {
       headDim: p.headDim, dtype: p.dtype, causal: p.causal, window: p.window !== null, softcap: p.softcap > 0,
       varlen: p.varlen !== null, load: run.load ?? 'tma', ...(run.knobs ?? {}),
-      // The default scheduler depends only on which side of PERSISTENT_MAX_SEQ_Q the length falls (the key above).
-      seqQ: Math.min(p.seqQ, PERSISTENT_MAX_SEQ_Q + 1),
+      seqQ: schedulerLength(p.seqQ), // picks the default tile scheduler (in the key above too)
     };
     const kernel = emit(chooseFrom(resolveSchedule(schedule), input));
     entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {

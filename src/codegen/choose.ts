@@ -234,6 +234,15 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
 export const PERSISTENT_MAX_SEQ_Q = 2048;
 
 /**
+ * The query length to give choose() for a call of `seqQ` tokens: only which side of
+ * PERSISTENT_MAX_SEQ_Q it falls on picks the kernel, so every longer length shares one value (and
+ * one cache entry).
+ */
+export function schedulerLength(seqQ: number): number {
+  return Math.min(seqQ, PERSISTENT_MAX_SEQ_Q + 1);
+}
+
+/**
  * The default tile scheduler: persistent for short query loops (static when every tile costs the
  * same, dynamic when masks or packed lengths make them uneven), one CTA per tile otherwise and
  * wherever there is no producer warpgroup.

@@ -43,7 +43,6 @@ export interface NativeAddon {
   moduleGetFunction(module: NativeHandle, name: string): NativeHandle;
   funcSetMaxDynamicShared(fn: NativeHandle, bytes: number): void;
   funcAttributes(fn: NativeHandle): { numRegs: number; localSizeBytes: number; maxThreadsPerBlock: number; sharedSizeBytes: number };
-  launch(fn: NativeHandle, spec: NativeLaunchSpec, stream?: NativeHandle): void;
   /** A spec checked and encoded once, as a native handle (no device needed). */
   specPrepare(spec: NativeLaunchSpec): NativeHandle;
   launchSpec(fn: NativeHandle, prepared: NativeHandle, stream?: NativeHandle): void;
