@@ -101,13 +101,20 @@ interface PreparedRun extends AttentionOutput {
 // operands, strides, outputs and scalars) skips encoding its 37 arguments again.
 const launchCache = new WeakMap<Tensor, { key: string; fn: KernelFunction; prepared: PreparedLaunch }>();
 
-async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[]): Promise<AttentionOutput> {
+async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[], memo?: { k: Tensor; v: Tensor; opts: object | undefined }): Promise<AttentionOutput> {
   const r = await prepareRun(p, runOpts, outShape);
   const hit = launchCache.get(p.q.tensor);
   // A buffer disposed since (and perhaps a new one at the same address) means a fresh encoding.
   const reusable = hit && hit.key === r.launchKey && hit.fn === r.fn && !hit.prepared.buffers.some((b) => b.disposed);
   const prepared = reusable ? hit.prepared : prepareLaunch(r.fn, r.launch());
   launchCache.set(p.q.tensor, { key: r.launchKey, fn: r.fn, prepared });
+  // Only a call whose outputs are the caller's own tensors repeats exactly (else each call allocates
+  // its O or LSE); a packed batch never does (its cuSeqlens are device data, checked on every call).
+  if (memo && p.out && (p.lse || !p.returnLse)) {
+    const output: AttentionOutput = { out: r.out, ...(r.lse ? { lse: r.lse } : {}) };
+    const tensors = [p.q.tensor, memo.k, memo.v, p.out.tensor, ...(p.lse ? [p.lse] : [])];
+    callMemo.set(p.q.tensor, { k: memo.k, v: memo.v, opts: snapshot(memo.opts), prepared, stream: r.stream, output, tensors });
+  }
   launchPrepared(prepared, r.stream);
   // One wait per batch of calls on this stream, not one per call (completion.ts).
   await completionOf(r.stream).done();
@@ -175,9 +182,68 @@ function outLayout(out: Tensor, p: AttentionProblem): Operand {
  * softmax(scale * Q K^T [capped, masked]) V for Q [B, Nq, Hq, D] (or [B, Hq, Nq, D] with layout
  * 'bhnd') and K, V [B, Nkv, Hkv, D]; Hkv divides Hq. Resolves when the GPU has finished.
  */
-export async function attentionTensors(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & RunOptions = {}): Promise<AttentionOutput> {
+export async function attentionTensors(q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions & RunOptions): Promise<AttentionOutput> {
+  const m = callMemo.get(q);
+  if (m && m.k === k && m.v === v && sameOptions(m.opts, opts) && !m.tensors.some((t) => t.disposed) && !m.prepared.buffers.some((b) => b.disposed)) {
+    // The same call again: checked, chosen and encoded before; queue it and wait for it.
+    launchPrepared(m.prepared, m.stream);
+    await completionOf(m.stream).done();
+    return { ...m.output };
+  }
   const p = attentionProblem(q, k, v, opts);
-  return run(p, opts, q.shape);
+  return run(p, opts ?? {}, q.shape, { k, v, opts });
+}
+
+// The last call per Q tensor whose outputs are the caller's (issue #11, item 8): a call with the same
+// K and V objects and equal options is the same launch, so it skips the checks, the kernel lookup
+// and the encoding. Equal options: the same keys in the same order, primitives and tensors/streams
+// identical, arrays and plain objects (window, knobs, a schedule object) equal as JSON now, so an
+// options object the caller mutated in between is seen. Tensors are immutable views (frozen shape
+// and strides), and a disposed tensor or buffer sends the call down the checked path again.
+interface CallMemo {
+  k: Tensor;
+  v: Tensor;
+  opts: OptionsSnapshot;
+  prepared: PreparedLaunch;
+  stream: Stream;
+  output: AttentionOutput;
+  tensors: Tensor[];
+}
+const callMemo = new WeakMap<Tensor, CallMemo>();
+
+interface OptionsSnapshot {
+  keys: string[];
+  /** Primitives and Tensor/Stream objects as given; other objects as { json }. */
+  values: unknown[];
+}
+
+class Json {
+  constructor(readonly json: string) {}
+}
+
+function byValue(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !(x instanceof Tensor) && !(x instanceof Stream);
+}
+
+/** @internal exported for the tests */
+export function snapshot(opts: object | undefined): OptionsSnapshot {
+  const o = (opts ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(o);
+  return { keys, values: keys.map((k) => (byValue(o[k]) ? new Json(JSON.stringify(o[k])) : o[k])) };
+}
+
+/** @internal exported for the tests */
+export function sameOptions(s: OptionsSnapshot, opts: object | undefined): boolean {
+  const o = (opts ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length !== s.keys.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] !== s.keys[i]) return false;
+    const was = s.values[i];
+    const now = o[keys[i]];
+    if (was instanceof Json ? !byValue(now) || JSON.stringify(now) !== was.json : now !== was) return false;
+  }
+  return true;
 }
 
 /** Packed sequences, as flash_attn_varlen_func: Q [totalQ, Hq, D], K/V [totalK, Hkv, D]. */

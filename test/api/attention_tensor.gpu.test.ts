@@ -240,3 +240,44 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
     });
   }
 });
+
+describeGpu('a repeated call (the call memo) relaunches and sees every change', () => {
+  it('new data in Q, a flipped flag and an edited window on the same options object', async () => {
+    const [B, N, H, D] = [1, 200, 2, 128];
+    const seed = (SEED ^ 0x3c6ef372) >>> 0;
+    const q = await Tensor.random([B, N, H, D], { dtype: 'f16', seed });
+    const k = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 1 });
+    const v = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 2 });
+    const out = Tensor.empty(q.shape, { dtype: 'f16' });
+    const lse = Tensor.empty([B, H, N], { dtype: 'f32' });
+    const opts: { out: Tensor; lse: Tensor; causal: boolean; window?: [number, number]; knobs: { hangTrap: boolean } } = { out, lse, causal: false, knobs: { hangTrap: true } };
+    const rows = rowsFor(N);
+    const check = async (step: string) => {
+      out.buffer.memset16(NAN16.f16);
+      lse.buffer.memset32(0x7fc00000);
+      await attention(q, k, v, opts);
+      const p = attentionProblem(q, k, v, opts);
+      const r = await compare(p, out, lse, rows, () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
+      const where = `${step} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+      expect(r.nan, where).toBe(0);
+      expect(r.relL2, where).toBeLessThan(1e-2);
+      expect(r.lseMax, where).toBeLessThan(2e-2);
+    };
+    try {
+      await check('first call');
+      await check('the same call again');
+      q.write(Float32Array.from(q.toFloat32Array(), (x, i) => (i % 3 ? -x : 2 * x)));
+      await check('after new data in Q');
+      opts.causal = true;
+      await check('after causal flipped on the same object');
+      opts.window = [40, 0];
+      await check('after a window added');
+      opts.window[0] = 5;
+      await check('after the window edited in place');
+      opts.knobs.hangTrap = false;
+      await check('after a knob edited in place');
+    } finally {
+      [q, k, v, out, lse].forEach((t) => t.dispose());
+    }
+  });
+});
