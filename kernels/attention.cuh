@@ -5,7 +5,7 @@
 // asynchronous group except through the mbarriers it owns.
 //
 // Expects variants.cuh and the plan's policy choices before inclusion: `Loads`, `PPath`, `QDesc`,
-// `Logits` (see variants.cuh). Nothing here is selected by #if.
+// `Logits`, `OStore` (see variants.cuh). Nothing here is selected by #if.
 //
 // Masks (MASKED: causal and/or a window): query row i sees key j when j < seqK and, for each bounded
 // side, i + off - winLeft <= j <= i + off + winRight, off = seqK - seqQ (bottom-right alignment, as
@@ -56,11 +56,6 @@ SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
 }
 
 // ---- softmax --------------------------------------------------------------------------------------
-// Accumulator fragment of m64nNk16: register i of thread (warp w, lane l) holds
-// row 16w + l/4 + 8*((i>>1)&1), column 8*(i>>2) + 2*(l%4) + (i&1).
-SW_DEVICE int fragRow(const Ctx& c, int i) { return c.m0 + c.wg * 64 + (c.warp % 4) * 16 + c.lane / 4 + 8 * ((i >> 1) & 1); }
-SW_DEVICE int fragCol(const Ctx& c, int i) { return 8 * (i >> 2) + 2 * (c.lane % 4) + (i & 1); }
-
 // The window's sides as the mask sees them: compile-time for a causal mask alone (right 0, no left),
 // so the steady state keeps no window registers where none is needed.
 SW_DEVICE int maskRight(const Ctx& c) { return WINDOW ? c.winRight : (CAUSAL ? 0 : -1); }
@@ -182,7 +177,9 @@ SW_DEVICE void initRegs(Regs& r) {
 
 // O = acc / l in the output dtype, LSE = ln(sum exp(logits)) per row; rows past the end are skipped.
 // `o` and `lse` point at this sequence's row 0 of this head; O rows are `oRow` elements apart.
-SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float* lse) {
+// `tmO` is O's tensor map (the kernel parameter, taken where it is needed rather than held in Ctx
+// through the loop: holding it spilled the windowed persistent kernel).
+SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float* lse, const TmaDesc* tmO) {
   float inv[2], lseRow[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
@@ -193,21 +190,7 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
     // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN).
     lseRow[h] = l > 0.f ? (r.m[h] + __log2f(l)) * 0.69314718055994531f : NEG_INF;
   }
-  // The thread's two rows, addressed once: the per-store offsets are then compile-time constants
-  // (a 64-bit row stride multiplied at every store doubled the epilogue's SASS).
-  u16* rowPtr[2];
-  bool rowIn[2];
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int row = fragRow(c, 2 * h);
-    rowIn[h] = row < c.seqQ;
-    rowPtr[h] = o + row * oRow + fragCol(c, 0);
-  }
-#pragma unroll
-  for (int i = 0; i < O_REGS; i += 2) {
-    const int h = (i >> 1) & 1;
-    if (rowIn[h]) *reinterpret_cast<u32*>(rowPtr[h] + (fragCol(c, i) - fragCol(c, 0))) = PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]);
-  }
+  OStore::store(c, r, inv, o, oRow, tmO);
   if (c.lane % 4 == 0) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {

@@ -68,6 +68,14 @@ SW_DEVICE void tmaLoad4d(u32 dst, const TmaDesc* map, int c0, int c1, int c2, in
       "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];"
       :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
 }
+// Shared -> global (the O tile): rows and columns past the tensor's extent are not written.
+SW_DEVICE void tmaStore4d(const TmaDesc* map, u32 src, int c0, int c1, int c2, int c3) {
+  asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%2, %3, %4, %5}], [%1];"
+               :: "l"(map), "r"(src), "r"(c0), "r"(c1), "r"(c2), "r"(c3) : "memory");
+}
+SW_DEVICE void bulkCommit() { asm volatile("cp.async.bulk.commit_group;" ::: "memory"); }
+// Until at most N of this thread's bulk groups still read their shared-memory source.
+template <int N> SW_DEVICE void bulkWaitRead() { asm volatile("cp.async.bulk.wait_group.read %0;" :: "n"(N) : "memory"); }
 SW_DEVICE void prefetchTmaDesc(const TmaDesc* map) {
   asm volatile("prefetch.tensormap [%0];" :: "l"(map) : "memory");
 }

@@ -5,6 +5,7 @@
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
 //   Logits = PlainLogits | SoftcapLogits
+//   OStore = OStoreRegisters | OStoreTma
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
@@ -30,7 +31,9 @@ static_assert(Smem::Q % 1024 == 0 && Smem::K % 1024 == 0 && Smem::V % 1024 == 0 
               "Q, K and V tiles must keep 1024-byte alignment");
 static_assert(Smem::K >= Smem::Q + NUM_WG * Smem::Q_WG_BYTES, "Q overlaps the K ring");
 static_assert(Smem::V >= Smem::K + K_BUFS * Smem::TILE_BYTES, "the K ring overlaps the V ring");
-static_assert(Smem::P >= Smem::V + V_BUFS * Smem::TILE_BYTES, "the V ring overlaps the P tiles");
+static_assert(Smem::O >= Smem::V + V_BUFS * Smem::TILE_BYTES && Smem::O % 1024 == 0, "the V ring overlaps the O tiles, or they lose 1024-byte alignment");
+static_assert(Smem::O_BYTES == 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "one O tile per warpgroup, Q's size");
+static_assert(Smem::P >= Smem::O + Smem::O_BYTES, "the O tiles overlap the P tiles");
 static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
 static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
               Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 &&
@@ -41,7 +44,7 @@ static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout doe
 static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks for more shared memory than Hopper has");
 
 // Named barrier ids (id 0 is __syncthreads).
-enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3, BAR_P_WG0 = 4, BAR_P_WG1 = 5 };
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3, BAR_P_WG0 = 4, BAR_P_WG1 = 5, BAR_O_WG0 = 6, BAR_O_WG1 = 7 };
 
 struct Ctx {
   u32 base;            // shared-memory address of the aligned base
@@ -73,6 +76,11 @@ struct Regs {
   float l[2];          // running row sum, thread-partial (quad-reduced at the end)
   float alpha[A_TILES][2];
 };
+
+// Accumulator fragment of m64nNk16: register i of thread (warp w, lane l) holds
+// row 16w + l/4 + 8*((i>>1)&1), column 8*(i>>2) + 2*(l%4) + (i&1).
+SW_DEVICE int fragRow(const Ctx& c, int i) { return c.m0 + c.wg * 64 + (c.warp % 4) * 16 + c.lane / 4 + 8 * ((i >> 1) & 1); }
+SW_DEVICE int fragCol(const Ctx& c, int i) { return 8 * (i >> 2) + 2 * (c.lane % 4) + (i & 1); }
 
 // Ring-buffer position of iteration j in an n-slot ring: slot and the phase parity to wait for.
 struct Ring {
@@ -332,6 +340,72 @@ struct PInShared {
     }
   }
 };
+
+// ---- O stores: how the normalised O leaves the CTA (LSE is always a direct store) --------------------------
+// Each thread's O fragment, scaled by its rows' 1/l: registers i, i+1 are two adjacent columns.
+struct OStoreRegisters {
+  // `o` points at this sequence's row 0 of this head; O rows are `oRow` elements apart; rows past
+  // the sequence's end are skipped.
+  static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16* o, long long oRow, const TmaDesc*) {
+    // The thread's two rows, addressed once: the per-store offsets are then compile-time constants
+    // (a 64-bit row stride multiplied at every store doubled the epilogue's SASS).
+    u16* rowPtr[2];
+    bool rowIn[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = fragRow(c, 2 * h);
+      rowIn[h] = row < c.seqQ;
+      rowPtr[h] = o + row * oRow + fragCol(c, 0);
+    }
+#pragma unroll
+    for (int i = 0; i < O_REGS; i += 2) {
+      const int h = (i >> 1) & 1;
+      if (rowIn[h]) *reinterpret_cast<u32*>(rowPtr[h] + (fragCol(c, i) - fragCol(c, 0))) = PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]);
+    }
+  }
+  static SW_DEVICE void drain(const Ctx&) {}
+};
+
+// Through this warpgroup's O tile (Q's geometry: 64-column blocks of 64 rows x 128 B, 128B
+// swizzle) and a TMA store per block, issued by the warpgroup's first thread. The store runs on
+// while the warpgroup starts its next tile; only its reads of the O tile are awaited, when the
+// tile is next written (and before the CTA exits). Rows past the tensor's extent are not written,
+// so a block at the end of a sequence is safe (never used for packed sequences; plan.ts OStore).
+// (A template so that the layout check below only applies to kernels that use it.)
+template <int N = 0>
+struct OStoreTmaPolicy {
+  static_assert(N != 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "oStore tma without O tiles in the layout");
+  static SW_DEVICE bool issuer(const Ctx& c) { return c.tid % 128 == 0; }
+  static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16*, long long, const TmaDesc* tmO) {
+    const u32 tile = c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
+    // Hazard (WAR on the O tile): the previous tile's TMA store may still read it. Its issuer waits
+    // for those reads; the barrier then lets every thread of the warpgroup write.
+    if (issuer(c)) bulkWaitRead<0>();
+    namedBarSync(BAR_O_WG0 + c.wg, 128);
+    const int row0 = (c.warp % 4) * 16 + c.lane / 4;  // the thread's first row within the warpgroup's 64
+#pragma unroll
+    for (int i = 0; i < O_REGS; i += 2) {
+      const int h = (i >> 1) & 1, row = row0 + 8 * h, col = fragCol(c, i);
+      // Chunk (16 B) k of a row sits at chunk k ^ (row % 8): the 8 rows of one store instruction
+      // hit 8 different chunks, so the warp's stores are free of bank conflicts.
+      const u32 addr = tile + (col / 64) * (64 * 128) + row * 128 + ((((col % 64) >> 3) ^ (row & 7)) << 4) + (col % 8) * 2;
+      stShared32(addr, PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]));
+    }
+    // Hazard (RAW across proxies): the generic-proxy writes must be visible to the TMA engine
+    // (async proxy): each writer fences, then the barrier orders all of them before the issue.
+    fenceProxyAsync();
+    namedBarSync(BAR_O_WG0 + c.wg, 128);
+    if (issuer(c)) {
+#pragma unroll
+      for (int b = 0; b < HEAD_DIM / 64; ++b)
+        tmaStore4d(tmO, tile + b * 64 * 128, b * 64, c.qStart + c.m0 + c.wg * 64, c.hq, c.tmaBatch);
+      bulkCommit();
+    }
+  }
+  // Shared memory must outlive the last store's reads of it.
+  static SW_DEVICE void drain(const Ctx& c) { if (issuer(c)) bulkWaitRead<0>(); }
+};
+using OStoreTma = OStoreTmaPolicy<>;
 
 // ---- logits: what the softmax exponentiates (log2 domain) ----------------------------------------------
 // Plain: scale * s. The scale is folded into the exponent's multiplier.

@@ -2,6 +2,8 @@
 // For every shape (causal and not), every schedule x scheduler is prepared and checked, then timed
 // in ROUNDS interleaved rounds, so clock drift spreads over every config of the shape.
 // usage: node bench/dev/sched_sweep.mjs [ROUNDS=3] [OUT.json] [SHAPES as B,H,N,D;B,H,N,D...]
+// env: SCHEDULES, SCHEDULERS (comma lists); OSTORES=registers,tma times each config by O's store
+// (the default when unset: the plan's choice), reported as scheduler/oStore.
 // Prints per shape each config's TFLOP/s (pooled median) and the best per scheduler.
 import { writeFileSync } from 'node:fs';
 import { compileAttention, flops, prepareAttention } from '../../dist/api/index.js';
@@ -13,13 +15,16 @@ const SHAPES = (process.argv[4] ?? '64,16,1024,128;32,16,2048,128;16,16,4096,128
   .split(';').map((s) => s.split(',').map(Number));
 const SCHEDULES = (process.env.SCHEDULES ?? 'baseline,secondDot,firstDot').split(',');
 const SCHEDULERS = (process.env.SCHEDULERS ?? 'grid,static,dynamic').split(',');
+const OSTORES = process.env.OSTORES ? process.env.OSTORES.split(',') : [undefined];
 
 const configs = [];
 for (const [batch, heads, seqLen, headDim] of SHAPES) {
   for (const causal of [false, true]) {
     for (const schedule of SCHEDULES) {
       for (const scheduler of SCHEDULERS) {
-        configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, scheduler });
+        for (const oStore of OSTORES) {
+          configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, scheduler, ...(oStore ? { oStore } : {}) });
+        }
       }
     }
   }
@@ -51,11 +56,12 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       const best = {};
       for (const run of runs) {
         const tf = run.ok ? tflops(flops(run.c), median(run.samples)) : null;
-        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler, tflops: tf, ok: run.ok, why: run.why });
-        if (tf !== null && tf > (best[run.c.scheduler]?.tf ?? 0)) best[run.c.scheduler] = { tf, schedule: run.c.schedule };
-        console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${run.c.scheduler.padEnd(8)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);
+        const kind = run.c.oStore ? `${run.c.scheduler}/${run.c.oStore}` : run.c.scheduler;
+        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
+        if (tf !== null && tf > (best[kind]?.tf ?? 0)) best[kind] = { tf, schedule: run.c.schedule };
+        console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${kind.padEnd(18)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);
       }
-      const g = best.grid?.tf;
+      const g = (best.grid ?? best['grid/registers'])?.tf;
       console.log(`${shape.padEnd(24)} BEST ${Object.entries(best).map(([k, v]) => `${k} ${v.tf.toFixed(1)} (${v.schedule})${g ? ` ${(v.tf / g).toFixed(3)}x` : ''}`).join(' | ')}`);
     } finally {
       for (const run of runs) run.p?.dispose();

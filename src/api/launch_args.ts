@@ -1,4 +1,4 @@
-// From a validated problem to the kernel's launch: the grid, the three TMA descriptors (4-D: element,
+// From a validated problem to the kernel's launch: the grid, the four TMA descriptors (O's for the store) (4-D: element,
 // token, head, batch, over the operands' own strides, so any layout is read without a copy) and the
 // argument list in the kernel's order (codegen/abi.ts).
 import { gridFor, kernelParams, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
@@ -42,7 +42,7 @@ export interface LaunchProblem {
 }
 
 function tensorMap(p: LaunchProblem, x: Operand, rows: number, heads: number, boxRows: number): TensorMap {
-  const extentRows = p.varlen ? (x === p.q ? p.varlen.totalQ : p.varlen.totalK) : rows;
+  const extentRows = p.varlen ? (x === p.q || x === p.o ? p.varlen.totalQ : p.varlen.totalK) : rows;
   const batch = p.varlen ? 1 : p.batch;
   return encodeTensorMap({
     dtype: p.dtype,
@@ -62,6 +62,8 @@ export interface LaunchMaps {
   q: TensorMap;
   k: TensorMap;
   v: TensorMap;
+  /** O, with Q's box: the TMA store's (rows past the sequence are not written). */
+  o: TensorMap;
 }
 
 export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMaps {
@@ -69,6 +71,7 @@ export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMap
     q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
     k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN),
     v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN),
+    o: tensorMap(p, p.o, p.seqQ, p.headsQ, 64),
   };
 }
 
@@ -88,7 +91,7 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,
     params: kernelParams({
-      tmQ: maps.q, tmK: maps.k, tmV: maps.v,
+      tmQ: maps.q, tmK: maps.k, tmV: maps.v, tmO: maps.o,
       q: ptr(p.q), k: ptr(p.k), v: ptr(p.v), o: ptr(p.o), lse: ptr(p.lse),
       cuSeqlensQ: p.varlen?.cuSeqlensQ ?? null, cuSeqlensK: p.varlen?.cuSeqlensK ?? null,
       seqQ: p.seqQ, seqK: p.seqK, headsQ: p.headsQ, groupSize: p.headsQ / p.headsKV,

@@ -155,8 +155,10 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
     ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas) } : {}),
   };
+  // O's map too (the TMA store's): an output moved or restrided means new maps.
   const mapKey = JSON.stringify([
     c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
+    [out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride],
     p.seqQ, p.seqK, p.batch, p.headsQ, p.headsKV, p.varlen?.totalQ ?? -1, p.varlen?.totalK ?? -1,
   ]);
   const cached = mapCache.get(p.q.tensor);

@@ -24,6 +24,9 @@ options:
                          P reaches the P V product through shared memory (default: two S tiles)
   --scheduler grid|static|dynamic
                          one CTA per tile, or a persistent grid (default: from --seq-q)
+  --o-store registers|tma
+                         how O leaves: st.global from registers, or shared memory and a TMA
+                         store (default: TMA in a persistent kernel where it fits)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
                          persistent up to 2048 with a producer warpgroup; without it, grid)
   --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)
@@ -37,7 +40,7 @@ Knobs left out take the library's defaults, so the output is the kernel attentio
 
 type Flags = Record<string, string | true>;
 
-const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q']);
+const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q', '--o-store']);
 const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
 const SWITCHES = new Set([
   '--causal', '--headers', '--plan', '--hang-trap', '--help', '-h',
@@ -117,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
     const seqQ = num(flags, '--seq-q');
     if (seqQ !== undefined) input.seqQ = seqQ;
     if (typeof flags['--scheduler'] === 'string') input.scheduler = flags['--scheduler'] as KernelConfigInput['scheduler'];
+    if (typeof flags['--o-store'] === 'string') input.oStore = flags['--o-store'] as KernelConfigInput['oStore'];
     if (flags['--plan']) {
       console.log(JSON.stringify(chooseFrom(schedule, input), null, 2));
       return 0;

@@ -8,6 +8,8 @@ const PARAMS = [
   ['tmQ', 'tensorMap', 'const __grid_constant__ TmaDesc'],
   ['tmK', 'tensorMap', 'const __grid_constant__ TmaDesc'],
   ['tmV', 'tensorMap', 'const __grid_constant__ TmaDesc'],
+  // O's map (Q's box), for the TMA store (oStore 'tma'); encoded for every kernel.
+  ['tmO', 'tensorMap', 'const __grid_constant__ TmaDesc'],
   ['q', 'ptr', 'const u16* __restrict__'],
   ['k', 'ptr', 'const u16* __restrict__'],
   ['v', 'ptr', 'const u16* __restrict__'],

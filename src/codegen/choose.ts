@@ -8,7 +8,7 @@ import { loopNest, resources, validate, type LoopNest, type Resources, type Sche
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
-  TILE_SCHEDULERS, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+  TILE_SCHEDULERS, O_STORES, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
 import { verify } from './verify.js';
@@ -40,6 +40,8 @@ export interface Knobs {
   pShared?: boolean;
   /** Tile scheduling: one CTA per tile ('grid') or a persistent grid ('static' | 'dynamic'). */
   scheduler?: TileScheduler;
+  /** How O leaves: st.global from registers, or through shared memory and a TMA store (plan.ts OStore). */
+  oStore?: OStore;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -89,6 +91,7 @@ interface Checked {
   pingpong?: boolean;
   pShared?: boolean;
   scheduler?: TileScheduler;
+  oStore?: OStore;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -123,6 +126,11 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (scheduler !== undefined && !TILE_SCHEDULERS.includes(scheduler)) {
     throw new RangeError(`scheduler must be one of ${TILE_SCHEDULERS.map((x) => `'${x}'`).join(', ')}, got ${String(scheduler)}`);
   }
+  const oStore = knobs.oStore;
+  if (oStore !== undefined && !O_STORES.includes(oStore)) {
+    throw new RangeError(`oStore must be one of ${O_STORES.map((x) => `'${x}'`).join(', ')}, got ${String(oStore)}`);
+  }
+  if (oStore === 'tma' && varlen) throw new RangeError("oStore 'tma' cannot store packed sequences: a TMA box past a sequence's end would write into the next sequence's rows");
   if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
   // itself waiting for its ping-pong turn.
@@ -130,7 +138,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
   if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 interface Variant {
@@ -180,7 +188,7 @@ function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: st
  * fast as 3, a 2-slot V ring 20% slower; NOTES 2026-11-25 session 2 step 3) to the fewest slots that
  * stay deadlock-free (the producer's loads are not placed by the schedule anyway).
  */
-function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, decisions: string[]): { pipeline: Pipeline; blockN: number } {
+function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oStore: OStore, decisions: string[]): { pipeline: Pipeline; blockN: number } {
   const pipelines = [pipelineOf(nest, res, { loads: v.loads, turn: v.turn })];
   if (v.loads === 'tma-producer') {
     for (const ringLimit of [{ k: 2, v: res.vBuffers }, { k: 2, v: 2 }]) {
@@ -193,7 +201,7 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, de
       ? [c.blockN]
       : BLOCK_N_CHOICES.filter((n) => tileRegisters(c.headDim, n, v.pOperand, res.sTiles, res.pTiles) <= budget);
   for (const blockN of candidates) {
-    const pipeline = pipelines.find((p) => layoutOf(c, v, p, blockN).launchBytes <= HOPPER_MAX_SHARED_BYTES);
+    const pipeline = pipelines.find((p) => layoutOf(c, v, p, blockN, oStore).launchBytes <= HOPPER_MAX_SHARED_BYTES);
     if (pipeline) {
       if (c.blockN === undefined) decisions.push(`blockN ${blockN}: the widest of ${BLOCK_N_CHOICES.join('/')} within ${budget} tile registers and shared memory`);
       if (pipeline !== pipelines[0]) decisions.push(`rings K ${pipeline.kBuffers} / V ${pipeline.vBuffers}, shallower than the schedule's, to fit blockN ${blockN}`);
@@ -202,18 +210,47 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, de
   }
   const blockN = candidates[candidates.length - 1] ?? 16;
   const p = pipelines[pipelines.length - 1];
-  const l = layoutOf(c, v, p, blockN);
+  const l = layoutOf(c, v, p, blockN, oStore);
   throw new RangeError(
     `blockN ${blockN}: with blockM=${c.blockM}, headDim=${c.headDim} the kernel needs ${l.launchBytes} B of shared memory ` +
       `(${describeLayout(l, p.kBuffers, p.vBuffers)}): Hopper allows ${HOPPER_MAX_SHARED_BYTES} B per block`,
   );
 }
 
-function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number) {
+function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore) {
   return smemLayout({
     headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0,
+    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma',
   });
+}
+
+/**
+ * The oStore knob, else the default: through shared memory and TMA in a persistent kernel (the
+ * store then overlaps the next tile), where the O tiles cost neither tile width nor a V slot (at
+ * most the K ring's third slot, which measured as fast as two: NOTES 2026-11-25 session 2 step 3);
+ * st.global from registers otherwise, always for packed sequences, and with a window: its sides
+ * stay live across the tile loop, and ptxas spilled the persistent TMA-store kernel with a window
+ * (28 B; 132 B with softcap too; P in registers, hd128) where the register store compiles clean.
+ */
+function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
+  if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, decisions), oStore: c.oStore };
+  const plain: string[] = [];
+  const without = chooseTiling(c, v, nest, res, 'registers', plain);
+  if (scheduler !== 'grid' && !c.varlen && !c.window) {
+    const tried: string[] = [];
+    let withO: { pipeline: Pipeline; blockN: number } | undefined;
+    try {
+      withO = chooseTiling(c, v, nest, res, 'tma', tried);
+    } catch {
+      withO = undefined;
+    }
+    if (withO && withO.blockN === without.blockN && withO.pipeline.vBuffers >= without.pipeline.vBuffers) {
+      decisions.push(...tried, `oStore tma: a persistent kernel's O leaves through shared memory and a TMA store that overlaps the next tile, where it costs no tile width or V slot (NOTES 2026-11-27 session 6)`);
+      return { ...withO, oStore: 'tma' };
+    }
+  }
+  decisions.push(...plain, `oStore registers: ${c.varlen ? 'packed sequences' : scheduler === 'grid' ? 'one CTA per tile has no next tile to overlap' : c.window ? 'a window leaves no registers for it (ptxas spills)' : 'the O tiles would cost tile width or a V slot'}`);
+  return { ...without, oStore: 'registers' };
 }
 
 /**
@@ -284,9 +321,9 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const v = chooseVariant(c, nest, res, decisions);
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
-  const { pipeline, blockN } = chooseTiling(c, v, nest, res, decisions);
+  const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
+  const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
-  const scheduler = chooseScheduler(c, v, pipeline.sTiles, decisions);
   const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
   const plan: KernelPlan = {
     schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },
@@ -305,8 +342,9 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     turn: v.turn,
     qDescriptors,
     scheduler,
+    oStore,
     pipeline,
-    smem: layoutOf(c, v, pipeline, blockN),
+    smem: layoutOf(c, v, pipeline, blockN, oStore),
     registers: {
       tiles: tileRegisters(c.headDim, blockN, v.pOperand, pipeline.sTiles, pipeline.pTiles),
       budget: tileRegisterBudget(v.loads, v.pOperand),
@@ -343,6 +381,10 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, P in registers, ping-pong, static tiles', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static' } },
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, P in registers, dynamic tiles', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic' } },
+    // O's two stores, each where it is not the default: from registers in a persistent kernel, and
+    // through shared memory and TMA from one CTA per tile.
+    { label: 'tma-producer, P in registers, ping-pong, static tiles, O from registers', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static', oStore: 'registers' } },
+    { label: 'tma-producer, P in registers, ping-pong, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'grid', oStore: 'tma' } },
   );
   return out;
 }

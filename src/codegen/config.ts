@@ -2,7 +2,7 @@
 // set. choose() (choose.ts) turns them into a KernelPlan; every knob left out takes the measured
 // default recorded there. Variants are enums in the plan; the knobs here are the user-facing
 // spelling of them.
-import type { KernelPlan, TileScheduler } from './plan.js';
+import type { KernelPlan, OStore, TileScheduler } from './plan.js';
 import type { Dtype } from './wgmma.js';
 
 export type LoadKind = 'tma' | 'cp.async';
@@ -45,6 +45,8 @@ export interface KernelConfig {
    * by stride ('static') or from a global counter ('dynamic'). Needs warpSpecialized.
    */
   scheduler: TileScheduler;
+  /** How O leaves the CTA: st.global from registers, or shared memory and a TMA store (plan.ts OStore). */
+  oStore: OStore;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -71,5 +73,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     warpSpecialized: plan.loads === 'tma-producer',
     pShared: plan.pOperand === 'shared',
     scheduler: plan.scheduler,
+    oStore: plan.oStore,
   };
 }

@@ -98,7 +98,7 @@ export function emitPipeline(plan: KernelPlan): string[] {
 function smemStruct(plan: KernelPlan): string[] {
   const l = plan.smem;
   const fields: Array<[string, number]> = [
-    ['Q', l.q], ['Q_WG_BYTES', l.qWarpgroupBytes], ['K', l.k], ['V', l.v], ['TILE_BYTES', l.tileBytes],
+    ['Q', l.q], ['Q_WG_BYTES', l.qWarpgroupBytes], ['K', l.k], ['V', l.v], ['TILE_BYTES', l.tileBytes], ['O', l.o], ['O_BYTES', l.oBytes],
     ['P', l.p], ['P_WG_BYTES', l.pWarpgroupBytes], ['P_SBO', l.pSbo],
     ['FULL_K', l.fullK], ['EMPTY_K', l.emptyK], ['FULL_V', l.fullV], ['EMPTY_V', l.emptyV], ['FULL_Q', l.fullQ],
     ['EMPTY_Q', l.emptyQ], ['TILE_FULL', l.tileFull], ['TILE_EMPTY', l.tileEmpty], ['TILE_IDS', l.tileIds],
@@ -120,7 +120,8 @@ function variantTypes(plan: KernelPlan): string[] {
   const qDesc = plan.qDescriptors === 'visible' ? 'QDescVisible' : 'QDescOpaque';
   const logits = plan.softcap ? 'SoftcapLogits' : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
-  return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, ...tiles];
+  const oStore = plan.oStore === 'tma' ? 'OStoreTma' : 'OStoreRegisters';
+  return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using OStore = ${oStore};`, ...tiles];
 }
 
 function configBlock(plan: KernelPlan): string[] {
@@ -210,7 +211,8 @@ function gridBody(plan: KernelPlan): string[] {
     ...indent(emitPipeline(plan)),
     '  wgmmaWait<0>();',
     '  fenceO(r);',
-    '  storeOutput(c, r, outRows(), oRow, lseRows());',
+    '  storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);',
+    '  OStore::drain(c);',
   ];
 }
 
@@ -280,10 +282,11 @@ function persistentBody(plan: KernelPlan): string[] {
     // P V product retired, or the producer would wait for it forever in the next tile.
     '    releaseV(c, T - 1);',
     '    fenceO(r);',
-    '    storeOutput(c, r, outRows(), oRow, lseRows());',
+    '    storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);',
     '    c.ring0 += T;',
     '    ++qUses;',
     '  }',
+    '  OStore::drain(c);',
   ];
 }
 

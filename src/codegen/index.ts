@@ -8,7 +8,7 @@ export { programOf, type Program, type Stmt } from './program.js';
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
   pipelineOf, planSummary, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
-  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, type TileScheduler,
+  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, O_STORES, type TileScheduler, type OStore,
   type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
 } from './plan.js';
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';

@@ -45,6 +45,16 @@ export type QDescriptors = 'visible' | 'opaque';
  */
 export type TileScheduler = 'grid' | 'static' | 'dynamic';
 
+/**
+ * How O leaves the CTA. 'registers': each thread stores its fragment with st.global. 'tma': each
+ * warpgroup writes its 64 rows into its own 128B-swizzled shared-memory tile and one thread issues
+ * a TMA store, awaited (for its reads of shared memory) only when that tile is next written, so
+ * the store overlaps the next tile's loop in a persistent CTA. Never for packed sequences: a box
+ * past a sequence's end would write into the next sequence's rows.
+ */
+export type OStore = 'registers' | 'tma';
+export const O_STORES: readonly OStore[] = ['registers', 'tma'];
+
 export const TILE_SCHEDULERS: readonly TileScheduler[] = ['grid', 'static', 'dynamic'];
 export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];
 export const P_OPERANDS: readonly POperand[] = ['registers', 'shared'];
@@ -94,6 +104,9 @@ export interface SmemLayout {
   v: number;
   /** One K or V tile. */
   tileBytes: number;
+  /** O tiles (oStore 'tma'): one per warpgroup, qWarpgroupBytes each, laid out as Q's; 0 bytes otherwise. */
+  o: number;
+  oBytes: number;
   /** P tiles (P in shared memory), per tile and warpgroup pWarpgroupBytes; 0 bytes otherwise. */
   p: number;
   pWarpgroupBytes: number;
@@ -143,6 +156,8 @@ export interface KernelPlan {
   qDescriptors: QDescriptors;
   /** Tile scheduling; 'static' and 'dynamic' need the producer warpgroup. */
   scheduler: TileScheduler;
+  /** How O is stored (OStore). */
+  oStore: OStore;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -339,5 +354,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}`;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}`;
 }

@@ -25,10 +25,12 @@ export interface LayoutInput {
   vBuffers: number;
   /** P tiles held in shared memory (0 when P stays in registers). */
   pSharedTiles: number;
+  /** O leaves through shared memory (oStore 'tma'): one tile per warpgroup. */
+  oTile: boolean;
 }
 
 /**
- * Q (one 64-row block per warpgroup), the K ring, the V ring, the P tiles, then the barriers.
+ * Q (one 64-row block per warpgroup), the K ring, the V ring, the O tiles, the P tiles, then the barriers.
  * Every tile is a stack of 64-column blocks (rows x 128 B each), the canonical K-major
  * 128B-swizzled layout; K/V tiles stay 1024-byte aligned because blockN * 128 is a multiple of 1024
  * for every blockN that is a multiple of 8.
@@ -40,7 +42,10 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const q = 0;
   const k = q + warpgroups * qWarpgroupBytes;
   const v = k + x.kBuffers * tileBytes;
-  const p = v + x.vBuffers * tileBytes;
+  // O, per warpgroup: Q's geometry (the TMA store's box is Q's load box).
+  const o = v + x.vBuffers * tileBytes;
+  const oBytes = x.oTile ? warpgroups * qWarpgroupBytes : 0;
+  const p = o + oBytes;
   // P, per tile and warpgroup: 64 rows x blockN 16-bit values, K-major without swizzle.
   const pSbo = x.blockN * 16;
   const pWarpgroupBytes = 8 * pSbo;
@@ -59,7 +64,7 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const tileIds = tileEmpty + MBARRIER_BYTES * TILE_SLOTS;
   const end = tileIds + 4 * TILE_SLOTS;
   return {
-    q, qWarpgroupBytes, k, v, tileBytes, p, pWarpgroupBytes, pSbo,
+    q, qWarpgroupBytes, k, v, tileBytes, o, oBytes, p, pWarpgroupBytes, pSbo,
     fullK, emptyK, fullV, emptyV, fullQ, emptyQ, tileFull, tileEmpty, tileIds, end, launchBytes: end + ALIGNMENT_SLACK_BYTES,
   };
 }
@@ -67,7 +72,7 @@ export function smemLayout(x: LayoutInput): SmemLayout {
 /** The breakdown for messages: "Q 32768, K 2 x 32768, V 3 x 32768, P 0, barriers 88, alignment 1024". */
 export function describeLayout(l: SmemLayout, kBuffers: number, vBuffers: number): string {
   return (
-    `Q ${l.k - l.q}, K ${kBuffers} x ${l.tileBytes}, V ${vBuffers} x ${l.tileBytes}, P ${l.fullK - l.p}, ` +
+    `Q ${l.k - l.q}, K ${kBuffers} x ${l.tileBytes}, V ${vBuffers} x ${l.tileBytes}, O ${l.oBytes}, P ${l.fullK - l.p}, ` +
     `barriers ${l.end - l.fullK}, alignment ${ALIGNMENT_SLACK_BYTES}`
   );
 }

@@ -100,7 +100,7 @@ function smemReasons(plan: KernelPlan): string[] {
   const p = plan.pipeline;
   const want = smemLayout({
     headDim: plan.headDim, blockM: plan.blockM, blockN: plan.blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0,
+    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0, oTile: plan.oStore === 'tma',
   });
   const r: string[] = [];
   for (const key of Object.keys(want) as Array<keyof typeof want>) {

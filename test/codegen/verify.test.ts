@@ -26,7 +26,11 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(plans.map((p) => p.turn))).toEqual(new Set(['none', 'step']));
     expect(choose(NAMED.firstDot, { headDim: 64 }, { pingpong: true }).turn).toBe('wrap');
     expect(new Set(plans.map((p) => p.scheduler))).toEqual(new Set(['grid', 'static', 'dynamic']));
-    expect(VARIANT_KNOBS).toHaveLength(15);
+    // Both O stores under both kinds of grid.
+    expect(new Set(plans.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.oStore}`))).toEqual(
+      new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
+    );
+    expect(VARIANT_KNOBS).toHaveLength(17);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
@@ -175,7 +179,7 @@ describe('the plan is plain data', () => {
     const plan = choose(NAMED.secondDot, { headDim: 128 });
     expect(plan.decisions.join('\n')).toMatch(/loads tma-producer: .*NOTES/);
     expect(plan.decisions.join('\n')).toMatch(/turn step: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid' }).decisions).toEqual([]);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers' }).decisions).toEqual([]);
   });
 });
 
