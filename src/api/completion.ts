@@ -11,7 +11,26 @@
 /** What the queue needs of a stream (Stream satisfies it; the tests pass fakes). */
 export interface Waitable {
   synchronizeAsync(): Promise<void>;
+  /** Records (or re-records `reuse`) an event now: with it the queue polls before it hands off. */
+  record?(reuse?: Pollable): Pollable;
 }
+
+/** An event as the queue uses it (runtime's Event). */
+export interface Pollable {
+  /** Done yet (cuEventQuery): never blocks; throws the CUDA error of failed work. */
+  query(): boolean;
+  /** Resolves when done, waiting on a worker thread. */
+  wait(): Promise<void>;
+}
+
+/**
+ * How long a wait polls its event from the event loop (one query per setImmediate turn, so timers
+ * and I/O still run between polls) before it hands the wait to a worker thread. A worker's wake-up
+ * and the hop back cost 20-50 us on the H100 hosts (bench/NOTES.md, session 6): a short kernel's
+ * await would pay that on every call, where a poll sees the event within a few microseconds.
+ * Longer work ends on the worker, where those microseconds no longer matter.
+ */
+export const POLL_BEFORE_WORKER_MS = 0.25;
 
 interface Waiter {
   resolve: () => void;
@@ -22,6 +41,8 @@ export class CompletionQueue {
   readonly #stream: Waitable;
   #next: Waiter[] = [];
   #waiting = false;
+  /** One event per queue, re-recorded for each wait (waits never overlap). */
+  #event: Pollable | undefined;
   /** Waits started, for the tests and the overhead bench. */
   waits = 0;
 
@@ -44,7 +65,7 @@ export class CompletionQueue {
     this.waits++;
     let wait: Promise<void>;
     try {
-      wait = this.#stream.synchronizeAsync(); // records the event now: it covers every launch in `batch`
+      wait = this.#wait(); // records the event now: it covers every launch in `batch`
     } catch (e) {
       wait = Promise.reject(e); // a disposed stream: the batch fails with its error
     }
@@ -54,6 +75,26 @@ export class CompletionQueue {
     ).finally(() => {
       this.#waiting = false;
       if (this.#next.length) this.#start();
+    });
+  }
+
+  /** Records an event now and settles when it completes: polled, then on a worker thread. */
+  #wait(): Promise<void> {
+    const s = this.#stream;
+    if (!s.record) return s.synchronizeAsync();
+    const ev = (this.#event = s.record(this.#event));
+    const deadline = performance.now() + POLL_BEFORE_WORKER_MS;
+    return new Promise<void>((resolve, reject) => {
+      const poll = (): void => {
+        try {
+          if (ev.query()) resolve();
+          else if (performance.now() > deadline) ev.wait().then(resolve, reject);
+          else setImmediate(poll);
+        } catch (e) {
+          reject(e); // the work failed: its CUDA error
+        }
+      };
+      setImmediate(poll);
     });
   }
 }

@@ -225,32 +225,16 @@ function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOpe
 }
 
 /**
- * The oStore knob, else the default: through shared memory and TMA in a persistent kernel (the
- * store then overlaps the next tile), where the O tiles cost neither tile width nor a V slot (at
- * most the K ring's third slot, which measured as fast as two: NOTES 2026-11-25 session 2 step 3);
- * st.global from registers otherwise, always for packed sequences, and with a window: its sides
- * stay live across the tile loop, and ptxas spilled the persistent TMA-store kernel with a window
- * (28 B; 132 B with softcap too; P in registers, hd128) where the register store compiles clean.
+ * The oStore knob, else st.global from registers. Through shared memory and TMA measured within
+ * noise of it on an H100 at 1k tokens, persistent or not, causal or not (-2%..+2% per config,
+ * 24 pairs; NOTES 2026-11-27 session 6) while its O tiles take the K ring's third slot at hd128,
+ * and with a window ptxas spilled it (28 B; 132 B with softcap). So it is a knob and a tested
+ * variant, not a default.
  */
-function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
+function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, decisions), oStore: c.oStore };
-  const plain: string[] = [];
-  const without = chooseTiling(c, v, nest, res, 'registers', plain);
-  if (scheduler !== 'grid' && !c.varlen && !c.window) {
-    const tried: string[] = [];
-    let withO: { pipeline: Pipeline; blockN: number } | undefined;
-    try {
-      withO = chooseTiling(c, v, nest, res, 'tma', tried);
-    } catch {
-      withO = undefined;
-    }
-    if (withO && withO.blockN === without.blockN && withO.pipeline.vBuffers >= without.pipeline.vBuffers) {
-      decisions.push(...tried, `oStore tma: a persistent kernel's O leaves through shared memory and a TMA store that overlaps the next tile, where it costs no tile width or V slot (NOTES 2026-11-27 session 6)`);
-      return { ...withO, oStore: 'tma' };
-    }
-  }
-  decisions.push(...plain, `oStore registers: ${c.varlen ? 'packed sequences' : scheduler === 'grid' ? 'one CTA per tile has no next tile to overlap' : c.window ? 'a window leaves no registers for it (ptxas spills)' : 'the O tiles would cost tile width or a V slot'}`);
-  return { ...without, oStore: 'registers' };
+  decisions.push('oStore registers: a TMA store of O measured within noise of it at 1k tokens (NOTES 2026-11-27 session 6)');
+  return { ...chooseTiling(c, v, nest, res, 'registers', decisions), oStore: 'registers' };
 }
 
 /**
@@ -322,7 +306,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
-  const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
+  const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
   const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
   const plan: KernelPlan = {
@@ -381,9 +365,8 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, P in registers, ping-pong, static tiles', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static' } },
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, P in registers, dynamic tiles', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic' } },
-    // O's two stores, each where it is not the default: from registers in a persistent kernel, and
-    // through shared memory and TMA from one CTA per tile.
-    { label: 'tma-producer, P in registers, ping-pong, static tiles, O from registers', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static', oStore: 'registers' } },
+    // O through shared memory and a TMA store (a knob, not a default), persistent and one CTA per tile.
+    { label: 'tma-producer, P in registers, ping-pong, static tiles, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static', oStore: 'tma' } },
     { label: 'tma-producer, P in registers, ping-pong, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'grid', oStore: 'tma' } },
   );
   return out;

@@ -90,3 +90,72 @@ describe('CompletionQueue: one wait per batch of queued calls', () => {
     expect(completionOf(new FakeStream())).not.toBe(completionOf(s));
   });
 });
+
+// A stream with events: the queue polls the event from the event loop first, then hands the wait
+// to a worker (Event.wait) once POLL_BEFORE_WORKER_MS has passed.
+class FakeEvent {
+  queries = 0;
+  waited = 0;
+  constructor(public doneAfter: number, public fault: Error | null = null, public waitResult: Promise<void> = Promise.resolve()) {}
+  query(): boolean {
+    this.queries++;
+    if (this.fault) throw this.fault;
+    return this.queries > this.doneAfter;
+  }
+  wait(): Promise<void> {
+    this.waited++;
+    return this.waitResult;
+  }
+}
+class PollStream implements Waitable {
+  records = 0;
+  constructor(public event: FakeEvent) {}
+  synchronizeAsync(): Promise<void> {
+    throw new Error('a stream with events is polled, not synchronised');
+  }
+  record(reuse?: unknown): FakeEvent {
+    this.records++;
+    if (this.records > 1) expect(reuse).toBe(this.event); // one event per queue, re-recorded
+    return this.event;
+  }
+}
+
+describe('CompletionQueue: polling before the worker', () => {
+  it('short work: settled by polling, without a worker wait; the event is reused', async () => {
+    const ev = new FakeEvent(3);
+    const s = new PollStream(ev);
+    const q = new CompletionQueue(s);
+    await q.done();
+    expect(ev.queries).toBe(4);
+    expect(ev.waited).toBe(0);
+    ev.queries = 0;
+    await q.done();
+    expect(s.records).toBe(2);
+  });
+  it('long work: after the polling budget the wait moves to the worker (negative control: it never settles by polling)', async () => {
+    let finish!: () => void;
+    const ev = new FakeEvent(Infinity, null, new Promise<void>((r) => (finish = r)));
+    const q = new CompletionQueue(new PollStream(ev));
+    const t = track(q.done());
+    const start = performance.now();
+    while (ev.waited === 0 && performance.now() - start < 2000) await flush();
+    expect(ev.waited).toBe(1);
+    expect(t.state).toBe('pending'); // the worker's wait has not returned
+    finish();
+    await flush();
+    expect(t.state).toBe('resolved');
+  });
+  it('a fault seen by a poll rejects the batch with its error', async () => {
+    const fault = new Error('CUDA_ERROR_ILLEGAL_ADDRESS');
+    const q = new CompletionQueue(new PollStream(new FakeEvent(0, fault)));
+    await expect(q.done()).rejects.toBe(fault);
+  });
+  it('timers keep firing while a wait polls', async () => {
+    const ev = new FakeEvent(Infinity, null, new Promise<void>(() => {}));
+    const q = new CompletionQueue(new PollStream(ev));
+    void q.done();
+    let fired = 0;
+    await new Promise<void>((r) => setTimeout(() => (fired++, r()), 0));
+    expect(fired).toBe(1);
+  });
+});

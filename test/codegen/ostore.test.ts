@@ -4,39 +4,30 @@ import { choose, emit, smemLayout, HOPPER_MAX_SHARED_BYTES } from '../../src/cod
 import { NAMED } from '../../src/schedule/index.js';
 
 describe('oStore', () => {
-  it('a persistent kernel stores O by TMA where the O tiles cost no tile width or V slot', () => {
-    const hd128 = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 });
-    expect(hd128.scheduler).toBe('static');
-    expect(hd128.oStore).toBe('tma');
-    // The O tiles took the K ring's third slot (measured as fast as two), never a V slot or width.
-    const without = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { oStore: 'registers' });
-    expect(hd128.blockN).toBe(without.blockN);
-    expect(hd128.pipeline.vBuffers).toBe(without.pipeline.vBuffers);
-    expect(hd128.smem.oBytes).toBe(128 * 128 * 2);
-    expect(hd128.decisions.join('\n')).toMatch(/oStore tma: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 64, seqQ: 1024, causal: true }).oStore).toBe('tma');
+  it('the default is the register store, citing the measurement', () => {
+    for (const seqQ of [1024, 8192]) {
+      const plan = choose(NAMED.secondDot, { headDim: 128, seqQ, causal: seqQ > 2000 });
+      expect(plan.oStore).toBe('registers');
+      expect(plan.smem.oBytes).toBe(0);
+      expect(plan.decisions.join('\n')).toMatch(/oStore registers: .*NOTES/);
+    }
   });
-  it('registers where TMA would cost a V slot or width, for packed sequences and for one CTA per tile', () => {
-    // P in shared memory already shrank the K ring: O tiles would take a V slot.
-    expect(choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { pShared: true }).oStore).toBe('registers');
-    expect(choose(NAMED.secondDot, { headDim: 256, seqQ: 1024 }).oStore).toBe('registers');
-    const packed = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024, varlen: true, causal: true });
-    expect(packed.scheduler).toBe('dynamic');
-    expect(packed.oStore).toBe('registers');
-    expect(packed.decisions.join('\n')).toMatch(/oStore registers: packed sequences/);
-    expect(choose(NAMED.secondDot, { headDim: 128, seqQ: 8192 }).oStore).toBe('registers');
-    expect(choose(NAMED.secondDot, { headDim: 128 }).smem.oBytes).toBe(0);
-    const windowed = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024, causal: true, window: true });
-    expect(windowed.oStore).toBe('registers');
-    expect(windowed.decisions.join('\n')).toMatch(/oStore registers: a window/);
+  it('asked for, TMA takes the K ring third slot at hd128 (never a V slot or tile width) and any scheduler', () => {
+    const tma = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { oStore: 'tma' });
+    const regs = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 });
+    expect(tma.oStore).toBe('tma');
+    expect(tma.blockN).toBe(regs.blockN);
+    expect(tma.pipeline.vBuffers).toBe(regs.pipeline.vBuffers);
+    expect(tma.pipeline.kBuffers).toBe(2);
+    expect(tma.smem.oBytes).toBe(128 * 128 * 2);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid' }).oStore).toBe('tma');
+    expect(choose(NAMED.baseline, { headDim: 64, causal: true, window: true, softcap: true }, { oStore: 'tma', scheduler: 'dynamic' }).oStore).toBe('tma');
   });
   it('the knob is checked, naming the argument and the rule', () => {
     expect(() => choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'smem' as never })).toThrow(/oStore must be one of 'registers', 'tma', got smem/);
     expect(() => choose(NAMED.secondDot, { headDim: 128, varlen: true }, { oStore: 'tma' })).toThrow(/oStore 'tma' cannot store packed sequences/);
-    // hd256's tiles leave no room for 64 KiB of O at any width: the shared-memory rule, with the breakdown.
+    // hd256's tiles leave no room for 64 KiB of O at this width: the shared-memory rule, with the breakdown.
     expect(() => choose(NAMED.secondDot, { headDim: 256 }, { oStore: 'tma', blockN: 128 })).toThrow(/shared memory .*O 65536.*Hopper allows/);
-    // Asked for, it also applies to one CTA per tile.
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid' }).oStore).toBe('tma');
   });
   it('the layout places one Q-sized O tile per warpgroup after the V ring, 1024-aligned, and the kernel gets it', () => {
     for (const headDim of [64, 128, 256]) {
@@ -48,7 +39,7 @@ describe('oStore', () => {
         expect(l.p).toBe(l.o + l.oBytes);
       }
     }
-    const plan = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 });
+    const plan = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { oStore: 'tma' });
     expect(plan.smem.launchBytes).toBeLessThanOrEqual(HOPPER_MAX_SHARED_BYTES);
     const src = emit(plan).source;
     expect(src).toContain('using OStore = OStoreTma;');
