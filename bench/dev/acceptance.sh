@@ -3,7 +3,9 @@
 # hung kernel cannot outlive it: `timeout -s KILL` is on node itself). Run inside the device tool:
 #   bash .devkit/gpu-run bash bench/dev/acceptance.sh "$OUT" [steps]
 # steps (default all): smoke tests ci llama overhead. Logs and JSON go to OUT. Also, not in the
-# default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k).
+# default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k),
+# otma (the variant matrix's O-by-TMA variants), cifast (the gate's run on TMA loads with cuDNN
+# as the only peer: what the floor needs, in a fraction of the time).
 set -u
 out=${1:?usage: acceptance.sh OUT [steps...]}
 shift
@@ -34,6 +36,11 @@ for step in $steps; do
       run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
+    otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
+    cifast)
+      floor=()
+      [ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
+      run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore 300 env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS=static,dynamic,grid \
       node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "64,16,1024,128;32,16,2048,128" ;;

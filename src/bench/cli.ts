@@ -130,6 +130,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
       python: options.python,
       warmup: options.warmup,
       iterations: options.iterations,
+      ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS,
       onStderr: (line) => deps.stderr(`peers: ${line}`),
       flops: (s) => provider.flops(s),
@@ -208,6 +209,7 @@ async function runPresetBench(argv: readonly string[], options: BenchOptions, pr
   const peers = options.peers
     ? await timePresetPeers(configs, results, {
       run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations,
+      ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS, log: deps.stderr,
     })
     : undefined;

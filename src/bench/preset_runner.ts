@@ -34,6 +34,8 @@ export interface PresetPeersOptions {
   python: string;
   warmup: number;
   iterations: number;
+  /** The peers to time (--peer-list); default PROBLEM_PEERS. */
+  peers?: readonly string[];
   timeoutMs?: number;
   log: (line: string) => void;
 }
@@ -50,7 +52,7 @@ export async function timePresetPeers(configs: readonly PresetConfig[], results:
   if (runnable.length > 0) {
     opts.log(`peers: timing torch SDPA (cuDNN, flash, torch's own pick) on ${runnable.length} preset shapes with ${opts.python}`);
     report = await opts.run(runnable, {
-      python: opts.python, warmup: opts.warmup, iterations: opts.iterations, peers: PROBLEM_PEERS,
+      python: opts.python, warmup: opts.warmup, iterations: opts.iterations, peers: opts.peers ?? PROBLEM_PEERS,
       ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
       onStderr: (line) => opts.log(`peers: ${line}`),
       flops: presetFlops,

@@ -1,5 +1,6 @@
 // What to time: the default sweep, the flags that narrow it, and the config list they give.
-import { CI_PRESET, FLOOR_TOLERANCE } from './floor.js';
+import { CI_PRESET, FLOOR_TOLERANCE, GATE_PEER } from './floor.js';
+import { PEERS, PROBLEM_PEERS } from './peers.js';
 import { PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS } from './presets.js';
 import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
 
@@ -91,6 +92,8 @@ export interface BenchOptions {
   peers: boolean;
   /** The interpreter that runs bench/peers.py. */
   python: string;
+  /** --peer-list: the peers to time (default: every peer of the mode). */
+  peerList?: string[];
   /** --preset: model presets to run through the tensor API instead of the sweep (empty: the sweep). */
   presets: string[];
   /** --preset ci: the sweep over CI_SHAPES with peers, then the gate against the floor file. */
@@ -130,6 +133,8 @@ options:
   --svg FILE            draw TFLOP/s against seqlen per schedule
   --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
   --python PATH         interpreter for --peers (default python3)
+  --peer-list a,b       with --peers: only these peers (sweep: torch-cudnn, torch-flash, triton;
+                        presets: torch-cudnn, torch-flash, torch-default); --preset ci needs torch-cudnn
   --preset NAME         time a model's attention through the tensor API instead of the sweep
                         (repeatable or comma-separated; known: ${PRESET_NAMES.join(', ')}):
 ${PRESETS.map((p) => `                          ${p.name.padEnd(10)} ${p.summary}, ${p.dtype}, layout BNHD`).join('\n')}
@@ -156,7 +161,7 @@ flags or a machine without a usable GPU or NVRTC (said in one line before anythi
 
 const FLAGS_WITH_VALUE = new Set([
   '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python', '--preset',
-  '--floor',
+  '--floor', '--peer-list',
 ]);
 /** Flags that choose or draw the MHA sweep; a preset fixes its own shapes, dtype, mask and load. */
 const SWEEP_ONLY_FLAGS = ['--shape', '--quick', '--loads', '--dtype', '--causal', '--svg'] as const;
@@ -255,6 +260,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--iterations': explicit.iterations = parseIntFlag(flag, value, MIN_ITERATIONS); break;
       case '--warmup': explicit.warmup = parseIntFlag(flag, value, 1); break;
       case '--rounds': explicit.rounds = parseIntFlag(flag, value, 1); break;
+      case '--peer-list': explicit.peerList = parseList('--peer-list', value, [...new Set<string>([...PEERS, ...PROBLEM_PEERS])]); break;
       case '--json': case '--svg': case '--python': case '--floor':
         if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
         explicit[flag.slice(2) as 'json' | 'svg' | 'python' | 'floor'] = value;
@@ -282,6 +288,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       throw new UsageError(`--preset fixes shapes, dtype, mask and load kind: ${clash.join(', ')} cannot be combined with it`);
     }
   }
+  if (explicit.peerList) {
+    if (!peers && !ci) throw new UsageError('--peer-list needs --peers');
+    const known: readonly string[] = presets.length > 0 && !ci ? PROBLEM_PEERS : PEERS;
+    const other = explicit.peerList.filter((p) => !known.includes(p));
+    if (other.length > 0) throw new UsageError(`--peer-list: ${other.join(', ')} cannot run ${presets.length > 0 && !ci ? 'a model preset' : 'the sweep'} (known here: ${known.join(', ')})`);
+    if (ci && !explicit.peerList.includes(GATE_PEER)) throw new UsageError(`--peer-list must include ${GATE_PEER} with --preset ${CI_PRESET}: the gate divides by it`);
+  }
   if (explicit.json !== undefined && explicit.json === explicit.svg) {
     throw new UsageError(`--json and --svg must name different files, both are '${explicit.json}'`);
   }
@@ -300,6 +313,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     // The gate divides by cuDNN's number from the same run, so ci always times the peers.
     peers: peers || ci,
     python: explicit.python ?? 'python3',
+    ...(explicit.peerList ? { peerList: explicit.peerList } : {}),
     presets: ci ? [] : [...new Set(presets)],
     ci,
     updateFloor,

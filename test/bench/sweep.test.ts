@@ -51,6 +51,18 @@ describe('parseBenchArgs', () => {
     expect(o.python).toBe('python3');
   });
 
+  it('--peer-list narrows the peers, per mode, and the gate keeps its divisor', () => {
+    expect(parseBenchArgs(['--peers', '--peer-list', 'torch-cudnn,triton']).peerList).toEqual(['torch-cudnn', 'triton']);
+    expect(parseBenchArgs(['--preset', 'ci', '--peer-list', 'torch-cudnn']).peerList).toEqual(['torch-cudnn']);
+    expect(parseBenchArgs(['--preset', 'llama3-8b', '--peers', '--peer-list', 'torch-default']).peerList).toEqual(['torch-default']);
+    expect(parseBenchArgs(['--peers']).peerList).toBeUndefined();
+    expect(() => parseBenchArgs(['--peer-list', 'torch-cudnn'])).toThrow(/--peer-list needs --peers/);
+    expect(() => parseBenchArgs(['--peers', '--peer-list', 'fa3'])).toThrow(/--peer-list/);
+    expect(() => parseBenchArgs(['--peers', '--peer-list', 'torch-default'])).toThrow(/torch-default cannot run the sweep/);
+    expect(() => parseBenchArgs(['--preset', 'llama3-8b', '--peers', '--peer-list', 'triton'])).toThrow(/triton cannot run a model preset/);
+    expect(() => parseBenchArgs(['--preset', 'ci', '--peer-list', 'torch-flash'])).toThrow(/must include torch-cudnn/);
+  });
+
   it('--quick is the headline shape, f16, non-causal, all schedules x loads', () => {
     const o = parseBenchArgs(['--quick']);
     expect(buildSweep(o).map(describeConfig)).toEqual([
