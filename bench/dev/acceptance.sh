@@ -40,7 +40,7 @@ for step in $steps; do
     cifast)
       floor=()
       [ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
-      run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
+      run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore 300 env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS=static,dynamic,grid \
       node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "64,16,1024,128;32,16,2048,128" ;;
