@@ -160,3 +160,23 @@ describe('buildFloor', () => {
     expect(buildFloor(run, meta)).toEqual({ missing: [run[1]] });
   });
 });
+
+describe('the committed floor (bench/floor.json)', () => {
+  it('parses, names its card and command, and holds one sane ratio per config of the ci preset', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { defaultFloorPath } = await import('../../src/bench/floor.js');
+    const { CI_SHAPES } = await import('../../src/bench/sweep.js');
+    const { peerShapeKey } = await import('../../src/bench/peers.js');
+    const parsed = parseFloor(readFileSync(defaultFloorPath(), 'utf8'));
+    if ('error' in parsed) throw new Error(`bench/floor.json: ${parsed.error}`);
+    const { floor } = parsed;
+    expect(floor.card).toMatch(/H100|H200/);
+    expect(floor.command).toMatch(/--preset ci .*--update-floor/);
+    const want = CI_SHAPES.flatMap((s) => [false, true].map((causal) => peerShapeKey({ ...s, dtype: 'f16', causal })));
+    expect(Object.keys(floor.configs).sort()).toEqual([...want].sort());
+    for (const [key, { ratio }] of Object.entries(floor.configs)) {
+      expect(ratio, key).toBeGreaterThan(0.5);
+      expect(ratio, key).toBeLessThan(2);
+    }
+  });
+});
