@@ -11,6 +11,7 @@
 // side, i + off - winLeft <= j <= i + off + winRight, off = seqK - seqQ (bottom-right alignment, as
 // FlashAttention; causal is winRight = 0). A row that sees no key stores O = 0 and LSE = -inf.
 #pragma once
+#include "masks.cuh"
 
 static_assert(Smem::FULL_K >= Smem::P + PPath::SMEM_TILES * NUM_WG * Smem::P_WG_BYTES, "the P tiles overlap the barriers");
 
@@ -61,13 +62,18 @@ SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
 SW_DEVICE int maskRight(const Ctx& c) { return WINDOW ? c.winRight : (CAUSAL ? 0 : -1); }
 SW_DEVICE int maskLeft(const Ctx& c) { return WINDOW ? c.winLeft : -1; }
 
+// This warpgroup's 64 rows against KV tile j (masks.cuh; without a mask the sides are -1 at compile time).
 SW_DEVICE bool tileNeedsMask(const Ctx& c, int j) {
-  const int col0 = kvRow(c, j), col1 = col0 + BLOCK_N - 1;
-  if (col1 >= c.seqK) return true;
-  if (!MASKED) return false;
-  const int row0 = c.m0 + c.wg * 64, row1 = row0 + 63;
-  const int right = maskRight(c), left = maskLeft(c);
-  return (right >= 0 && col1 > row0 + c.off + right) || (left >= 0 && col0 < row1 + c.off - left);
+  return tileNeedsMaskAt(kvRow(c, j) / BLOCK_N, BLOCK_N, c.seqK, c.m0 + c.wg * 64, 64, c.off, maskLeft(c), maskRight(c));
+}
+
+// The peeled loop's bounds: iterations j in [lo, hi) of this CTA's KV range need no mask for any
+// row of the CTA (both warpgroups), so a steady trip whose softmaxes all fall inside runs without
+// mask code.
+SW_DEVICE TileSpan unmaskedIterations(const Ctx& c) {
+  const TileSpan s = unmaskedTiles(BLOCK_N, c.seqK, c.m0, BLOCK_M, c.off, maskLeft(c), maskRight(c));
+  const int first = kvRow(c, 0) / BLOCK_N;
+  return {s.lo - first, s.hi - first};
 }
 
 template <int SB>
@@ -89,11 +95,12 @@ SW_DEVICE float quadMax(float v) { return fmaxf(fmaxf(v, shflXor(v, 1)), shflXor
 
 // Softmax(j): online update in the log2 domain. S(j) is exponentiated in place; alpha(j) rescales
 // the old O and l. A row whose max is still -inf uses 0 as its max so that no inf - inf NaN appears.
-template <int SB, int AB>
+// MASK false: a steady trip of a peeled loop whose tiles need no mask (unmaskedIterations).
+template <int SB, int AB, bool MASK>
 SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
   float* s = r.s[SB];
   Logits::template transform<SB>(c, r);
-  if (tileNeedsMask(c, j)) maskTile<SB>(c, r, j);
+  if (MASK && tileNeedsMask(c, j)) maskTile<SB>(c, r, j);
   const float mul = Logits::log2Multiplier(c);
   float mx[2] = {NEG_INF, NEG_INF};
 #pragma unroll

@@ -22,6 +22,9 @@ options:
                          a producer warpgroup issues the loads (default: TMA, head dim <= 128)
   --p-shared, --no-p-shared
                          P reaches the P V product through shared memory (default: two S tiles)
+  --peel-masks, --no-peel-masks
+                         split the steady loop so trips that need no mask run without mask code
+                         (default off: not timed yet)
   --scheduler grid|static|dynamic
                          one CTA per tile, or a persistent grid (default: from --seq-q)
   --o-store registers|tma
@@ -41,7 +44,7 @@ Knobs left out take the library's defaults, so the output is the kernel attentio
 type Flags = Record<string, string | true>;
 
 const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q', '--o-store']);
-const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared' } as const;
+const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared', peelMasks: '--peel-masks' } as const;
 const SWITCHES = new Set([
   '--causal', '--headers', '--plan', '--hang-trap', '--help', '-h',
   ...Object.values(KNOBS).flatMap((f) => [f, f.replace('--', '--no-')]),

@@ -47,6 +47,8 @@ export interface KernelConfig {
   scheduler: TileScheduler;
   /** How O leaves the CTA: st.global from registers, or shared memory and a TMA store (plan.ts OStore). */
   oStore: OStore;
+  /** The steady loop split so that trips needing no mask run without mask code (plan.ts peelMasks). */
+  peelMasks: boolean;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -74,5 +76,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     pShared: plan.pOperand === 'shared',
     scheduler: plan.scheduler,
     oStore: plan.oStore,
+    peelMasks: plan.peelMasks,
   };
 }

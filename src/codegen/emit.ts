@@ -15,7 +15,7 @@ export const KERNEL_NAME = 'stagewise_attn_fwd';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
 const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
-export const STATIC_HEADERS = ['ptx.cuh', 'tiles.cuh', 'variants.cuh', 'attention.cuh'] as const;
+export const STATIC_HEADERS = ['ptx.cuh', 'tiles.cuh', 'masks.cuh', 'variants.cuh', 'attention.cuh'] as const;
 
 let staticHeaders: Record<string, string> | undefined;
 function readStaticHeaders(): Record<string, string> {
@@ -76,6 +76,15 @@ function printStep(st: Step, kExpr: string): string[] {
   });
 }
 
+/**
+ * The iterations a steady trip at step k runs the softmax of, as k + d for d in [dMin, dMax]: the
+ * peeled loop's tests (a trip is mask-free when k + dMin >= lo and k + dMax < hi).
+ */
+export function softmaxLag(plan: KernelPlan): { dMin: number; dMax: number } {
+  const ds = programOf(plan).loop.flatMap((st) => st.items.filter((it): it is OpBlock => 'op' in it && it.op === 'Softmax' && !it.dead).map((b) => st.offset - b.stage));
+  return { dMin: Math.min(...ds), dMax: Math.max(...ds) };
+}
+
 /** The pipelined main loop: prologue, steady state, epilogue. */
 export function emitPipeline(plan: KernelPlan): string[] {
   const prog = programOf(plan);
@@ -83,12 +92,27 @@ export function emitPipeline(plan: KernelPlan): string[] {
   const u = plan.pipeline.unroll;
   // A persistent kernel runs the set-up once, before its tile loop (persistentBody).
   const setup = plan.scheduler === 'grid' ? printStmts(prog.setup) : [];
-  const out = [...setup, ...printStmts(prog.start), `// ---- prologue: steps 0..${S - 1} ----`];
+  // Softmax masks where it must unless a peeled loop's unmasked trip says otherwise.
+  const out = [...setup, 'constexpr bool MASK_STEP = true;', ...printStmts(prog.start), `// ---- prologue: steps 0..${S - 1} ----`];
   for (const st of prog.prologue) out.push(`// step ${st.k}`, ...printStep(st, String(st.k)));
   out.push(...printStmts(prog.beforeLoop));
-  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`, `int k = ${S};`, `for (; k + ${u - 1} < T; k += ${u}) {`);
-  for (const st of prog.loop) out.push(...indent(printStep(st, st.offset ? `(k + ${st.offset})` : 'k')));
-  out.push('}', `// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
+  out.push(`// ---- steady state: steps ${S}..T-1, ${u} per trip ----`, `int k = ${S};`);
+  const trip = prog.loop.flatMap((st) => indent(printStep(st, st.offset ? `(k + ${st.offset})` : 'k')));
+  if (!plan.peelMasks) {
+    out.push(`for (; k + ${u - 1} < T; k += ${u}) {`, ...trip, '}');
+  } else {
+    // Peeled: the softmaxes of a trip at k mask iterations k + d for d in [dMin, dMax]; a trip whose
+    // iterations all lie in [lo, hi) (unmaskedIterations) runs a copy of the body without mask code.
+    const { dMin, dMax } = softmaxLag(plan);
+    const at = (d: number) => (d === 0 ? 'k' : d > 0 ? `k + ${d}` : `k - ${-d}`);
+    out.push('const TileSpan unmasked = unmaskedIterations(c);');
+    if (plan.window) out.push(`for (; k + ${u - 1} < T && ${at(dMin)} < unmasked.lo; k += ${u}) {  // masked: the window's left edge`, ...trip, '}');
+    out.push(
+      `for (; k + ${u - 1} < T && ${at(dMax)} < unmasked.hi; k += ${u}) {  // no mask code`, '  constexpr bool MASK_STEP = false;', ...trip, '}',
+      `for (; k + ${u - 1} < T; k += ${u}) {  // masked: the diagonal, the right edge, the last partial tile`, ...trip, '}',
+    );
+  }
+  out.push(`// ---- tail: steps k .. k+${S + u - 2} (epilogue, and the steady step an odd count leaves) ----`);
   for (const st of prog.tail) out.push(`// tail step ${st.offset}`, ...printStep(st, `(k + ${st.offset})`));
   out.push(...printStmts(prog.end));
   return out;

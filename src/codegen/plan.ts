@@ -158,6 +158,12 @@ export interface KernelPlan {
   scheduler: TileScheduler;
   /** How O is stored (OStore). */
   oStore: OStore;
+  /**
+   * The steady loop split by the masks (kernels/masks.cuh): trips whose tiles need no mask for any
+   * row of the CTA run a copy of the body without mask code; the window's left edge, the diagonal
+   * or right edge and the last partial tile run the checked body. Off: one checked loop.
+   */
+  peelMasks: boolean;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -354,5 +360,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}`;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}`;
 }

@@ -165,7 +165,7 @@ function opBlock(plan: KernelPlan, b: BodyOp, site: Site): OpBlock | null {
           { t: 'needs', group: 'wgmma', op: 'MMA0', lag: 0, why: 'S(j) complete and K(j) released' },
           code('releaseK(c, j);'),
           code('releaseQ(c, j);'),
-          code(`opSoftmax<${sb}, ${ab}>(c, r, j);`),
+          code(`opSoftmax<${sb}, ${ab}, MASK_STEP>(c, r, j);`),
         ]),
         ...packWait,
         ...guard(l, [{ t: 'needsP', pTile: pb, why: 'P(j) overwrites a P tile' }, code(`PPath::pack<${sb}, ${pb}>(c, r);`), ...releaseV]),

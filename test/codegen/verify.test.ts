@@ -30,7 +30,10 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(plans.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.oStore}`))).toEqual(
       new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
     );
-    expect(VARIANT_KNOBS).toHaveLength(17);
+    expect(new Set(plans.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.peelMasks}`))).toEqual(
+      new Set(['grid false', 'grid true', 'persistent false', 'persistent true']),
+    );
+    expect(VARIANT_KNOBS).toHaveLength(19);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
@@ -179,7 +182,7 @@ describe('the plan is plain data', () => {
     const plan = choose(NAMED.secondDot, { headDim: 128 });
     expect(plan.decisions.join('\n')).toMatch(/loads tma-producer: .*NOTES/);
     expect(plan.decisions.join('\n')).toMatch(/turn step: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers' }).decisions).toEqual([]);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers', peelMasks: false }).decisions).toEqual([]);
   });
 });
 
