@@ -64,7 +64,7 @@ SW_DEVICE int maskLeft(const Ctx& c) { return WINDOW ? c.winLeft : -1; }
 
 // This warpgroup's 64 rows against KV tile j (masks.cuh; without a mask the sides are -1 at compile time).
 SW_DEVICE bool tileNeedsMask(const Ctx& c, int j) {
-  return tileNeedsMaskAt(kvRow(c, j) / BLOCK_N, BLOCK_N, c.seqK, c.m0 + c.wg * 64, 64, c.off, maskLeft(c), maskRight(c));
+  return tileNeedsMaskAt(kvTileIndex(c, j), BLOCK_N, c.seqK, c.m0 + c.wg * 64, 64, c.off, maskLeft(c), maskRight(c));
 }
 
 // The peeled loop's bounds: iterations j in [lo, hi) of this CTA's KV range need no mask for any
@@ -72,7 +72,7 @@ SW_DEVICE bool tileNeedsMask(const Ctx& c, int j) {
 // mask code.
 SW_DEVICE TileSpan unmaskedIterations(const Ctx& c) {
   const TileSpan s = unmaskedTiles(BLOCK_N, c.seqK, c.m0, BLOCK_M, c.off, maskLeft(c), maskRight(c));
-  const int first = kvRow(c, 0) / BLOCK_N;
+  const int first = kvTileIndex(c, 0);
   return {s.lo - first, s.hi - first};
 }
 

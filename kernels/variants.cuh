@@ -116,8 +116,9 @@ SW_DEVICE void cpAsyncTile(const Ctx& c, u32 dst, const u16* src, long long stri
   }
 }
 
-// The first key row of KV tile j (windows start past tile 0).
-SW_DEVICE int kvRow(const Ctx& c, int j) { return (MASKED ? c.kvTile0 + j : j) * BLOCK_N; }
+// KV tile j of this CTA's range as an absolute tile index, and its first key row (windows start past tile 0).
+SW_DEVICE int kvTileIndex(const Ctx& c, int j) { return MASKED ? c.kvTile0 + j : j; }
+SW_DEVICE int kvRow(const Ctx& c, int j) { return kvTileIndex(c, j) * BLOCK_N; }
 
 // Every consumer thread copies part of each tile with cp.async where the schedule places the load;
 // completion is a cp.async group (its wait count is generated) and a CTA-wide barrier.
