@@ -71,8 +71,13 @@ export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMap
     q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
     k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN),
     v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN),
-    o: tensorMap(p, p.o, p.seqQ, p.headsQ, 64),
+    o: outMap(p),
   };
+}
+
+/** O's map alone (a call with a fresh output keeps the others). */
+export function outMap(p: LaunchProblem): TensorMap {
+  return tensorMap(p, p.o, p.seqQ, p.headsQ, 64);
 }
 
 export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: LaunchMaps = tensorMaps(kernel, p)): LaunchConfig {

@@ -5,9 +5,9 @@
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
 // the JavaScript thread (calls queued together share one wait: completion.ts).
 import { chooseFrom, emit, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
-import { compile, launchPrepared, Module, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig } from '../runtime/index.js';
+import { compile, launchPrepared, Module, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
-import { launchFor, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
+import { launchFor, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { persistentArgs } from './workspace.js';
@@ -66,7 +66,7 @@ function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
 }
 
 // Descriptors of the last call per Q tensor: reused when the operands, their strides and the tile match.
-const mapCache = new WeakMap<Tensor, { key: string; maps: LaunchMaps }>();
+const mapCache = new WeakMap<Tensor, { key: string; oKey: string; maps: LaunchMaps }>();
 
 function operand(x: OperandLayout): Operand {
   return {
@@ -101,7 +101,7 @@ interface PreparedRun extends AttentionOutput {
 // operands, strides, outputs and scalars) skips encoding its 37 arguments again.
 const launchCache = new WeakMap<Tensor, { key: string; fn: KernelFunction; prepared: PreparedLaunch }>();
 
-async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[], memo?: { k: Tensor; v: Tensor; opts: object | undefined }): Promise<AttentionOutput> {
+async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly number[], memo?: { k: Tensor; v: Tensor; opts: OptionsSnapshot | null }): Promise<AttentionOutput> {
   const r = await prepareRun(p, runOpts, outShape);
   const hit = launchCache.get(p.q.tensor);
   // A buffer disposed since (and perhaps a new one at the same address) means a fresh encoding.
@@ -110,10 +110,10 @@ async function run(p: AttentionProblem, runOpts: RunOptions, outShape: readonly 
   launchCache.set(p.q.tensor, { key: r.launchKey, fn: r.fn, prepared });
   // Only a call whose outputs are the caller's own tensors repeats exactly (else each call allocates
   // its O or LSE); a packed batch never does (its cuSeqlens are device data, checked on every call).
-  if (memo && p.out && (p.lse || !p.returnLse)) {
+  if (memo?.opts && p.out && (p.lse || !p.returnLse)) {
     const output: AttentionOutput = { out: r.out, ...(r.lse ? { lse: r.lse } : {}) };
     const tensors = [p.q.tensor, memo.k, memo.v, p.out.tensor, ...(p.lse ? [p.lse] : [])];
-    callMemo.set(p.q.tensor, { k: memo.k, v: memo.v, opts: snapshot(memo.opts), prepared, stream: r.stream, output, tensors });
+    callMemo.set(p.q.tensor, { k: memo.k, v: memo.v, opts: memo.opts, prepared, stream: r.stream, output, tensors });
   }
   launchPrepared(prepared, r.stream);
   // One wait per batch of calls on this stream, not one per call (completion.ts).
@@ -136,8 +136,11 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
   const oLayout = p.out ? operand(p.out) : outLayout(out, p);
   const window = p.window;
   // Causal is the window's right side at 0; a window narrows it further.
-  const right = p.causal ? (window && window[1] >= 0 ? Math.min(window[1], 0) : 0) : window ? window[1] : -1;
-  const left = window ? window[0] : -1;
+  // A side at or past seqQ + seqK hides nothing a larger one would not: clamped there, the kernel's
+  // 32-bit tile arithmetic (row + off + side) cannot overflow.
+  const side = (x: number) => (x < 0 ? x : Math.min(x, p.seqQ + p.seqK));
+  const right = side(p.causal ? (window && window[1] >= 0 ? Math.min(window[1], 0) : 0) : window ? window[1] : -1);
+  const left = side(window ? window[0] : -1);
   const lp: LaunchProblem = {
     dtype: p.dtype, batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
     q: operand(p.q), k: operand(p.k), v: operand(p.v), o: oLayout,
@@ -155,15 +158,19 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
     ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas) } : {}),
   };
-  // O's map too (the TMA store's): an output moved or restrided means new maps.
   const mapKey = JSON.stringify([
     c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
-    [out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride],
     p.seqQ, p.seqK, p.batch, p.headsQ, p.headsKV, p.varlen?.totalQ ?? -1, p.varlen?.totalK ?? -1,
   ]);
+  // O's map (the TMA store's) apart: a fresh output each call re-encodes only it. A map whose
+  // buffer was disposed is never reused, even when a new buffer took its address.
+  const oKey = JSON.stringify([out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride]);
+  const alive = (m: TensorMap) => !m.buffer.disposed;
   const cached = mapCache.get(p.q.tensor);
-  const maps = cached && cached.key === mapKey ? cached.maps : tensorMaps(c.kernel, lp);
-  mapCache.set(p.q.tensor, { key: mapKey, maps });
+  const qkv = cached && cached.key === mapKey && alive(cached.maps.q) && alive(cached.maps.k) && alive(cached.maps.v) ? cached.maps : undefined;
+  const maps: LaunchMaps = !qkv ? tensorMaps(c.kernel, lp)
+    : { ...qkv, o: cached!.oKey === oKey && alive(qkv.o) ? qkv.o : outMap(lp) };
+  mapCache.set(p.q.tensor, { key: mapKey, oKey, maps });
   const launchKey = mapKey + JSON.stringify([
     out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride, lseTarget.ptr.toString(),
     lp.lse.headStride, lp.lse.batchStride, left, right, p.scale, p.softcap, lp.persistent ? [lp.persistent.smCount, lp.persistent.tileCounter.ptr.toString()] : null,
@@ -192,8 +199,19 @@ export async function attentionTensors(q: Tensor, k: Tensor, v: Tensor, opts?: A
     await completionOf(m.stream).done();
     return { ...m.output };
   }
+  // Everything read from opts is read now: the options as validated, the run options as used and
+  // the memo's snapshot all describe the call as it was made, whatever the caller edits later.
+  const snap = trySnapshot(opts);
   const p = attentionProblem(q, k, v, opts);
-  return run(p, opts ?? {}, q.shape, { k, v, opts });
+  return run(p, runOptions(opts), q.shape, { k, v, opts: snap });
+}
+
+/** The run options as the call was made (a shallow copy; knobs are read when the kernel is chosen, at once). */
+function runOptions(opts: (AttentionOptions & RunOptions) | undefined): RunOptions {
+  const o = opts ?? {};
+  return { ...(o.schedule !== undefined ? { schedule: o.schedule } : {}), ...(o.load !== undefined ? { load: o.load } : {}),
+    ...(o.knobs !== undefined ? { knobs: o.knobs } : {}), ...(o.stream !== undefined ? { stream: o.stream } : {}),
+    ...(o.ctas !== undefined ? { ctas: o.ctas } : {}) };
 }
 
 // The last call per Q tensor whose outputs are the caller's (issue #11, item 8): a call with the same
@@ -227,23 +245,43 @@ function byValue(x: unknown): boolean {
   return typeof x === 'object' && x !== null && !(x instanceof Tensor) && !(x instanceof Stream);
 }
 
+/** Every enumerable key, inherited ones too (attentionProblem reads options through the prototype chain). */
+function keysOf(o: object): string[] {
+  const keys: string[] = [];
+  for (const k in o) keys.push(k);
+  return keys;
+}
+
 /** @internal exported for the tests */
 export function snapshot(opts: object | undefined): OptionsSnapshot {
   const o = (opts ?? {}) as Record<string, unknown>;
-  const keys = Object.keys(o);
+  const keys = keysOf(o);
   return { keys, values: keys.map((k) => (byValue(o[k]) ? new Json(JSON.stringify(o[k])) : o[k])) };
+}
+
+/** The snapshot, or null (no memo for this call) when an option cannot be serialised (a cycle, a BigInt). */
+function trySnapshot(opts: object | undefined): OptionsSnapshot | null {
+  try {
+    return snapshot(opts);
+  } catch {
+    return null;
+  }
 }
 
 /** @internal exported for the tests */
 export function sameOptions(s: OptionsSnapshot, opts: object | undefined): boolean {
   const o = (opts ?? {}) as Record<string, unknown>;
-  const keys = Object.keys(o);
+  const keys = keysOf(o);
   if (keys.length !== s.keys.length) return false;
   for (let i = 0; i < keys.length; i++) {
     if (keys[i] !== s.keys[i]) return false;
     const was = s.values[i];
     const now = o[keys[i]];
-    if (was instanceof Json ? !byValue(now) || JSON.stringify(now) !== was.json : now !== was) return false;
+    try {
+      if (was instanceof Json ? !byValue(now) || JSON.stringify(now) !== was.json : now !== was) return false;
+    } catch {
+      return false; // not serialisable now: the checked path decides
+    }
   }
   return true;
 }
@@ -251,7 +289,7 @@ export function sameOptions(s: OptionsSnapshot, opts: object | undefined): boole
 /** Packed sequences, as flash_attn_varlen_func: Q [totalQ, Hq, D], K/V [totalK, Hkv, D]. */
 export async function attentionVarlen(q: Tensor, k: Tensor, v: Tensor, opts: VarlenOptions & RunOptions): Promise<AttentionOutput> {
   const p = varlenProblem(q, k, v, opts);
-  return run(p, opts, q.shape);
+  return run(p, runOptions(opts), q.shape);
 }
 
 /**

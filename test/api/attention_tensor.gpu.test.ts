@@ -276,8 +276,70 @@ describeGpu('a repeated call (the call memo) relaunches and sees every change', 
       await check('after the window edited in place');
       opts.knobs.hangTrap = false;
       await check('after a knob edited in place');
+      // Options edited while the call is in flight: the call is the one made, and the memo records
+      // that one, so the next call with the edited options is checked against them.
+      out.buffer.memset16(NAN16.f16);
+      opts.window = [9, 3];
+      const inFlight = attention(q, k, v, opts);
+      opts.window = [30, 0];
+      await inFlight;
+      await check('after options edited while a call was in flight');
     } finally {
       [q, k, v, out, lse].forEach((t) => t.dispose());
+    }
+  });
+});
+
+describeGpu('an output disposed and its address reused', () => {
+  it('the next call encodes fresh maps and is right', async () => {
+    const [B, N, H, D] = [1, 150, 2, 64];
+    const seed = (SEED ^ 0x1b873593) >>> 0;
+    const q = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed });
+    const k = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed: seed + 1 });
+    const v = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed: seed + 2 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { out, lse } = await attention(q, k, v, { causal: true, returnLse: true, knobs: { hangTrap: true, oStore: 'tma', scheduler: 'static' } });
+        try {
+          const p = attentionProblem(q, k, v, { causal: true });
+          const r = await compare(p, out, lse!, rowsFor(N), () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
+          const where = `call ${i} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+          expect(r.nan, where).toBe(0);
+          expect(r.relL2, where).toBeLessThan(1e-2);
+        } finally {
+          out.dispose();
+          lse!.dispose();
+        }
+      }
+    } finally {
+      [q, k, v].forEach((t) => t.dispose());
+    }
+  });
+});
+
+describeGpu('window sides past every key', () => {
+  it('equal unbounded sides (no 32-bit overflow in the tile range)', async () => {
+    const [B, N, H, D] = [1, 300, 2, 128];
+    const seed = (SEED ^ 0x2f6b1a3c) >>> 0;
+    const q = await Tensor.random([B, N, H, D], { dtype: 'f16', seed });
+    const k = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 1 });
+    const v = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 2 });
+    try {
+      for (const window of [[-1, 2147483647], [2147483647, -1], [2147483647, 2147483647], [2147483000, 0]] as Array<[number, number]>) {
+        const { out, lse } = await attention(q, k, v, { window, returnLse: true, knobs: { hangTrap: true } });
+        try {
+          const p = attentionProblem(q, k, v, { window });
+          const r = await compare(p, out, lse!, rowsFor(N), () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
+          const where = `window [${window}] seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+          expect(r.nan, where).toBe(0);
+          expect(r.relL2, where).toBeLessThan(1e-2);
+        } finally {
+          out.dispose();
+          lse!.dispose();
+        }
+      }
+    } finally {
+      [q, k, v].forEach((t) => t.dispose());
     }
   });
 });

@@ -29,4 +29,13 @@ describe('call memo: options equality', () => {
     expect(sameOptions(snapshot({ scale: 0.5 }), { scale: '0.5' })).toBe(false);
     expect(sameOptions(snapshot({ window: [1, 2] }), { window: '[1,2]' })).toBe(false);
   });
+  it('inherited options count (the checks read through the prototype chain), and values that cannot be serialised never match', () => {
+    const defaults = { causal: false };
+    const o = Object.assign(Object.create(defaults) as { causal: boolean; scale?: number }, { scale: 0.5 });
+    const s = snapshot(o);
+    expect(sameOptions(s, o)).toBe(true);
+    defaults.causal = true; // edited through the prototype
+    expect(sameOptions(s, o)).toBe(false);
+    expect(sameOptions(snapshot({ knobs: { a: 1 } }), { knobs: { a: 1n } })).toBe(false);
+  });
 });
