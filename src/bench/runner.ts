@@ -5,7 +5,7 @@ import type { AttentionConfig, BenchProvider, CheckResult } from './types.js';
 
 /** One measured config of any kind (a sweep's AttentionConfig, a preset's PresetConfig). */
 export type Outcome<C> =
-  | { config: C; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number; kernel?: string }
+  | { config: C; flops: number; status: 'ok'; check: CheckResult; timing: TimingSummary; tflops: number; kernel?: string; phasesMs?: PhasesMs }
   /** The check said the output is wrong: never timed, so no fast wrong number reaches a table. */
   | { config: C; flops: number; status: 'fail'; check: CheckResult; reason: string }
   /** Something threw (compile failure, resource limit, launch error) in the named stage. */
@@ -23,6 +23,13 @@ export interface Measurable {
 }
 
 export type ErrorStage = 'prepare' | 'check' | 'time';
+
+/** Host wall time of each stage of one measurement (where a bench round's minutes go), in the JSON only. */
+export interface PhasesMs {
+  prepare: number;
+  check: number;
+  time: number;
+}
 
 export interface SweepOptions {
   warmup: number;
@@ -74,6 +81,7 @@ function validateSamples(samples: unknown, iterations: number): number[] {
 /** Prepare, check, and only when the check passed, time; never throws. */
 export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>): Promise<Outcome<C>> {
   let prepared: Measurable;
+  const t0 = performance.now();
   try {
     prepared = await prepare();
   } catch (err) {
@@ -81,6 +89,7 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
   }
   try {
     let check: CheckResult;
+    const t1 = performance.now();
     try {
       check = await prepared.check();
     } catch (err) {
@@ -88,10 +97,12 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
     }
     const failure = checkFailure(check);
     if (failure !== undefined) return { config, flops, status: 'fail', check, reason: failure };
+    const t2 = performance.now();
     try {
       const samples = validateSamples(await prepared.time({ warmup: opts.warmup, iterations: opts.iterations }), opts.iterations);
       const timing = summarize(samples);
-      return { config, flops, status: 'ok', check, timing, tflops: tflops(flops, timing.medianMs), ...(prepared.kernel ? { kernel: prepared.kernel } : {}) };
+      const phasesMs: PhasesMs = { prepare: t1 - t0, check: t2 - t1, time: performance.now() - t2 };
+      return { config, flops, status: 'ok', check, timing, tflops: tflops(flops, timing.medianMs), ...(prepared.kernel ? { kernel: prepared.kernel } : {}), phasesMs };
     } catch (err) {
       return { config, flops, status: 'error', stage: 'time', reason: errorMessage(err), check };
     }
