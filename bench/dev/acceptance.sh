@@ -23,6 +23,9 @@ run() { # name limit_s command...
   tail -5 "$out/$name.txt"
   return $rc
 }
+# The gate steps (ci, cifast): with FLOOR=1 they write the floor under OUT instead of gating.
+floor=()
+[ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
 for step in $steps; do
   case $step in
     smoke) run smoke 120 node bench/dev/smoke_persistent.mjs || exit 1 ;;
@@ -31,15 +34,11 @@ for step in $steps; do
     # 7 shapes x causal/not with torch cuDNN; with FLOOR=1 it writes the floor to OUT/floor.json
     # (copy it to bench/floor.json and commit it), else it gates against bench/floor.json.
     ci)
-      floor=()
-      [ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
       run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)
-      floor=()
-      [ -n "${FLOOR:-}" ] && floor=(--update-floor --floor "$out/floor.json")
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore 300 env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS=static,dynamic,grid \

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configOf, type KernelConfig } from './config.js';
 import type { KernelPlan } from './plan.js';
-import { programOf, type OpBlock, type Step, type Stmt } from './program.js';
+import { programOf, type OpBlock, type Program, type Step, type Stmt } from './program.js';
 import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES, TILE_SLOTS } from './smem.js';
 import { wgmmaHeader } from './wgmma.js';
 import { kernelSignature } from './abi.js';
@@ -80,8 +80,8 @@ function printStep(st: Step, kExpr: string): string[] {
  * The iterations a steady trip at step k runs the softmax of, as k + d for d in [dMin, dMax]: the
  * peeled loop's tests (a trip is mask-free when k + dMin >= lo and k + dMax < hi).
  */
-export function softmaxLag(plan: KernelPlan): { dMin: number; dMax: number } {
-  const ds = programOf(plan).loop.flatMap((st) => st.items.filter((it): it is OpBlock => 'op' in it && it.op === 'Softmax' && !it.dead).map((b) => st.offset - b.stage));
+export function softmaxLag(plan: KernelPlan, prog: Program = programOf(plan)): { dMin: number; dMax: number } {
+  const ds = prog.loop.flatMap((st) => st.items.filter((it): it is OpBlock => 'op' in it && it.op === 'Softmax' && !it.dead).map((b) => st.offset - b.stage));
   return { dMin: Math.min(...ds), dMax: Math.max(...ds) };
 }
 
@@ -103,7 +103,7 @@ export function emitPipeline(plan: KernelPlan): string[] {
   } else {
     // Peeled: the softmaxes of a trip at k mask iterations k + d for d in [dMin, dMax]; a trip whose
     // iterations all lie in [lo, hi) (unmaskedIterations) runs a copy of the body without mask code.
-    const { dMin, dMax } = softmaxLag(plan);
+    const { dMin, dMax } = softmaxLag(plan, prog);
     const at = (d: number) => (d === 0 ? 'k' : d > 0 ? `k + ${d}` : `k - ${-d}`);
     out.push('const TileSpan unmasked = unmaskedIterations(c);');
     if (plan.window) out.push(`for (; k + ${u - 1} < T && ${at(dMin)} < unmasked.lo; k += ${u}) {  // masked: the window's left edge`, ...trip, '}');

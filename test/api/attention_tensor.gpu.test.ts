@@ -144,6 +144,20 @@ async function compare(p: AttentionProblem, out: Tensor, lse: Tensor, rows: numb
   }
 }
 
+/** Three random [B, N, H, D] tensors (Q, K, V) from seed, seed + 1, seed + 2. */
+async function randomQkv(shape: number[], dtype: 'f16' | 'bf16', seed: number): Promise<[Tensor, Tensor, Tensor]> {
+  return [await Tensor.random(shape, { dtype, seed }), await Tensor.random(shape, { dtype, seed: seed + 1 }), await Tensor.random(shape, { dtype, seed: seed + 2 })];
+}
+
+/** Contiguous [B, N, H, D] O and [B, H, N] LSE against the reference: no NaN, relL2 (and, if asked, LSE) within tolerance. */
+async function expectBnhd(p: AttentionProblem, out: Tensor, lse: Tensor, [, N, H, D]: number[], step: string, checkLse = false): Promise<void> {
+  const r = await compare(p, out, lse, rowsFor(N), () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
+  const where = `${step} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+  expect(r.nan, where).toBe(0);
+  expect(r.relL2, where).toBeLessThan(1e-2);
+  if (checkLse) expect(r.lseMax, where).toBeLessThan(2e-2);
+}
+
 describeGpu('attention(q, k, v) matches the general fp32 reference', () => {
   for (const c of cases()) {
     it(c.name, async () => {
@@ -244,24 +258,15 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
 describeGpu('a repeated call (the call memo) relaunches and sees every change', () => {
   it('new data in Q, a flipped flag and an edited window on the same options object', async () => {
     const [B, N, H, D] = [1, 200, 2, 128];
-    const seed = (SEED ^ 0x3c6ef372) >>> 0;
-    const q = await Tensor.random([B, N, H, D], { dtype: 'f16', seed });
-    const k = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 1 });
-    const v = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 2 });
+    const [q, k, v] = await randomQkv([B, N, H, D], 'f16', (SEED ^ 0x3c6ef372) >>> 0);
     const out = Tensor.empty(q.shape, { dtype: 'f16' });
     const lse = Tensor.empty([B, H, N], { dtype: 'f32' });
     const opts: { out: Tensor; lse: Tensor; causal: boolean; window?: [number, number]; knobs: { hangTrap: boolean } } = { out, lse, causal: false, knobs: { hangTrap: true } };
-    const rows = rowsFor(N);
     const check = async (step: string) => {
       out.buffer.memset16(NAN16.f16);
       lse.buffer.memset32(0x7fc00000);
       await attention(q, k, v, opts);
-      const p = attentionProblem(q, k, v, opts);
-      const r = await compare(p, out, lse, rows, () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
-      const where = `${step} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
-      expect(r.nan, where).toBe(0);
-      expect(r.relL2, where).toBeLessThan(1e-2);
-      expect(r.lseMax, where).toBeLessThan(2e-2);
+      await expectBnhd(attentionProblem(q, k, v, opts), out, lse, [B, N, H, D], step, true);
     };
     try {
       await check('first call');
@@ -293,19 +298,12 @@ describeGpu('a repeated call (the call memo) relaunches and sees every change', 
 describeGpu('an output disposed and its address reused', () => {
   it('the next call encodes fresh maps and is right', async () => {
     const [B, N, H, D] = [1, 150, 2, 64];
-    const seed = (SEED ^ 0x1b873593) >>> 0;
-    const q = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed });
-    const k = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed: seed + 1 });
-    const v = await Tensor.random([B, N, H, D], { dtype: 'bf16', seed: seed + 2 });
+    const [q, k, v] = await randomQkv([B, N, H, D], 'bf16', (SEED ^ 0x1b873593) >>> 0);
     try {
       for (let i = 0; i < 3; i++) {
         const { out, lse } = await attention(q, k, v, { causal: true, returnLse: true, knobs: { hangTrap: true, oStore: 'tma', scheduler: 'static' } });
         try {
-          const p = attentionProblem(q, k, v, { causal: true });
-          const r = await compare(p, out, lse!, rowsFor(N), () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
-          const where = `call ${i} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
-          expect(r.nan, where).toBe(0);
-          expect(r.relL2, where).toBeLessThan(1e-2);
+          await expectBnhd(attentionProblem(q, k, v, { causal: true }), out, lse!, [B, N, H, D], `call ${i}`);
         } finally {
           out.dispose();
           lse!.dispose();
@@ -320,19 +318,12 @@ describeGpu('an output disposed and its address reused', () => {
 describeGpu('window sides past every key', () => {
   it('equal unbounded sides (no 32-bit overflow in the tile range)', async () => {
     const [B, N, H, D] = [1, 300, 2, 128];
-    const seed = (SEED ^ 0x2f6b1a3c) >>> 0;
-    const q = await Tensor.random([B, N, H, D], { dtype: 'f16', seed });
-    const k = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 1 });
-    const v = await Tensor.random([B, N, H, D], { dtype: 'f16', seed: seed + 2 });
+    const [q, k, v] = await randomQkv([B, N, H, D], 'f16', (SEED ^ 0x2f6b1a3c) >>> 0);
     try {
       for (const window of [[-1, 2147483647], [2147483647, -1], [2147483647, 2147483647], [2147483000, 0]] as Array<[number, number]>) {
         const { out, lse } = await attention(q, k, v, { window, returnLse: true, knobs: { hangTrap: true } });
         try {
-          const p = attentionProblem(q, k, v, { window });
-          const r = await compare(p, out, lse!, rowsFor(N), () => N, (b, h, row) => ({ o: ((b * N + row) * H + h) * D, l: (b * H + h) * N + row }));
-          const where = `window [${window}] seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
-          expect(r.nan, where).toBe(0);
-          expect(r.relL2, where).toBeLessThan(1e-2);
+          await expectBnhd(attentionProblem(q, k, v, { window }), out, lse!, [B, N, H, D], `window [${window}]`);
         } finally {
           out.dispose();
           lse!.dispose();

@@ -2,7 +2,8 @@
 // checked loop, in order, and a trip runs without mask code only when every softmax in it falls in
 // the mask-free iterations [lo, hi) (masks_mirror.test.ts checks those bounds against the mask).
 import { describe, expect, it } from 'vitest';
-import { choose, emit, programOf, softmaxLag, type KernelPlan, type OpBlock } from '../../src/codegen/index.js';
+import { choose, emit, programOf, softmaxLag, type KernelPlan } from '../../src/codegen/index.js';
+import type { OpBlock } from '../../src/codegen/program.js';
 import { enumerate, NAMED } from '../../src/schedule/index.js';
 
 function trips(plan: KernelPlan, T: number, lo: number, hi: number, peeled: boolean, lag = softmaxLag(plan)): Array<{ k: number; free: boolean }> {
