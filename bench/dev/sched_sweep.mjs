@@ -3,7 +3,8 @@
 // in ROUNDS interleaved rounds, so clock drift spreads over every config of the shape.
 // usage: node bench/dev/sched_sweep.mjs [ROUNDS=3] [OUT.json] [SHAPES as B,H,N,D;B,H,N,D...]
 // env: SCHEDULES, SCHEDULERS (comma lists); OSTORES=registers,tma times each config by O's store
-// (the default when unset: the plan's choice), reported as scheduler/oStore.
+// (the default when unset: the plan's choice), reported as scheduler/oStore; PEELS=0,1 times each
+// config with and without peelMasks (reported as scheduler/peel or scheduler/flat).
 // Prints per shape each config's TFLOP/s (pooled median) and the best per scheduler.
 import { writeFileSync } from 'node:fs';
 import { compileAttention, flops, prepareAttention } from '../../dist/api/index.js';
@@ -16,6 +17,7 @@ const SHAPES = (process.argv[4] ?? '64,16,1024,128;32,16,2048,128;16,16,4096,128
 const SCHEDULES = (process.env.SCHEDULES ?? 'baseline,secondDot,firstDot').split(',');
 const SCHEDULERS = (process.env.SCHEDULERS ?? 'grid,static,dynamic').split(',');
 const OSTORES = process.env.OSTORES ? process.env.OSTORES.split(',') : [undefined];
+const PEELS = process.env.PEELS ? process.env.PEELS.split(',').map((x) => x === '1') : [undefined];
 
 const configs = [];
 for (const [batch, heads, seqLen, headDim] of SHAPES) {
@@ -23,7 +25,9 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
     for (const schedule of SCHEDULES) {
       for (const scheduler of SCHEDULERS) {
         for (const oStore of OSTORES) {
-          configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, scheduler, ...(oStore ? { oStore } : {}) });
+          for (const peelMasks of PEELS) {
+            configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, scheduler, ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
+          }
         }
       }
     }
@@ -56,12 +60,12 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       const best = {};
       for (const run of runs) {
         const tf = run.ok ? tflops(flops(run.c), median(run.samples)) : null;
-        const kind = run.c.oStore ? `${run.c.scheduler}/${run.c.oStore}` : run.c.scheduler;
-        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
+        const kind = [run.c.scheduler, run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
+        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler, peelMasks: run.c.peelMasks ?? null, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
         if (tf !== null && tf > (best[kind]?.tf ?? 0)) best[kind] = { tf, schedule: run.c.schedule };
         console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${kind.padEnd(18)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);
       }
-      const g = (best.grid ?? best['grid/registers'])?.tf;
+      const g = (best.grid ?? best['grid/registers'] ?? best['grid/flat'])?.tf;
       console.log(`${shape.padEnd(24)} BEST ${Object.entries(best).map(([k, v]) => `${k} ${v.tf.toFixed(1)} (${v.schedule})${g ? ` ${(v.tf / g).toFixed(3)}x` : ''}`).join(' | ')}`);
     } finally {
       for (const run of runs) run.p?.dispose();

@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { generate, planSummary, schedulerLength, type GeneratedKernel, type KernelConfigInput, type LoadKind, type TileScheduler } from '../codegen/index.js';
+import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -39,6 +39,10 @@ export interface AttentionConfig {
   pShared?: boolean;
   /** Tile scheduling: 'grid' (one CTA per tile) or a persistent grid, 'static' | 'dynamic' (codegen KernelConfig). */
   scheduler?: TileScheduler;
+  /** How O leaves: 'registers' (st.global) or 'tma' (shared memory and a TMA store) (codegen Knobs). */
+  oStore?: OStore;
+  /** Run the steady loop's mask-free trips without mask code (codegen Knobs). */
+  peelMasks?: boolean;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.
@@ -113,17 +117,21 @@ function checkShape(cfg: AttentionConfig): void {
 }
 
 function kernelInput(cfg: AttentionConfig): KernelConfigInput {
-  return {
+  const input: KernelConfigInput = {
     headDim: cfg.headDim, dtype: cfg.dtype, load: cfg.load, causal: cfg.causal,
     seqQ: schedulerLength(cfg.seqLen), // picks the default tile scheduler
-    ...(cfg.blockM !== undefined ? { blockM: cfg.blockM } : {}),
-    ...(cfg.blockN !== undefined ? { blockN: cfg.blockN } : {}),
-    ...(cfg.pingpong !== undefined ? { pingpong: cfg.pingpong } : {}),
-    ...(cfg.warpSpecialized !== undefined ? { warpSpecialized: cfg.warpSpecialized } : {}),
-    ...(cfg.pShared !== undefined ? { pShared: cfg.pShared } : {}),
-    ...(cfg.hangTrap !== undefined ? { hangTrap: cfg.hangTrap } : {}),
-    ...(cfg.scheduler !== undefined ? { scheduler: cfg.scheduler } : {}),
   };
+  // Every knob by its one list (codegen KNOB_NAMES): a knob missing here ran the default kernel
+  // under the knob's name (the O-by-TMA and peeled variants of the GPU matrix did, session 6).
+  for (const name of KNOB_NAMES) {
+    if (cfg[name] !== undefined) (input as Record<string, unknown>)[name] = cfg[name];
+  }
+  return input;
+}
+
+/** The plan a config compiles to (CPU only: no NVRTC, no GPU). */
+export function attentionPlan(cfg: AttentionConfig): KernelPlan {
+  return chooseFrom(resolveSchedule(cfg.schedule), kernelInput(cfg));
 }
 
 export interface BuiltAttention {

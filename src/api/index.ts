@@ -1,5 +1,5 @@
 export {
-  attention, attentionBuffers, prepareAttention, compileAttention, buildAttention, launchConfig, resolveSchedule, flops, deviceName,
+  attention, attentionBuffers, attentionPlan, prepareAttention, compileAttention, buildAttention, launchConfig, resolveSchedule, flops, deviceName,
   REL_L2_TOLERANCE, LSE_TOLERANCE,
   type AttentionConfig, type AttentionBuffers, type CompiledAttention, type BuiltAttention, type CheckResult, type PreparedAttention,
 } from './attention.js';

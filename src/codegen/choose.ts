@@ -48,6 +48,16 @@ export interface Knobs {
   hangTrap?: boolean;
 }
 
+/**
+ * Every knob's name, once: callers that copy knobs from a wider object (the config API) copy these,
+ * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
+ * until it is listed here).
+ */
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
+const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
+void knobNamesComplete;
+
 const DTYPES: readonly Dtype[] = ['f16', 'bf16'];
 const LOADS: readonly LoadKind[] = ['tma', 'cp.async'];
 const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];

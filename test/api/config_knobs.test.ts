@@ -1,0 +1,53 @@
+// Every knob given to the config API (prepareAttention, compileAttention, the bench and the GPU
+// matrix) reaches the plan. Session 6's O-by-TMA and peeled variants of the GPU matrix ran the
+// default kernel because the config path dropped those two knobs: this test compares the config
+// path's plan with choose()'s for every variant of variantKnobs(), on CPU.
+import { describe, expect, it } from 'vitest';
+import { attentionPlan, type AttentionConfig } from '../../src/api/index.js';
+import { chooseFrom, KNOB_NAMES, planSummary, schedulerLength, variantKnobs } from '../../src/codegen/index.js';
+import { NAMED } from '../../src/schedule/index.js';
+
+const SCHEDULES = ['baseline', 'firstDot', 'secondDot'] as const;
+
+describe('config API knobs', () => {
+  it('every variant of the matrix gives the plan choose() gives for its knobs', () => {
+    let compared = 0;
+    for (const schedule of SCHEDULES) {
+      for (const { label, knobs } of variantKnobs()) {
+        for (const headDim of [64, 128, 256] as const) {
+          for (const causal of [false, true]) {
+            const direct = (() => {
+              try {
+                return chooseFrom(NAMED[schedule], { headDim, dtype: 'f16', causal, seqQ: schedulerLength(1000), ...knobs });
+              } catch {
+                return null;
+              }
+            })();
+            if (direct === null) continue;
+            const cfg: AttentionConfig = { batch: 1, heads: 2, seqLen: 1000, headDim, dtype: 'f16', causal, schedule, load: knobs.load ?? 'tma', ...knobs };
+            const viaConfig = attentionPlan(cfg);
+            expect(viaConfig, `${schedule} ${label} hd${headDim}${causal ? ' causal' : ''}: ${planSummary(viaConfig)} vs ${planSummary(direct)}`).toEqual(direct);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it('the variants that set oStore or peelMasks do change the plan (negative control: dropping the knob is seen)', () => {
+    const changed = variantKnobs().filter(({ knobs }) => knobs.oStore !== undefined || knobs.peelMasks !== undefined);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const { label, knobs } of changed) {
+      const { oStore, peelMasks, ...rest } = knobs;
+      const base: AttentionConfig = { batch: 1, heads: 2, seqLen: 1000, headDim: 128, dtype: 'f16', causal: true, schedule: 'baseline', load: 'tma' };
+      expect(planSummary(attentionPlan({ ...base, ...knobs })), label).not.toBe(planSummary(attentionPlan({ ...base, ...rest })));
+      void oStore;
+      void peelMasks;
+    }
+  });
+
+  it('KNOB_NAMES lists each knob of a variant', () => {
+    for (const { knobs } of variantKnobs()) for (const k of Object.keys(knobs)) expect(KNOB_NAMES).toContain(k);
+  });
+});
