@@ -4,7 +4,8 @@
 #   bash .devkit/gpu-run bash bench/dev/acceptance.sh "$OUT" [steps]
 # steps (default all): smoke tests ci llama overhead. Logs and JSON go to OUT. Also, not in the
 # default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k),
-# otma (the variant matrix's O-by-TMA variants), cifast (the gate's run on TMA loads with cuDNN
+# otma (the variant matrix's O-by-TMA variants), suite (every GPU test), peel (peelMasks A/B),
+# ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time).
 set -u
 out=${1:?usage: acceptance.sh OUT [steps...]}
@@ -40,9 +41,15 @@ for step in $steps; do
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
+    # The whole GPU suite (vitest over every test file) with skips failing.
+    suite) run suite 400 env STAGEWISE_REQUIRE_GPU=1 npx vitest run ;;
+    # Masks peeled or not, causal 1k-4k (bench/NOTES.md session 7).
+    peel) run peel 200 env PEELS=0,1 CAUSAL=1 SCHEDULES=baseline,secondDot SCHEDULERS=dynamic,grid \
+      node bench/dev/sched_sweep.mjs 3 "$out/peel.json" "64,16,1024,128;32,16,2048,128;16,16,4096,128" ;;
+    ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore 300 env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS=static,dynamic,grid \
-      node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "64,16,1024,128;32,16,2048,128" ;;
+      node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "${OSTORE_SHAPES:-64,16,1024,128}" ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
   esac
 done

@@ -4,7 +4,8 @@
 // usage: node bench/dev/sched_sweep.mjs [ROUNDS=3] [OUT.json] [SHAPES as B,H,N,D;B,H,N,D...]
 // env: SCHEDULES, SCHEDULERS (comma lists); OSTORES=registers,tma times each config by O's store
 // (the default when unset: the plan's choice), reported as scheduler/oStore; PEELS=0,1 times each
-// config with and without peelMasks (reported as scheduler/peel or scheduler/flat).
+// config with and without peelMasks (reported as scheduler/peel or scheduler/flat); CAUSAL=1 or 0
+// times only causal or only non-causal.
 // Prints per shape each config's TFLOP/s (pooled median) and the best per scheduler.
 import { writeFileSync } from 'node:fs';
 import { compileAttention, flops, prepareAttention } from '../../dist/api/index.js';
@@ -19,9 +20,10 @@ const SCHEDULERS = (process.env.SCHEDULERS ?? 'grid,static,dynamic').split(',');
 const OSTORES = process.env.OSTORES ? process.env.OSTORES.split(',') : [undefined];
 const PEELS = process.env.PEELS ? process.env.PEELS.split(',').map((x) => x === '1') : [undefined];
 
+const CAUSALS = process.env.CAUSAL === '1' ? [true] : process.env.CAUSAL === '0' ? [false] : [false, true];
 const configs = [];
 for (const [batch, heads, seqLen, headDim] of SHAPES) {
-  for (const causal of [false, true]) {
+  for (const causal of CAUSALS) {
     for (const schedule of SCHEDULES) {
       for (const scheduler of SCHEDULERS) {
         for (const oStore of OSTORES) {
@@ -41,7 +43,7 @@ compiled.forEach((r, i) => r.status === 'rejected' && console.error(`compile fai
 
 const results = [];
 for (const [batch, heads, seqLen, headDim] of SHAPES) {
-  for (const causal of [false, true]) {
+  for (const causal of CAUSALS) {
     const shape = `${batch}x${heads}x${seqLen}x${headDim}${causal ? ' causal' : ''}`;
     const runs = [];
     try {
