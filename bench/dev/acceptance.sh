@@ -48,7 +48,7 @@ for step in $steps; do
       node bench/dev/sched_sweep.mjs 3 "$out/peel.json" "64,16,1024,128;32,16,2048,128;16,16,4096,128" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
-    ostore) run ostore 300 env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS=static,dynamic,grid \
+    ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
       node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "${OSTORE_SHAPES:-64,16,1024,128}" ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
   esac

@@ -2,7 +2,7 @@
 // For every shape (causal and not), every schedule x scheduler is prepared and checked, then timed
 // in ROUNDS interleaved rounds, so clock drift spreads over every config of the shape.
 // usage: node bench/dev/sched_sweep.mjs [ROUNDS=3] [OUT.json] [SHAPES as B,H,N,D;B,H,N,D...]
-// env: SCHEDULES, SCHEDULERS (comma lists); OSTORES=registers,tma times each config by O's store
+// env: SCHEDULES, SCHEDULERS (comma lists; SCHEDULERS=default leaves the choice to the plan); OSTORES=registers,tma times each config by O's store
 // (the default when unset: the plan's choice), reported as scheduler/oStore; PEELS=0,1 times each
 // config with and without peelMasks (reported as scheduler/peel or scheduler/flat); CAUSAL=1 or 0
 // times only causal or only non-causal.
@@ -28,7 +28,7 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       for (const scheduler of SCHEDULERS) {
         for (const oStore of OSTORES) {
           for (const peelMasks of PEELS) {
-            configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, scheduler, ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
+            configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, ...(scheduler === 'default' ? {} : { scheduler }), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
           }
         }
       }
@@ -62,8 +62,8 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       const best = {};
       for (const run of runs) {
         const tf = run.ok ? tflops(flops(run.c), median(run.samples)) : null;
-        const kind = [run.c.scheduler, run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
-        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler, peelMasks: run.c.peelMasks ?? null, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
+        const kind = [run.c.scheduler ?? 'default', run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
+        results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler ?? 'default', kernel: run.p?.kernel ?? null, peelMasks: run.c.peelMasks ?? null, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
         if (tf !== null && tf > (best[kind]?.tf ?? 0)) best[kind] = { tf, schedule: run.c.schedule };
         console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${kind.padEnd(18)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);
       }
