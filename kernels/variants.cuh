@@ -31,9 +31,13 @@ static_assert(Smem::Q % 1024 == 0 && Smem::K % 1024 == 0 && Smem::V % 1024 == 0 
               "Q, K and V tiles must keep 1024-byte alignment");
 static_assert(Smem::K >= Smem::Q + NUM_WG * Smem::Q_WG_BYTES, "Q overlaps the K ring");
 static_assert(Smem::V >= Smem::K + K_BUFS * Smem::TILE_BYTES, "the K ring overlaps the V ring");
-static_assert(Smem::O >= Smem::V + V_BUFS * Smem::TILE_BYTES && Smem::O % 1024 == 0, "the V ring overlaps the O tiles, or they lose 1024-byte alignment");
+// O either in Q's place (O_IN_Q) or after the V ring. In Q's place only without a tile loop: a
+// persistent CTA loads the next tile's Q while this tile's O may still be in the tile.
+static_assert(Smem::O_IN_Q ? (Smem::O == Smem::Q && Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES && !PERSISTENT)
+                           : (Smem::O >= Smem::V + V_BUFS * Smem::TILE_BYTES && Smem::O % 1024 == 0),
+              "the V ring overlaps the O tiles, they lose 1024-byte alignment, or O sits in Q's place in a persistent kernel");
 static_assert(Smem::O_BYTES == 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "one O tile per warpgroup, Q's size");
-static_assert(Smem::P >= Smem::O + Smem::O_BYTES, "the O tiles overlap the P tiles");
+static_assert(Smem::P >= (Smem::O_IN_Q ? Smem::V + V_BUFS * Smem::TILE_BYTES : Smem::O + Smem::O_BYTES), "the O tiles or the V ring overlap the P tiles");
 static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
 static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
               Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 &&
@@ -379,6 +383,9 @@ struct OStoreTmaPolicy {
   static SW_DEVICE bool issuer(const Ctx& c) { return c.tid % 128 == 0; }
   static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16*, long long, const TmaDesc* tmO) {
     const u32 tile = c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
+    // Hazard (WAR on Q, O_IN_Q): the tile is this warpgroup's own Q block, read only by its own
+    // QK^T wgmmas (dummies past the end included), all retired by the wgmmaWait<0> before
+    // storeOutput; no other warpgroup reads it and, one CTA per tile, nothing loads Q again.
     // Hazard (WAR on the O tile): the previous tile's TMA store may still read it. Its issuer waits
     // for those reads; the barrier then lets every thread of the warpgroup write.
     if (issuer(c)) bulkWaitRead<0>();

@@ -24,7 +24,7 @@ options:
                          P reaches the P V product through shared memory (default: two S tiles)
   --peel-masks, --no-peel-masks
                          split the steady loop so trips that need no mask run without mask code
-                         (default off: not timed yet)
+                         (default off: measured no gain, bench/NOTES.md session 7)
   --scheduler grid|static|dynamic
                          one CTA per tile, or a persistent grid (default: from --seq-q)
   --o-store registers|tma

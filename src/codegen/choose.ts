@@ -10,7 +10,7 @@ import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
   TILE_SCHEDULERS, O_STORES, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
-import { describeLayout, HOPPER_MAX_SHARED_BYTES, smemLayout } from './smem.js';
+import { describeLayout, HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout } from './smem.js';
 import { verify } from './verify.js';
 import type { Dtype } from './wgmma.js';
 
@@ -202,7 +202,7 @@ function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: st
  * fast as 3, a 2-slot V ring 20% slower; NOTES 2026-11-25 session 2 step 3) to the fewest slots that
  * stay deadlock-free (the producer's loads are not placed by the schedule anyway).
  */
-function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oStore: OStore, decisions: string[]): { pipeline: Pipeline; blockN: number } {
+function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oStore: OStore, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number } {
   const pipelines = [pipelineOf(nest, res, { loads: v.loads, turn: v.turn })];
   if (v.loads === 'tma-producer') {
     for (const ringLimit of [{ k: 2, v: res.vBuffers }, { k: 2, v: 2 }]) {
@@ -215,7 +215,7 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oS
       ? [c.blockN]
       : BLOCK_N_CHOICES.filter((n) => tileRegisters(c.headDim, n, v.pOperand, res.sTiles, res.pTiles) <= budget);
   for (const blockN of candidates) {
-    const pipeline = pipelines.find((p) => layoutOf(c, v, p, blockN, oStore).launchBytes <= HOPPER_MAX_SHARED_BYTES);
+    const pipeline = pipelines.find((p) => layoutOf(c, v, p, blockN, oStore, scheduler).launchBytes <= HOPPER_MAX_SHARED_BYTES);
     if (pipeline) {
       if (c.blockN === undefined) decisions.push(`blockN ${blockN}: the widest of ${BLOCK_N_CHOICES.join('/')} within ${budget} tile registers and shared memory`);
       if (pipeline !== pipelines[0]) decisions.push(`rings K ${pipeline.kBuffers} / V ${pipeline.vBuffers}, shallower than the schedule's, to fit blockN ${blockN}`);
@@ -224,31 +224,50 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oS
   }
   const blockN = candidates[candidates.length - 1] ?? 16;
   const p = pipelines[pipelines.length - 1];
-  const l = layoutOf(c, v, p, blockN, oStore);
+  const l = layoutOf(c, v, p, blockN, oStore, scheduler);
   throw new RangeError(
     `blockN ${blockN}: with blockM=${c.blockM}, headDim=${c.headDim} the kernel needs ${l.launchBytes} B of shared memory ` +
       `(${describeLayout(l, p.kBuffers, p.vBuffers)}): Hopper allows ${HOPPER_MAX_SHARED_BYTES} B per block`,
   );
 }
 
-function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore) {
+function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
   return smemLayout({
     headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma',
+    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma', oInQ: oStoreInQ(oStore, scheduler),
   });
 }
 
 /**
- * The oStore knob, else st.global from registers. Through shared memory and TMA measured within
- * noise of it on an H100 at 1k tokens, persistent or not, causal or not (-2%..+2% per config,
- * 24 pairs; NOTES 2026-11-27 session 6) while its O tiles take the K ring's third slot at hd128,
- * and with a window ptxas spilled it (28 B; 132 B with softcap). So it is a knob and a tested
- * variant, not a default.
+ * The oStore knob, else the measured default. Through shared memory and a TMA store where the O
+ * tiles cost no KV-tile width and no V slot (the K ring drops from 3 slots to 2 at hd128): an H100
+ * A/B per schedule at the seven ci shapes (NOTES 2026-11-27 session 7) gave hd128 1k +14% / +20%
+ * causal (best of each shape), 2k +13% / +8%, 4k +4-8%, 8k +1-3%, 16k -1..+4%; hd64 -2..+3%
+ * (noise: kept on registers); hd256 -10..-20% (its O tiles cost the KV tile: blockN 80 -> 48).
+ * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
+ * (not measured), nor in a persistent kernel with a window or softcap: ptxas spills there (20-132 B).
  */
-function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
-  if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, decisions), oStore: c.oStore };
-  decisions.push('oStore registers: a TMA store of O measured within noise of it at 1k tokens (NOTES 2026-11-27 session 6)');
-  return { ...chooseTiling(c, v, nest, res, 'registers', decisions), oStore: 'registers' };
+function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
+  if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
+  const persistent = scheduler !== 'grid';
+  const why =
+    c.varlen ? 'packed sequences'
+    : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
+    : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise, hd256 loses its KV-tile width)`
+    : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spills)'
+    : null;
+  if (why === null) {
+    const regs = chooseTiling(c, v, nest, res, 'registers', scheduler, []);
+    const tma = chooseTiling(c, v, nest, res, 'tma', scheduler, []);
+    if (tma.blockN === regs.blockN && tma.pipeline.vBuffers === regs.pipeline.vBuffers) {
+      decisions.push(`oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)`);
+      return { ...chooseTiling(c, v, nest, res, 'tma', scheduler, decisions), oStore: 'tma' };
+    }
+    decisions.push(`oStore registers: O's tiles would cost the KV tile or a V slot (blockN ${regs.blockN} -> ${tma.blockN}, V ${regs.pipeline.vBuffers} -> ${tma.pipeline.vBuffers})`);
+  } else {
+    decisions.push(`oStore registers: ${why} (NOTES 2026-11-27 session 7)`);
+  }
+  return { ...chooseTiling(c, v, nest, res, 'registers', scheduler, decisions), oStore: 'registers' };
 }
 
 /**
@@ -320,11 +339,11 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
-  const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, decisions);
+  const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
-  // Not measured yet (its first GPU run is due): off unless asked for.
+  // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
-  if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop has not been timed yet (NOTES 2026-11-27 session 6)');
+  if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop measured -6%..+5% at causal 1k-4k, no gain (NOTES 2026-11-27 session 7)');
   const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
   const plan: KernelPlan = {
     schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },
@@ -346,7 +365,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     oStore,
     peelMasks,
     pipeline,
-    smem: layoutOf(c, v, pipeline, blockN, oStore),
+    smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
       tiles: tileRegisters(c.headDim, blockN, v.pOperand, pipeline.sTiles, pipeline.pTiles),
       budget: tileRegisterBudget(v.loads, v.pOperand),
@@ -383,9 +402,11 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, P in registers, ping-pong, static tiles', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static' } },
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, P in registers, dynamic tiles', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic' } },
-    // O through shared memory and a TMA store (a knob, not a default), persistent and one CTA per tile.
+    // O through shared memory and a TMA store (the default at hd128 only), persistent and one CTA per tile.
     { label: 'tma-producer, P in registers, ping-pong, static tiles, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static', oStore: 'tma' } },
     { label: 'tma-producer, P in registers, ping-pong, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'grid', oStore: 'tma' } },
+    // ... and O from registers where TMA is the default (hd128), persistent.
+    { label: 'tma-producer, P in registers, dynamic tiles, O from registers', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic', oStore: 'registers' } },
     // The steady loop peeled by the masks (a knob until timed), persistent and one CTA per tile.
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, masks peeled', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', peelMasks: true } },
     { label: 'tma-producer, P in registers, masks peeled', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'grid', peelMasks: true } },

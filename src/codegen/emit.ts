@@ -132,6 +132,7 @@ function smemStruct(plan: KernelPlan): string[] {
     '// Shared memory, from the plan (src/codegen/smem.ts): offsets from the 1024-byte aligned base.',
     'struct Smem {',
     ...fields.map(([n, v]) => `  static constexpr u32 ${n} = ${v};`),
+    `  static constexpr bool O_IN_Q = ${l.oInQ};`,
     '};',
   ];
 }

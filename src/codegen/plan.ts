@@ -107,6 +107,8 @@ export interface SmemLayout {
   /** O tiles (oStore 'tma'): one per warpgroup, qWarpgroupBytes each, laid out as Q's; 0 bytes otherwise. */
   o: number;
   oBytes: number;
+  /** The O tiles sit in Q's place (o === q): one CTA per tile, where Q is dead by the epilogue. */
+  oInQ: boolean;
   /** P tiles (P in shared memory), per tile and warpgroup pWarpgroupBytes; 0 bytes otherwise. */
   p: number;
   pWarpgroupBytes: number;

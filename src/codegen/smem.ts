@@ -2,7 +2,7 @@
 // (emit.ts), checks with static_assert that the regions neither overlap nor exceed the launch's
 // dynamic shared memory, and the launch requests exactly `launchBytes`. The CLI, the SVG and the
 // tests read these numbers from the plan; nothing else computes them.
-import type { SmemLayout } from './plan.js';
+import type { OStore, SmemLayout, TileScheduler } from './plan.js';
 
 /** Hopper's largest dynamic shared memory per block (227 KiB): the only definition. */
 export const HOPPER_MAX_SHARED_BYTES = 232448;
@@ -17,6 +17,15 @@ export const MBARRIER_BYTES = 8;
 /** Tile-id slots between the persistent kernel's producer and its consumers (a ring of two). */
 export const TILE_SLOTS = 2;
 
+/**
+ * A TMA-stored O takes Q's place in a kernel of one CTA per tile: Q is loaded once and dead once the
+ * last QK^T retired, so O costs no shared memory there. A persistent CTA loads the next tile's Q
+ * while the current one ends, so its O tiles have their own place.
+ */
+export function oStoreInQ(oStore: OStore, scheduler: TileScheduler): boolean {
+  return oStore === 'tma' && scheduler === 'grid';
+}
+
 export interface LayoutInput {
   headDim: number;
   blockM: number;
@@ -27,10 +36,16 @@ export interface LayoutInput {
   pSharedTiles: number;
   /** O leaves through shared memory (oStore 'tma'): one tile per warpgroup. */
   oTile: boolean;
+  /**
+   * The O tiles take Q's place (one CTA per tile only: Q is never loaded again, and each
+   * warpgroup's O tile is the Q block only its own QK^T reads, retired before the epilogue).
+   */
+  oInQ?: boolean;
 }
 
 /**
- * Q (one 64-row block per warpgroup), the K ring, the V ring, the O tiles, the P tiles, then the barriers.
+ * Q (one 64-row block per warpgroup), the K ring, the V ring, the O tiles (or in Q's place), the P tiles,
+ * then the barriers.
  * Every tile is a stack of 64-column blocks (rows x 128 B each), the canonical K-major
  * 128B-swizzled layout; K/V tiles stay 1024-byte aligned because blockN * 128 is a multiple of 1024
  * for every blockN that is a multiple of 8.
@@ -42,10 +57,11 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const q = 0;
   const k = q + warpgroups * qWarpgroupBytes;
   const v = k + x.kBuffers * tileBytes;
-  // O, per warpgroup: Q's geometry (the TMA store's box is Q's load box).
-  const o = v + x.vBuffers * tileBytes;
+  // O, per warpgroup: Q's geometry (the TMA store's box is Q's load box); in Q's place or after V.
+  const oInQ = x.oTile && (x.oInQ ?? false);
+  const o = oInQ ? q : v + x.vBuffers * tileBytes;
   const oBytes = x.oTile ? warpgroups * qWarpgroupBytes : 0;
-  const p = o + oBytes;
+  const p = oInQ ? v + x.vBuffers * tileBytes : o + oBytes;
   // P, per tile and warpgroup: 64 rows x blockN 16-bit values, K-major without swizzle.
   const pSbo = x.blockN * 16;
   const pWarpgroupBytes = 8 * pSbo;
@@ -64,7 +80,7 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const tileIds = tileEmpty + MBARRIER_BYTES * TILE_SLOTS;
   const end = tileIds + 4 * TILE_SLOTS;
   return {
-    q, qWarpgroupBytes, k, v, tileBytes, o, oBytes, p, pWarpgroupBytes, pSbo,
+    q, qWarpgroupBytes, k, v, tileBytes, o, oBytes, oInQ, p, pWarpgroupBytes, pSbo,
     fullK, emptyK, fullV, emptyV, fullQ, emptyQ, tileFull, tileEmpty, tileIds, end, launchBytes: end + ALIGNMENT_SLACK_BYTES,
   };
 }
@@ -72,7 +88,7 @@ export function smemLayout(x: LayoutInput): SmemLayout {
 /** The breakdown for messages: "Q 32768, K 2 x 32768, V 3 x 32768, P 0, barriers 88, alignment 1024". */
 export function describeLayout(l: SmemLayout, kBuffers: number, vBuffers: number): string {
   return (
-    `Q ${l.k - l.q}, K ${kBuffers} x ${l.tileBytes}, V ${vBuffers} x ${l.tileBytes}, O ${l.oBytes}, P ${l.fullK - l.p}, ` +
+    `Q ${l.k - l.q}, K ${kBuffers} x ${l.tileBytes}, V ${vBuffers} x ${l.tileBytes}, O ${l.oInQ ? `${l.oBytes} in Q's place` : l.oBytes}, P ${l.fullK - l.p}, ` +
     `barriers ${l.end - l.fullK}, alignment ${ALIGNMENT_SLACK_BYTES}`
   );
 }

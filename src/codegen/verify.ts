@@ -19,7 +19,7 @@ import {
 import type { OpName } from '../schedule/ops.js';
 import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TILE_SCHEDULERS, TURNS, turnKind, type KernelPlan } from './plan.js';
 import { programOf, type Group, type Program, type Step, type Stmt } from './program.js';
-import { HOPPER_MAX_SHARED_BYTES, smemLayout, TILE_SLOTS } from './smem.js';
+import { HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout, TILE_SLOTS } from './smem.js';
 
 /** Trip counts every model runs: every prologue/steady/epilogue shape of schedules up to 4 stages. */
 export const MAX_TRIPS = 9;
@@ -100,7 +100,7 @@ function smemReasons(plan: KernelPlan): string[] {
   const p = plan.pipeline;
   const want = smemLayout({
     headDim: plan.headDim, blockM: plan.blockM, blockN: plan.blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0, oTile: plan.oStore === 'tma',
+    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0, oTile: plan.oStore === 'tma', oInQ: oStoreInQ(plan.oStore, plan.scheduler),
   });
   const r: string[] = [];
   for (const key of Object.keys(want) as Array<keyof typeof want>) {

@@ -35,15 +35,18 @@ describe('config API knobs', () => {
     expect(compared).toBeGreaterThan(100);
   });
 
-  it('the variants that set oStore or peelMasks do change the plan (negative control: dropping the knob is seen)', () => {
-    const changed = variantKnobs().filter(({ knobs }) => knobs.oStore !== undefined || knobs.peelMasks !== undefined);
-    expect(changed.length).toBeGreaterThan(0);
-    for (const { label, knobs } of changed) {
-      const { oStore, peelMasks, ...rest } = knobs;
-      const base: AttentionConfig = { batch: 1, heads: 2, seqLen: 1000, headDim: 128, dtype: 'f16', causal: true, schedule: 'baseline', load: 'tma' };
-      expect(planSummary(attentionPlan({ ...base, ...knobs })), label).not.toBe(planSummary(attentionPlan({ ...base, ...rest })));
-      void oStore;
-      void peelMasks;
+  it('both values of oStore and peelMasks reach the plan through the config (a dropped knob gives the default for one of them)', () => {
+    const base: AttentionConfig = { batch: 1, heads: 2, seqLen: 1000, headDim: 128, dtype: 'f16', causal: true, schedule: 'baseline', load: 'tma', warpSpecialized: true };
+    for (const scheduler of ['grid', 'static', 'dynamic'] as const) {
+      for (const oStore of ['registers', 'tma'] as const) expect(attentionPlan({ ...base, scheduler, oStore }).oStore, `${scheduler} ${oStore}`).toBe(oStore);
+      for (const peelMasks of [false, true]) expect(attentionPlan({ ...base, scheduler, peelMasks }).peelMasks, `${scheduler} peel ${peelMasks}`).toBe(peelMasks);
+    }
+    for (const { label, knobs } of variantKnobs()) {
+      const { warpSpecialized: _ws, ...plain } = base;
+      const plan = attentionPlan({ ...plain, schedule: 'secondDot', ...knobs });
+      if (knobs.oStore !== undefined) expect(plan.oStore, label).toBe(knobs.oStore);
+      if (knobs.peelMasks !== undefined) expect(plan.peelMasks, label).toBe(knobs.peelMasks);
+      if (knobs.scheduler !== undefined) expect(plan.scheduler, label).toBe(knobs.scheduler);
     }
   });
 

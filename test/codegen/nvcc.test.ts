@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generate, type KernelConfigInput } from '../../src/codegen/index.js';
+import { choose, emit, generate, smemLayout, type KernelConfigInput } from '../../src/codegen/index.js';
 import { parsePtxasInfo } from '../../src/runtime/index.js';
 import { NAMED } from '../../src/schedule/index.js';
 
@@ -73,6 +73,9 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   ['secondDot', { headDim: 128, causal: true, softcap: true, scheduler: 'dynamic', oStore: 'tma' }],
   ['secondDot', { headDim: 64, causal: true, window: true, softcap: true, scheduler: 'static', oStore: 'tma' }],
   ['baseline', { headDim: 64, scheduler: 'grid', oStore: 'tma' }],
+  // ... in Q's place (one CTA per tile), with every feature, and at hd256 (its 80-wide tile kept).
+  ['baseline', { headDim: 128, causal: true, window: true, softcap: true, scheduler: 'grid', oStore: 'tma' }],
+  ['secondDot', { headDim: 256, causal: true, scheduler: 'grid', oStore: 'tma' }],
   // The steady loop peeled by the masks (a knob; firstDot hd128 spills with it: 16 B).
   ['secondDot', { headDim: 128, causal: true, scheduler: 'dynamic', peelMasks: true }],
   ['baseline', { headDim: 128, causal: true, scheduler: 'grid', peelMasks: true }],
@@ -89,6 +92,19 @@ describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without 
       expect(info!.registers).toBeLessThanOrEqual(255);
     }, 120_000);
   }
+
+  // Negative control for the layout's static_asserts: a persistent kernel emitted with O in Q's
+  // place (a layout choose() never gives it: the next tile's Q would overwrite O) does not compile.
+  it('a persistent kernel with O in Q\'s place fails its static_assert', async () => {
+    const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler: 'dynamic' });
+    const forged = { ...p, smem: smemLayout({ headDim: 128, blockM: 128, blockN: p.blockN, kBuffers: p.pipeline.kBuffers, vBuffers: p.pipeline.vBuffers, pSharedTiles: 0, oTile: true, oInQ: true }) };
+    const g = emit(forged);
+    const dir = mkdtempSync(join(work, 'forged-'));
+    for (const [file, text] of Object.entries(g.headers)) writeFileSync(join(dir, file), text);
+    writeFileSync(join(dir, 'kernel.cu'), g.source);
+    const err = await run('nvcc', ['-gencode=arch=compute_90a,code=sm_90a', '-cubin', '-I', dir, '-o', join(dir, 'k.cubin'), join(dir, 'kernel.cu')]).then(() => '', (e: { stderr?: string }) => e.stderr ?? String(e));
+    expect(err).toMatch(/O sits in Q's place in a persistent kernel/);
+  }, 120_000);
 
   // The default kernels of the named schedules (producer warpgroup, TMA, hd128 and hd256) keep the
   // wgmma pipeline asynchronous: a serialisation note here cost up to 2x in the past (bench/NOTES.md).

@@ -1,20 +1,41 @@
 // How O leaves the CTA (plan.ts OStore): the default, the knob's rules, and the shared-memory model.
 import { describe, expect, it } from 'vitest';
-import { choose, emit, smemLayout, HOPPER_MAX_SHARED_BYTES } from '../../src/codegen/index.js';
+import { choose, emit, smemLayout, verify, HOPPER_MAX_SHARED_BYTES } from '../../src/codegen/index.js';
 import { NAMED } from '../../src/schedule/index.js';
 
 describe('oStore', () => {
-  it('the default is the register store, citing the measurement', () => {
+  it('the default: TMA at hd128 with a producer warpgroup (K ring 3 -> 2, same tile and V ring), registers elsewhere, each citing why', () => {
     for (const seqQ of [1024, 8192]) {
-      const plan = choose(NAMED.secondDot, { headDim: 128, seqQ, causal: seqQ > 2000 });
-      expect(plan.oStore).toBe('registers');
+      for (const causal of [false, true]) {
+        const plan = choose(NAMED.secondDot, { headDim: 128, seqQ, causal });
+        const regs = choose(NAMED.secondDot, { headDim: 128, seqQ, causal }, { oStore: 'registers' });
+        expect(plan.oStore).toBe('tma');
+        expect(plan.blockN).toBe(regs.blockN);
+        expect(plan.pipeline.vBuffers).toBe(regs.pipeline.vBuffers);
+        expect(plan.decisions.join('\n')).toMatch(/oStore tma: .*NOTES 2026-11-27 session 7/);
+      }
+    }
+    // One CTA per tile takes it with every feature; a persistent kernel not with a window or softcap.
+    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 8192, causal: true, window: true, softcap: true }).oStore).toBe('tma');
+    const cases: Array<[Parameters<typeof choose>[1], Parameters<typeof choose>[2], RegExp]> = [
+      [{ headDim: 128, seqQ: 1024, window: true }, {}, /persistent kernel with a window or softcap/],
+      [{ headDim: 128, seqQ: 1024, softcap: true }, {}, /persistent kernel with a window or softcap/],
+      [{ headDim: 128, varlen: true }, {}, /packed sequences/],
+      [{ headDim: 64, seqQ: 1024 }, {}, /head dim 64/],
+      [{ headDim: 256, seqQ: 8192 }, {}, /head dim 256/],
+      [{ headDim: 128 }, { load: 'cp.async' }, /without a producer warpgroup/],
+      [{ headDim: 128 }, { load: 'tma', warpSpecialized: false }, /without a producer warpgroup/],
+    ];
+    for (const [problem, knobs, why] of cases) {
+      const plan = choose(NAMED.baseline, problem, knobs);
+      expect(plan.oStore, JSON.stringify([problem, knobs])).toBe('registers');
       expect(plan.smem.oBytes).toBe(0);
-      expect(plan.decisions.join('\n')).toMatch(/oStore registers: .*NOTES/);
+      expect(plan.decisions.join('\n')).toMatch(why);
     }
   });
   it('asked for, TMA takes the K ring third slot at hd128 (never a V slot or tile width) and any scheduler', () => {
     const tma = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { oStore: 'tma' });
-    const regs = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 });
+    const regs = choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { oStore: 'registers' });
     expect(tma.oStore).toBe('tma');
     expect(tma.blockN).toBe(regs.blockN);
     expect(tma.pipeline.vBuffers).toBe(regs.pipeline.vBuffers);
@@ -44,6 +65,32 @@ describe('oStore', () => {
     const src = emit(plan).source;
     expect(src).toContain('using OStore = OStoreTma;');
     expect(src).toContain(`static constexpr u32 O_BYTES = ${plan.smem.oBytes};`);
-    expect(emit(choose(NAMED.secondDot, { headDim: 128 })).source).toContain('using OStore = OStoreRegisters;');
+    expect(emit(choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'registers' })).source).toContain('using OStore = OStoreRegisters;');
+  });
+  it('one CTA per tile puts O in Q\'s place (Q is dead by the epilogue); a persistent kernel never does', () => {
+    for (const headDim of [64, 128, 256]) {
+      const own = smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 1, oTile: true });
+      const inQ = smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 1, oTile: true, oInQ: true });
+      expect(inQ.oInQ).toBe(true);
+      expect(inQ.o).toBe(inQ.q);
+      expect(inQ.oBytes).toBe(own.oBytes);
+      expect(inQ.p).toBe(inQ.v + 2 * inQ.tileBytes);
+      expect(own.launchBytes - inQ.launchBytes).toBe(own.oBytes);
+      // Without O tiles there is nothing to place.
+      expect(smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 0, oTile: false, oInQ: true }).oInQ).toBe(false);
+    }
+    const grid = choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid' });
+    expect(grid.smem.oInQ).toBe(true);
+    // So at hd128 the K ring keeps its third slot, and hd256 its 80-wide KV tile.
+    expect(grid.pipeline.kBuffers).toBe(3);
+    expect(choose(NAMED.secondDot, { headDim: 256 }, { oStore: 'tma', scheduler: 'grid' }).blockN).toBe(80);
+    expect(emit(grid).source).toContain('static constexpr bool O_IN_Q = true;');
+    for (const scheduler of ['static', 'dynamic'] as const) {
+      const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
+      expect(p.smem.oInQ, scheduler).toBe(false);
+      // Negative control: the smem model refuses a persistent plan whose O was put in Q's place.
+      const forged = { ...p, smem: smemLayout({ headDim: 128, blockM: 128, blockN: p.blockN, kBuffers: p.pipeline.kBuffers, vBuffers: p.pipeline.vBuffers, pSharedTiles: 0, oTile: true, oInQ: true }) };
+      expect(verify(forged, { models: ['smem'] }).join('\n')).toMatch(/smem\.o 0: the layout .* puts it at/);
+    }
   });
 });

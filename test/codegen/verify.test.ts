@@ -33,7 +33,12 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(plans.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.peelMasks}`))).toEqual(
       new Set(['grid false', 'grid true', 'persistent false', 'persistent true']),
     );
-    expect(VARIANT_KNOBS).toHaveLength(19);
+    // ... and at hd128, where TMA is the default store, the register store is still a variant.
+    const hd128 = VARIANT_KNOBS.map(({ knobs }) => choose(NAMED.secondDot, { headDim: 128 }, knobs));
+    expect(new Set(hd128.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.oStore}`))).toEqual(
+      new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
+    );
+    expect(VARIANT_KNOBS).toHaveLength(20);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
