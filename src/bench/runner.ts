@@ -78,8 +78,12 @@ function validateSamples(samples: unknown, iterations: number): number[] {
   return samples as number[];
 }
 
-/** Prepare, check, and only when the check passed, time; never throws. */
-export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>): Promise<Outcome<C>> {
+/**
+ * Prepare, check, and only when the check passed, time; never throws. `checked` is an earlier
+ * round's passing check of the same config (same compiled kernel): it stands for this one, which
+ * then only prepares (fresh random inputs) and times.
+ */
+export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>, checked?: CheckResult): Promise<Outcome<C>> {
   let prepared: Measurable;
   const t0 = performance.now();
   try {
@@ -91,7 +95,7 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
     let check: CheckResult;
     const t1 = performance.now();
     try {
-      check = await prepared.check();
+      check = checked ?? (await prepared.check());
     } catch (err) {
       return { config, flops, status: 'error', stage: 'check', reason: errorMessage(err) };
     }
@@ -137,24 +141,42 @@ export function mergeRounds<C>(rounds: readonly Outcome<C>[]): Outcome<C> {
     ...summarize(ok.flatMap((r) => r.timing.samplesMs)),
     roundMediansMs: ok.map((r) => r.timing.medianMs),
   };
-  // The check of the last round stands for all (every round checked fresh random inputs).
+  // The first round's check stands for all (later rounds time the same kernel on fresh inputs).
   const last = ok[ok.length - 1];
-  return { ...last, timing, tflops: tflops(last.flops, timing.medianMs) };
+  const first = ok[0];
+  // Host time summed over the rounds (only the first checks).
+  const sum = (k: keyof PhasesMs) => ok.reduce((t, r) => t + (r.phasesMs?.[k] ?? 0), 0);
+  const phasesMs: PhasesMs | undefined = ok.some((r) => r.phasesMs) ? { prepare: sum('prepare'), check: sum('check'), time: sum('time') } : undefined;
+  return { ...last, check: first.check, timing, tflops: tflops(last.flops, timing.medianMs), ...(phasesMs ? { phasesMs } : {}) };
 }
 
 /**
  * Runs every config in order, `rounds` times over; one config's failure or error never stops the
- * sweep. Returns one result per config (rounds pooled).
+ * sweep. Returns one result per config (rounds pooled). The first round checks every config; later
+ * rounds time again only the configs whose check passed (same kernel, fresh inputs), without
+ * checking again: the check was most of a round's host time (bench/NOTES.md, session 7).
  */
 export async function runSweep(provider: BenchProvider, configs: readonly AttentionConfig[], opts: SweepOptions): Promise<BenchResult[]> {
+  return runRounds(configs, (c) => provider.flops(c), (c) => provider.prepareAttention(c), describeConfig, opts);
+}
+
+/**
+ * The rounds of any sweep (configs or presets): every config in order, `rounds` times over; the
+ * first round checks, later rounds time again only what passed, with the first round's check.
+ */
+export async function runRounds<C>(
+  configs: readonly C[], flopsOf: (c: C) => number, prepare: (c: C) => Promise<Measurable>, describe: (c: C) => string, opts: SweepOptions,
+): Promise<Outcome<C>[]> {
   const rounds = opts.rounds ?? 1;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a whole number >= 1, got ${String(rounds)}`);
-  const perConfig: BenchResult[][] = configs.map(() => []);
+  const perConfig: Outcome<C>[][] = configs.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, config] of configs.entries()) {
-      const result = await measure(config, provider.flops(config), () => provider.prepareAttention(config), opts);
+      const first = perConfig[i][0];
+      if (first !== undefined && first.status !== 'ok') continue; // it failed: no more rounds
+      const result = await measure(config, flopsOf(config), () => prepare(config), opts, first?.check);
       perConfig[i].push(result);
-      const line = progressLine(i + 1, configs.length, result);
+      const line = outcomeLine(i + 1, configs.length, result, describe);
       opts.progress?.(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);
     }
   }

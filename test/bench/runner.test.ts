@@ -35,13 +35,31 @@ describe('runSweep with rounds', () => {
       expect(r.tflops).toBeGreaterThan(500 / 1.1);
     }
   });
-  it('reports a config as failed when any round fails, and rejects a bad round count', async () => {
-    let n = 0;
-    const p = fakeProvider((c) => (c.schedule === 'baseline' && c.load === 'tma' && n++ === 1 ? { check: { ok: false } } : {}));
+  it('reports a config as failed when its check fails, times it no more, and rejects a bad round count', async () => {
+    const p = fakeProvider((c) => (c.schedule === 'baseline' && c.load === 'tma' ? { check: { ok: false } } : {}));
     const results = await runSweep(p, quick, { ...opts, rounds: 2 });
     expect(results[0].status).toBe('fail');
     expect(results.slice(1).every((r) => r.status === 'ok')).toBe(true);
+    const failed = configId(quick[0]);
+    expect(p.calls.prepared.filter((id) => id === failed)).toHaveLength(1);
+    expect(p.calls.timed).not.toContain(failed);
     await expect(runSweep(p, quick, { ...opts, rounds: 0 })).rejects.toThrow(/rounds must be a whole number >= 1/);
+  });
+  it('checks each config in the first round only; later rounds prepare fresh inputs and time', async () => {
+    const p = fakeProvider();
+    const results = await runSweep(p, quick, { ...opts, rounds: 3 });
+    expect(p.calls.checked).toEqual(quick.map(configId));
+    expect(p.calls.prepared).toEqual([...quick.map(configId), ...quick.map(configId), ...quick.map(configId)]);
+    expect(p.calls.timed).toHaveLength(3 * quick.length);
+    expect(p.calls.disposed).toHaveLength(3 * quick.length);
+    for (const r of results) expect(r.status === 'ok' && r.check.ok).toBe(true);
+  });
+  it('an error in a later round still fails the config (the first failure wins)', async () => {
+    let n = 0;
+    const p = fakeProvider((c) => (c.schedule === 'baseline' && c.load === 'tma' && n++ === 1 ? { timeError: 'launch failed' } : {}));
+    const results = await runSweep(p, quick, { ...opts, rounds: 2 });
+    expect(results[0].status).toBe('error');
+    expect(results.slice(1).every((r) => r.status === 'ok')).toBe(true);
   });
 });
 
