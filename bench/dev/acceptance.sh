@@ -46,6 +46,10 @@ for step in $steps; do
     # Masks peeled or not, causal 1k-4k (bench/NOTES.md session 7).
     peel) run peel 200 env PEELS=0,1 CAUSAL=1 SCHEDULES=baseline,secondDot SCHEDULERS=dynamic,grid \
       node bench/dev/sched_sweep.mjs 3 "$out/peel.json" "64,16,1024,128;32,16,2048,128;16,16,4096,128" ;;
+    # KV tile widths beyond the default list (session 7): hd64 at 128/160/176, hd128 one CTA per tile at 128/144.
+    blockn)
+      run blockn64 150 env BLOCKNS=128,160,176 SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/blockn64.json" "8,32,8192,64;16,32,2048,64"
+      run blockn128 200 env BLOCKNS=128,144 SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/blockn128.json" "16,16,4096,128;8,16,8192,128;2,16,16384,128" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \

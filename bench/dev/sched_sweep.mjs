@@ -5,7 +5,7 @@
 // env: SCHEDULES, SCHEDULERS (comma lists; SCHEDULERS=default leaves the choice to the plan); OSTORES=registers,tma times each config by O's store
 // (the default when unset: the plan's choice), reported as scheduler/oStore; PEELS=0,1 times each
 // config with and without peelMasks (reported as scheduler/peel or scheduler/flat); CAUSAL=1 or 0
-// times only causal or only non-causal.
+// times only causal or only non-causal; BLOCKNS=128,144 times each config at each KV tile width.
 // Prints per shape each config's TFLOP/s (pooled median) and the best per scheduler.
 import { writeFileSync } from 'node:fs';
 import { compileAttention, flops, prepareAttention } from '../../dist/api/index.js';
@@ -18,6 +18,7 @@ const SHAPES = (process.argv[4] ?? '64,16,1024,128;32,16,2048,128;16,16,4096,128
 const SCHEDULES = (process.env.SCHEDULES ?? 'baseline,secondDot,firstDot').split(',');
 const SCHEDULERS = (process.env.SCHEDULERS ?? 'grid,static,dynamic').split(',');
 const OSTORES = process.env.OSTORES ? process.env.OSTORES.split(',') : [undefined];
+const BLOCKNS = process.env.BLOCKNS ? process.env.BLOCKNS.split(',').map(Number) : [undefined];
 const PEELS = process.env.PEELS ? process.env.PEELS.split(',').map((x) => x === '1') : [undefined];
 
 const CAUSALS = process.env.CAUSAL === '1' ? [true] : process.env.CAUSAL === '0' ? [false] : [false, true];
@@ -27,8 +28,8 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
     for (const schedule of SCHEDULES) {
       for (const scheduler of SCHEDULERS) {
         for (const oStore of OSTORES) {
-          for (const peelMasks of PEELS) {
-            configs.push({ batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, ...(scheduler === 'default' ? {} : { scheduler }), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
+          for (const peelMasks of PEELS) for (const blockN of BLOCKNS) {
+            configs.push({ ...(blockN ? { blockN } : {}), batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, ...(scheduler === 'default' ? {} : { scheduler }), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
           }
         }
       }
@@ -62,7 +63,7 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       const best = {};
       for (const run of runs) {
         const tf = run.ok ? tflops(flops(run.c), median(run.samples)) : null;
-        const kind = [run.c.scheduler ?? 'default', run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
+        const kind = [run.c.scheduler ?? 'default', run.c.blockN ? `n${run.c.blockN}` : undefined, run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
         results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler ?? 'default', kernel: run.p?.kernel ?? null, peelMasks: run.c.peelMasks ?? null, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
         if (tf !== null && tf > (best[kind]?.tf ?? 0)) best[kind] = { tf, schedule: run.c.schedule };
         console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${kind.padEnd(18)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);

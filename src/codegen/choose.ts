@@ -258,7 +258,16 @@ function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resou
     : null;
   if (why === null) {
     const regs = chooseTiling(c, v, nest, res, 'registers', scheduler, []);
-    const tma = chooseTiling(c, v, nest, res, 'tma', scheduler, []);
+    let tma: { pipeline: Pipeline; blockN: number } | null = null;
+    try {
+      tma = chooseTiling(c, v, nest, res, 'tma', scheduler, []);
+    } catch {
+      // A caller's blockN that fits only without O tiles: the register store.
+    }
+    if (tma === null) {
+      decisions.push(`oStore registers: blockN ${regs.blockN} leaves no shared memory for O's tiles`);
+      return { ...chooseTiling(c, v, nest, res, 'registers', scheduler, decisions), oStore: 'registers' };
+    }
     if (tma.blockN === regs.blockN && tma.pipeline.vBuffers === regs.pipeline.vBuffers) {
       decisions.push(`oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)`);
       return { ...chooseTiling(c, v, nest, res, 'tma', scheduler, decisions), oStore: 'tma' };
