@@ -206,10 +206,10 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
     const members = 2 + Math.floor(r() * 3);
     // Member 1 is empty on some cases; member 0 always has queries, so the packed Q is never empty.
     const lq = Array.from({ length: members }, (_, m) => (m === 1 && i % 3 === 0 ? 0 : (m === 0 ? 1 : 0) + Math.floor(r() * 300)));
-    const lk = lq.map((n, m) => (m === 0 && i % 4 === 1 ? 0 : i % 2 ? n : Math.floor(r() * 400)));
+    const lk: number[] = lq.map((n, m) => (m === 0 && i % 4 === 1 ? 0 : i % 2 ? n : Math.floor(r() * 400)));
     // A packed K holds at least one token (a tensor dimension is >= 1): give the last member one key
     // when every member would have none.
-    if (lk.every((n) => n === 0)) lk[members - 1] = 1;
+    if (!lk.some((n) => n !== 0)) lk[members - 1] = 1;
     const causal = i % 3 !== 2;
     const window: [number, number] | undefined = i % 4 === 2 ? [Math.floor(r() * 100), -1] : undefined;
     const softcap = i % 5 === 1 ? 30 : undefined;

@@ -25,7 +25,7 @@ function cudnn(tflops: number): PeerCell {
 }
 
 function peersWith(cells: Array<[PeerShape, PeerCell | undefined]>): PeersReport {
-  return { available: true, versions: {}, rows: cells.map(([shape, cell]) => ({ shape, peers: cell ? { 'torch-cudnn': cell } : {} })) };
+  return { available: true, versions: {}, rows: cells.map(([shape, cell]) => ({ shape, peers: (cell ? { 'torch-cudnn': cell } : {}) as Record<string, PeerCell> })) };
 }
 
 function floorOf(configs: Record<string, number>): FloorFile {

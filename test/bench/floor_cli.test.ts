@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchDeps } from '../../src/bench/cli.js';
 import { defaultFloorPath, noFloorLine } from '../../src/bench/floor.js';
-import { peerShapeKey, peerShapes, type PeersReport, type PeerShape } from '../../src/bench/peers.js';
+import { peerShapeKey, peerShapes, type PeerCell, type PeersReport, type PeerShape } from '../../src/bench/peers.js';
 import { buildSweep, DEFAULT_SCHEDULES, LOADS, parseBenchArgs, USAGE } from '../../src/bench/sweep.js';
 import type { AttentionConfig } from '../../src/bench/types.js';
 import { fakeProvider } from './fake.js';
@@ -48,7 +48,8 @@ function fakePeers(tflops: (s: PeerShape) => number | undefined): BenchDeps['run
     available: true, versions: {},
     rows: shapes.map((shape) => {
       const t = tflops(shape);
-      return { shape, peers: t === undefined ? {} : { 'torch-cudnn': { status: 'ok', medianMs: 1, minMs: 1, maxMs: 1, tflops: t } } };
+      const peers: Record<string, PeerCell> = t === undefined ? {} : { 'torch-cudnn': { status: 'ok', medianMs: 1, minMs: 1, maxMs: 1, tflops: t } };
+      return { shape, peers };
     }),
   });
 }
