@@ -50,6 +50,8 @@ for step in $steps; do
     blockn)
       run blockn64 150 env BLOCKNS=128,160,176 SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/blockn64.json" "8,32,8192,64;16,32,2048,64"
       run blockn128 200 env BLOCKNS=128,144 SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/blockn128.json" "16,16,4096,128;8,16,8192,128;2,16,16384,128" ;;
+    # Persistent or one CTA per tile at 4k and 8k with the default (TMA) store of O (session 7).
+    sched4k) run sched4k 200 env SCHEDULES=secondDot,baseline SCHEDULERS=grid,static,dynamic node bench/dev/sched_sweep.mjs 3 "$out/sched4k.json" "16,16,4096,128;8,16,8192,128" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
