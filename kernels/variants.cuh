@@ -384,8 +384,10 @@ struct OStoreTmaPolicy {
   static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16*, long long, const TmaDesc* tmO) {
     const u32 tile = c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
     // Hazard (WAR on Q, O_IN_Q): the tile is this warpgroup's own Q block, read only by its own
-    // QK^T wgmmas (dummies past the end included), all retired by the wgmmaWait<0> before
-    // storeOutput; no other warpgroup reads it and, one CTA per tile, nothing loads Q again.
+    // QK^T wgmmas (dummies past the end included). Each warp's wgmmaWait<0> before storeOutput
+    // retires its own; the namedBarSync below orders all four warps' waits before any thread
+    // writes, so it is needed even where no earlier store can be reading the tile (one CTA per
+    // tile). No other warpgroup reads the block and, one CTA per tile, nothing loads Q again.
     // Hazard (WAR on the O tile): the previous tile's TMA store may still read it. Its issuer waits
     // for those reads; the barrier then lets every thread of the warpgroup write.
     if (issuer(c)) bulkWaitRead<0>();

@@ -38,6 +38,7 @@ for step in $steps; do
       run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
+    inq) run inq 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA in Q" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;

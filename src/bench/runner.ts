@@ -35,8 +35,9 @@ export interface SweepOptions {
   warmup: number;
   iterations: number;
   /**
-   * Passes over the whole config list (default 1). Each config is prepared, checked and timed
-   * once per round; its samples are pooled, so the median is over rounds x iterations launches
+   * Passes over the whole config list (default 1). Each config is prepared and timed once per
+   * round, and checked in the first (later rounds reuse that check: same kernel, fresh inputs;
+   * the GPU tests are where kernels are checked repeatedly); its samples are pooled, so the median is over rounds x iterations launches
    * taken at different times, and slow drift (clocks, temperature) spreads over every config
    * instead of penalising whichever runs first or last.
    */
@@ -173,7 +174,7 @@ export async function runRounds<C>(
   for (let round = 0; round < rounds; round++) {
     for (const [i, config] of configs.entries()) {
       const first = perConfig[i][0];
-      if (first !== undefined && first.status !== 'ok') continue; // it failed: no more rounds
+      if (perConfig[i].some((r) => r.status !== 'ok')) continue; // it failed or erred: no more rounds
       const result = await measure(config, flopsOf(config), () => prepare(config), opts, first?.check);
       perConfig[i].push(result);
       const line = outcomeLine(i + 1, configs.length, result, describe);

@@ -29,7 +29,9 @@ options:
                          one CTA per tile, or a persistent grid (default: from --seq-q)
   --o-store registers|tma
                          how O leaves: st.global from registers, or shared memory and a TMA
-                         store (default: TMA in a persistent kernel where it fits)
+                         store (default: TMA at head dim 128 with a producer warpgroup, but not
+                         for packed sequences nor a persistent kernel with a window or softcap;
+                         with one CTA per tile O's tiles take Q's place)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
                          persistent up to 2048 with a producer warpgroup; without it, grid)
   --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)

@@ -243,7 +243,9 @@ function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOpe
  * tiles cost no KV-tile width and no V slot (the K ring drops from 3 slots to 2 at hd128): an H100
  * A/B per schedule at the seven ci shapes (NOTES 2026-11-27 session 7) gave hd128 1k +14% / +20%
  * causal (best of each shape), 2k +13% / +8%, 4k +4-8%, 8k +1-3%, 16k -1..+4%; hd64 -2..+3%
- * (noise: kept on registers); hd256 -10..-20% (its O tiles cost the KV tile: blockN 80 -> 48).
+ * (noise: kept on registers); hd256 -10..-20% with its own O tiles (blockN 80 -> 48), and with O
+ * in Q's place (one CTA per tile, blockN kept) secondDot, its best schedule, -2..-3% while
+ * baseline gained 3-11% (kept on registers).
  * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
  * (not measured), nor in a persistent kernel with a window or softcap: ptxas spills there (20-132 B).
  */
@@ -253,7 +255,7 @@ function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resou
   const why =
     c.varlen ? 'packed sequences'
     : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
-    : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise, hd256 loses its KV-tile width)`
+    : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and its best schedule measured 2-3% slower with O in Q's place)`
     : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spills)'
     : null;
   if (why === null) {
@@ -414,6 +416,10 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     // O through shared memory and a TMA store (the default at hd128 only), persistent and one CTA per tile.
     { label: 'tma-producer, P in registers, ping-pong, static tiles, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'static', oStore: 'tma' } },
     { label: 'tma-producer, P in registers, ping-pong, O by TMA', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'grid', oStore: 'tma' } },
+    // ... in Q's place from the loads without a producer warpgroup (a knob only): cp.async, and
+    // consumer-issued TMA with one consumer warpgroup.
+    { label: 'cp.async, O by TMA in Q\'s place', knobs: { load: 'cp.async', pShared: false, pingpong: false, oStore: 'tma' } },
+    { label: 'tma-inline, blockM 64, O by TMA in Q\'s place', knobs: { load: 'tma', warpSpecialized: false, blockM: 64, pShared: false, pingpong: false, oStore: 'tma' } },
     // ... and O from registers where TMA is the default (hd128), persistent.
     { label: 'tma-producer, P in registers, dynamic tiles, O from registers', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic', oStore: 'registers' } },
     // The steady loop peeled by the masks (a knob until timed), persistent and one CTA per tile.

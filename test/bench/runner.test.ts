@@ -54,12 +54,14 @@ describe('runSweep with rounds', () => {
     expect(p.calls.disposed).toHaveLength(3 * quick.length);
     for (const r of results) expect(r.status === 'ok' && r.check.ok).toBe(true);
   });
-  it('an error in a later round still fails the config (the first failure wins)', async () => {
+  it('an error in a later round fails the config (the first failure wins) and ends its rounds', async () => {
     let n = 0;
     const p = fakeProvider((c) => (c.schedule === 'baseline' && c.load === 'tma' && n++ === 1 ? { timeError: 'launch failed' } : {}));
-    const results = await runSweep(p, quick, { ...opts, rounds: 2 });
+    const results = await runSweep(p, quick, { ...opts, rounds: 3 });
     expect(results[0].status).toBe('error');
     expect(results.slice(1).every((r) => r.status === 'ok')).toBe(true);
+    // Rounds 1 and 2 prepared it; round 3 did not.
+    expect(p.calls.prepared.filter((id) => id === configId(quick[0]))).toHaveLength(2);
   });
 });
 

@@ -68,8 +68,9 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   // default (see choose.ts).
   ['firstDot', { headDim: 128, causal: true, scheduler: 'dynamic', dtype: 'bf16' }],
   ['secondDot', { headDim: 256, scheduler: 'static', pShared: true }],
-  // O through shared memory and TMA: in a persistent kernel with the features its default takes
-  // it with (with a window it spills: choose.ts keeps O in registers there), and from one CTA per tile.
+  // O through shared memory and TMA (asked for): in a persistent kernel with causal and softcap
+  // (secondDot does not spill there; baseline does, and with a window both do, so choose.ts keeps a
+  // persistent kernel with a window or softcap on registers), and from one CTA per tile.
   ['secondDot', { headDim: 128, causal: true, softcap: true, scheduler: 'dynamic', oStore: 'tma' }],
   ['secondDot', { headDim: 64, causal: true, window: true, softcap: true, scheduler: 'static', oStore: 'tma' }],
   ['baseline', { headDim: 64, scheduler: 'grid', oStore: 'tma' }],
