@@ -35,9 +35,8 @@ export interface SweepOptions {
   warmup: number;
   iterations: number;
   /**
-   * Passes over the whole config list (default 1). Each config is prepared and timed once per
-   * round, and checked in the first (later rounds reuse that check: same kernel, fresh inputs;
-   * the GPU tests are where kernels are checked repeatedly); its samples are pooled, so the median is over rounds x iterations launches
+   * Passes over the whole config list (default 1). Each config is prepared, checked and timed
+   * once per round (a config that fails or errs is not run again); its samples are pooled, so the median is over rounds x iterations launches
    * taken at different times, and slow drift (clocks, temperature) spreads over every config
    * instead of penalising whichever runs first or last.
    */
@@ -79,12 +78,8 @@ function validateSamples(samples: unknown, iterations: number): number[] {
   return samples as number[];
 }
 
-/**
- * Prepare, check, and only when the check passed, time; never throws. `checked` is an earlier
- * round's passing check of the same config (same compiled kernel): it stands for this one, which
- * then only prepares (fresh random inputs) and times.
- */
-export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>, checked?: CheckResult): Promise<Outcome<C>> {
+/** Prepare, check, and only when the check passed, time; never throws. */
+export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>): Promise<Outcome<C>> {
   let prepared: Measurable;
   const t0 = performance.now();
   try {
@@ -96,7 +91,7 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
     let check: CheckResult;
     const t1 = performance.now();
     try {
-      check = checked ?? (await prepared.check());
+      check = await prepared.check();
     } catch (err) {
       return { config, flops, status: 'error', stage: 'check', reason: errorMessage(err) };
     }
@@ -142,28 +137,25 @@ export function mergeRounds<C>(rounds: readonly Outcome<C>[]): Outcome<C> {
     ...summarize(ok.flatMap((r) => r.timing.samplesMs)),
     roundMediansMs: ok.map((r) => r.timing.medianMs),
   };
-  // The first round's check stands for all (later rounds time the same kernel on fresh inputs).
+  // The check of the last round stands for all (every round checked fresh random inputs).
   const last = ok[ok.length - 1];
-  const first = ok[0];
   // Host time summed over the rounds (only the first checks).
   const sum = (k: keyof PhasesMs) => ok.reduce((t, r) => t + (r.phasesMs?.[k] ?? 0), 0);
   const phasesMs: PhasesMs | undefined = ok.some((r) => r.phasesMs) ? { prepare: sum('prepare'), check: sum('check'), time: sum('time') } : undefined;
-  return { ...last, check: first.check, timing, tflops: tflops(last.flops, timing.medianMs), ...(phasesMs ? { phasesMs } : {}) };
+  return { ...last, timing, tflops: tflops(last.flops, timing.medianMs), ...(phasesMs ? { phasesMs } : {}) };
 }
 
 /**
  * Runs every config in order, `rounds` times over; one config's failure or error never stops the
- * sweep. Returns one result per config (rounds pooled). The first round checks every config; later
- * rounds time again only the configs whose check passed (same kernel, fresh inputs), without
- * checking again: the check was most of a round's host time (bench/NOTES.md, session 7).
+ * sweep. Returns one result per config (rounds pooled).
  */
 export async function runSweep(provider: BenchProvider, configs: readonly AttentionConfig[], opts: SweepOptions): Promise<BenchResult[]> {
   return runRounds(configs, (c) => provider.flops(c), (c) => provider.prepareAttention(c), describeConfig, opts);
 }
 
 /**
- * The rounds of any sweep (configs or presets): every config in order, `rounds` times over; the
- * first round checks, later rounds time again only what passed, with the first round's check.
+ * The rounds of any sweep (configs or presets): every config in order, `rounds` times over, each
+ * round preparing, checking and timing it again until it fails or errs.
  */
 export async function runRounds<C>(
   configs: readonly C[], flopsOf: (c: C) => number, prepare: (c: C) => Promise<Measurable>, describe: (c: C) => string, opts: SweepOptions,
@@ -173,9 +165,11 @@ export async function runRounds<C>(
   const perConfig: Outcome<C>[][] = configs.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, config] of configs.entries()) {
-      const first = perConfig[i][0];
       if (perConfig[i].some((r) => r.status !== 'ok')) continue; // it failed or erred: no more rounds
-      const result = await measure(config, flopsOf(config), () => prepare(config), opts, first?.check);
+      // Every round checks again. Checking only the first round made later rounds' medians 4-5%
+      // slower (up to 17-34% at 1k): without the check's host time between configs the card
+      // never idles (bench/NOTES.md, session 7), and the floor was measured with it.
+      const result = await measure(config, flopsOf(config), () => prepare(config), opts);
       perConfig[i].push(result);
       const line = outcomeLine(i + 1, configs.length, result, describe);
       opts.progress?.(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);
