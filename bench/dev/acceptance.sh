@@ -7,6 +7,8 @@
 # otma (the variant matrix's O-by-TMA variants), suite (every GPU test), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time).
+# The device tool returns at most 8 files from OUT: run few steps per call (each writes one log,
+# some a JSON), or the later ones' files are dropped.
 set -u
 out=${1:?usage: acceptance.sh OUT [steps...]}
 shift
