@@ -7,13 +7,18 @@
 # otma (the variant matrix's O-by-TMA variants), suite (every GPU test), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time).
-# The device tool returns at most 8 files from OUT: run few steps per call (each writes one log,
-# some a JSON), or the later ones' files are dropped.
+# The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
+# every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
+# (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
+# that finished; the step tails are printed as they finish.
 set -u
-out=${1:?usage: acceptance.sh OUT [steps...]}
+dest=${1:?usage: acceptance.sh OUT [steps...]}
 shift
 steps=${*:-smoke tests ci llama overhead}
-mkdir -p "$out"
+mkdir -p "$dest"
+out=$(mktemp -d)
+archive() { tar -czf "$dest/results.tgz.part" -C "$out" . && mv "$dest/results.tgz.part" "$dest/results.tgz"; }
+trap archive EXIT
 nvidia-smi --query-gpu=name --format=csv,noheader | tee "$out/card.txt"
 git rev-parse --short HEAD 2>/dev/null | tee "$out/commit.txt"
 run() { # name limit_s command...
@@ -24,6 +29,7 @@ run() { # name limit_s command...
   local rc=$?
   echo "== $name rc $rc"
   tail -5 "$out/$name.txt"
+  archive
   return $rc
 }
 # The gate steps (ci, cifast): with FLOOR=1 they write the floor under OUT instead of gating.
