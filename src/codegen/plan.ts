@@ -49,8 +49,9 @@ export type TileScheduler = 'grid' | 'static' | 'dynamic';
  * How O leaves the CTA. 'registers': each thread stores its fragment with st.global. 'tma': each
  * warpgroup writes its 64 rows into its own 128B-swizzled shared-memory tile and one thread issues
  * a TMA store, awaited (for its reads of shared memory) only when that tile is next written, so
- * the store overlaps the next tile's loop in a persistent CTA. Never for packed sequences: a box
- * past a sequence's end would write into the next sequence's rows.
+ * the store overlaps the next tile's loop in a persistent CTA; with one CTA per tile the tiles take
+ * Q's place (SmemLayout.oInQ). Never for packed sequences: a box past a sequence's end would write
+ * into the next sequence's rows. The default is choose.ts chooseTilingAndStore's.
  */
 export type OStore = 'registers' | 'tma';
 export const O_STORES: readonly OStore[] = ['registers', 'tma'];
@@ -104,7 +105,7 @@ export interface SmemLayout {
   v: number;
   /** One K or V tile. */
   tileBytes: number;
-  /** O tiles (oStore 'tma'): one per warpgroup, qWarpgroupBytes each, laid out as Q's; 0 bytes otherwise. */
+  /** O tiles (oStore 'tma'): one per warpgroup, qWarpgroupBytes each, laid out as Q's (at q when oInQ); 0 bytes otherwise. */
   o: number;
   oBytes: number;
   /** The O tiles sit in Q's place (o === q): one CTA per tile, where Q is dead by the epilogue. */
