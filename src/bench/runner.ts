@@ -36,9 +36,9 @@ export interface SweepOptions {
   iterations: number;
   /**
    * Passes over the whole config list (default 1). Each config is prepared, checked and timed
-   * once per round (a config that fails or errs is not run again); its samples are pooled, so the median is over rounds x iterations launches
-   * taken at different times, and slow drift (clocks, temperature) spreads over every config
-   * instead of penalising whichever runs first or last.
+   * once per round (a config that fails or errs is not run again); its samples are pooled, so the
+   * median is over rounds x iterations launches taken at different times, and slow drift (clocks,
+   * temperature) spreads over every config instead of penalising whichever runs first or last.
    */
   rounds?: number;
   /** One line per finished config, e.g. "[3/48] firstDot/tma f16 8x16x8192x128 ... 512.3 TFLOP/s". */
@@ -139,7 +139,7 @@ export function mergeRounds<C>(rounds: readonly Outcome<C>[]): Outcome<C> {
   };
   // The check of the last round stands for all (every round checked fresh random inputs).
   const last = ok[ok.length - 1];
-  // Host time summed over the rounds (only the first checks).
+  // Host time summed over the rounds.
   const sum = (k: keyof PhasesMs) => ok.reduce((t, r) => t + (r.phasesMs?.[k] ?? 0), 0);
   const phasesMs: PhasesMs | undefined = ok.some((r) => r.phasesMs) ? { prepare: sum('prepare'), check: sum('check'), time: sum('time') } : undefined;
   return { ...last, timing, tflops: tflops(last.flops, timing.medianMs), ...(phasesMs ? { phasesMs } : {}) };

@@ -258,27 +258,28 @@ function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resou
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and its best schedule measured 2-3% slower with O in Q's place)`
     : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spills)'
     : null;
-  if (why === null) {
-    const regs = chooseTiling(c, v, nest, res, 'registers', scheduler, []);
-    let tma: { pipeline: Pipeline; blockN: number } | null = null;
-    try {
-      tma = chooseTiling(c, v, nest, res, 'tma', scheduler, []);
-    } catch {
-      // A caller's blockN that fits only without O tiles: the register store.
-    }
-    if (tma === null) {
-      decisions.push(`oStore registers: blockN ${regs.blockN} leaves no shared memory for O's tiles`);
-      return { ...chooseTiling(c, v, nest, res, 'registers', scheduler, decisions), oStore: 'registers' };
-    }
-    if (tma.blockN === regs.blockN && tma.pipeline.vBuffers === regs.pipeline.vBuffers) {
-      decisions.push(`oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)`);
-      return { ...chooseTiling(c, v, nest, res, 'tma', scheduler, decisions), oStore: 'tma' };
-    }
-    decisions.push(`oStore registers: O's tiles would cost the KV tile or a V slot (blockN ${regs.blockN} -> ${tma.blockN}, V ${regs.pipeline.vBuffers} -> ${tma.pipeline.vBuffers})`);
-  } else {
-    decisions.push(`oStore registers: ${why} (NOTES 2026-11-27 session 7)`);
+  // Each store's tiling once, its own decisions kept aside until the store is chosen.
+  const tiled = (oStore: OStore) => {
+    const notes: string[] = [];
+    return { ...chooseTiling(c, v, nest, res, oStore, scheduler, notes), oStore, notes };
+  };
+  const pick = (t: ReturnType<typeof tiled>, why: string) => {
+    decisions.push(why, ...t.notes);
+    return { pipeline: t.pipeline, blockN: t.blockN, oStore: t.oStore };
+  };
+  const regs = tiled('registers');
+  if (why !== null) return pick(regs, `oStore registers: ${why} (NOTES 2026-11-27 session 7)`);
+  let tma: ReturnType<typeof tiled>;
+  try {
+    tma = tiled('tma');
+  } catch {
+    // A caller's blockN that fits only without O tiles: the register store.
+    return pick(regs, `oStore registers: blockN ${regs.blockN} leaves no shared memory for O's tiles`);
   }
-  return { ...chooseTiling(c, v, nest, res, 'registers', scheduler, decisions), oStore: 'registers' };
+  if (tma.blockN === regs.blockN && tma.pipeline.vBuffers === regs.pipeline.vBuffers) {
+    return pick(tma, 'oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)');
+  }
+  return pick(regs, `oStore registers: O's tiles would cost the KV tile or a V slot (blockN ${regs.blockN} -> ${tma.blockN}, V ${regs.pipeline.vBuffers} -> ${tma.pipeline.vBuffers})`);
 }
 
 /**

@@ -3,22 +3,10 @@
 // unmasked for both warpgroups of a CTA. The header is built for the host with the C++ compiler
 // and checked by brute force over many shapes, masks and blocks. Negative control: bounds computed
 // for one warpgroup's rows only (the first) admit tiles the second warpgroup must mask.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { buildHost, hostCxx, run } from '../host_cxx.js';
 
-const run = promisify(execFile);
-const CXX = process.env.CXX ?? 'g++';
-const hasCxx = await run(CXX, ['--version']).then(() => true, () => false);
-if (!hasCxx) console.warn(`[stagewise] skipping 'masks.cuh bounds': no C++ compiler (${CXX}) on PATH`);
-
-const KERNELS = fileURLToPath(new URL('../../kernels/', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'stagewise-masks-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const hasCxx = await hostCxx('masks.cuh bounds');
 
 // For every case: every KV tile of the sequence, whether the bounds and the predicate agree.
 // Prints "cases mismatches" and the first mismatch; ROWS is how many rows the bounds cover (128:
@@ -54,9 +42,7 @@ int main() {
 `;
 
 async function check(rows: number): Promise<{ cases: number; bad: number; unmasked: number; masked: number; first: string }> {
-  const exe = join(work, `masks${rows}`);
-  writeFileSync(join(work, `host${rows}.cpp`), HOST(rows));
-  await run(CXX, ['-std=c++17', '-O2', '-I', KERNELS, '-o', exe, join(work, `host${rows}.cpp`)]);
+  const exe = await buildHost(`masks${rows}`, HOST(rows), '-O2');
   const { stdout } = await run(exe, [], { maxBuffer: 1 << 20 });
   const lines = stdout.trim().split('\n');
   const [cases, bad, unmasked, masked] = lines[lines.length - 1].split(' ').map(Number);

@@ -3,22 +3,11 @@
 // must match decodeTile in TypeScript tile for tile. Negative control: a space whose head sections
 // differ from the kernel's arguments is caught.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeTile, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+import { buildHost, hostCxx } from '../host_cxx.js';
 
-const run = promisify(execFile);
-const CXX = process.env.CXX ?? 'g++';
-const hasCxx = await run(CXX, ['--version']).then(() => true, () => false);
-if (!hasCxx) console.warn(`[stagewise] skipping 'tiles.cuh matches scheduler.ts': no C++ compiler (${CXX}) on PATH`);
-
-const KERNELS = fileURLToPath(new URL('../../kernels/', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'stagewise-tiles-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const hasCxx = await hostCxx('tiles.cuh matches scheduler.ts');
 
 // Reads "batchHeads qBlocks headGroup reversed" lines; prints "bh qBlock" for every tile of each.
 const HOST = `
@@ -51,9 +40,7 @@ function spaces(): TileSpace[] {
 }
 
 async function kernelDecode(list: TileSpace[]): Promise<string> {
-  const exe = join(work, 'tiles');
-  writeFileSync(join(work, 'host.cpp'), HOST);
-  await run(CXX, ['-std=c++17', '-O1', '-I', KERNELS, '-o', exe, join(work, 'host.cpp')]);
+  const exe = await buildHost('tiles', HOST, '-O1');
   const input = list.map((s) => `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${s.reversed ? 1 : 0}`).join('\n');
   const child = execFile(exe, { maxBuffer: 64 << 20 });
   const out = new Promise<string>((resolve, reject) => {
