@@ -15,13 +15,14 @@
 
 static_assert(Smem::FULL_K >= Smem::P + PPath::SMEM_TILES * NUM_WG * Smem::P_WG_BYTES, "the P tiles overlap the barriers");
 
-// ---- ping-pong between two warpgroups ------------------------------------------------------------
-// Each warpgroup issues a turn's matmuls only after the other one issued its own, so one warpgroup's
-// softmax runs while the other's matmuls occupy the tensor cores (FA3's warpgroup ping-pong).
-// Warpgroup 1 signals first so that warpgroup 0 leads.
-SW_DEVICE void pingpongStart(const Ctx& c) { if (c.wg == 1) namedBarArrive(BAR_PINGPONG_WG0, 2 * 128); }
+// ---- ping-pong between the consumer warpgroups ------------------------------------------------------
+// Each warpgroup issues a turn's matmuls only after the one before it issued its own (a token passed
+// round 0, 1, .., NUM_WG - 1, 0, ..), so one warpgroup's softmax runs while the others' matmuls
+// occupy the tensor cores (FA3's warpgroup ping-pong). Each turn barrier counts its waiting
+// warpgroup and the one signalling it. The last warpgroup signals first so that warpgroup 0 leads.
+SW_DEVICE void pingpongStart(const Ctx& c) { if (c.wg == NUM_WG - 1) namedBarArrive(BAR_PINGPONG_WG0, 2 * 128); }
 SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg, 2 * 128); }
-SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (1 - c.wg), 2 * 128); }
+SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (c.wg + 1 == NUM_WG ? 0 : c.wg + 1), 2 * 128); }
 
 // A warp is done reading a slot once its covering wgmma wait returned; one lane arrives for it.
 SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, kRing(c, j).slot)); }

@@ -112,14 +112,14 @@ SW_DEVICE void stShared128(u32 addr, u32 v) {
 }
 
 // ---- register budget (warp specialization) --------------------------------------------------------
-// The producer warpgroup gives its registers to the consumers (FA3's budget for two consumer
-// warpgroups: 24 / 240; 24 + 2 * 240 = 3 * 168, the per-thread share at entry).
-// The split must balance against what the launch allocated (168 per thread x 384): the producer
-// frees 128 x (168 - 24) registers and the consumers take 256 x (240 - 168), exactly as many. A
-// producer keeping more (32 was tried for the persistent kernel) leaves the consumers' increase
-// waiting forever.
-SW_DEVICE void producerRegisters() { asm volatile("setmaxnreg.dec.sync.aligned.u32 24;"); }
-SW_DEVICE void consumerRegisters() { asm volatile("setmaxnreg.inc.sync.aligned.u32 240;"); }
+// The producer warpgroup gives its registers to the consumers; the counts are the plan's
+// (registerSplit; FA3's budgets: 24 / 240 for two consumer warpgroups, 32 / 160 for three).
+// The split must balance against what the launch allocated (168 per thread x 384, 128 x 512): with
+// two consumers the producer frees 128 x (168 - 24) registers and the consumers take
+// 256 x (240 - 168), exactly as many. A producer keeping more (32 was tried for the persistent
+// kernel with two consumers) leaves the consumers' increase waiting forever.
+template <int N> SW_DEVICE void setmaxnregDec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" :: "n"(N)); }
+template <int N> SW_DEVICE void setmaxnregInc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" :: "n"(N)); }
 
 // ---- wgmma control ----------------------------------------------------------------------------
 SW_DEVICE void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }

@@ -10,7 +10,7 @@
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
 // Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, MASKED, VARLEN,
-// PRODUCER_WARPGROUP, PERSISTENT, TILE_SLOTS, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
+// PRODUCER_WARPGROUP, PRODUCER_REGS, CONSUMER_REGS, PERSISTENT, TILE_SLOTS, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
 // wgmma.cuh WGMMA_S, WGMMA_O_REGS, WGMMA_O_SHARED.
 #pragma once
 
@@ -47,8 +47,16 @@ static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUF
 static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout does not fit the launch's dynamic shared memory");
 static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks for more shared memory than Hopper has");
 
-// Named barrier ids (id 0 is __syncthreads).
-enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_PINGPONG_WG1 = 3, BAR_P_WG0 = 4, BAR_P_WG1 = 5, BAR_O_WG0 = 6, BAR_O_WG1 = 7 };
+// Named barrier ids (id 0 is __syncthreads): one per consumer warpgroup (up to three) for each of
+// the ping-pong turn, the P publish and the O store; 16 exist.
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_P_WG0 = 5, BAR_O_WG0 = 8, BAR_END = 11 };
+static_assert(NUM_WG <= 3 && BAR_END <= 16, "named barriers: three per consumer warpgroup, at most three warpgroups");
+
+// The producer warpgroup's register split (the plan's registerSplit; ptx.cuh).
+SW_DEVICE void producerRegisters() { if constexpr (PRODUCER_WARPGROUP) setmaxnregDec<PRODUCER_REGS>(); }
+SW_DEVICE void consumerRegisters() { if constexpr (PRODUCER_WARPGROUP) setmaxnregInc<CONSUMER_REGS>(); }
+static_assert(!PRODUCER_WARPGROUP || 128 * ((65536 / (128 * (NUM_WG + 1))) / 8 * 8 - PRODUCER_REGS) == 128 * NUM_WG * (CONSUMER_REGS - (65536 / (128 * (NUM_WG + 1))) / 8 * 8),
+              "the producer must free exactly the registers the consumers take");
 
 struct Ctx {
   u32 base;            // shared-memory address of the aligned base

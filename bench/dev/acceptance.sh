@@ -6,7 +6,8 @@
 # default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k),
 # otma (the variant matrix's O-by-TMA variants), suite (every GPU test), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
-# as the only peer: what the floor needs, in a fraction of the time).
+# as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
+# variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -65,6 +66,12 @@ for step in $steps; do
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
       node bench/dev/sched_sweep.mjs 3 "$out/ostore.json" "${OSTORE_SHAPES:-64,16,1024,128}" ;;
+    # Three consumer warpgroups (blockM 192): the variant matrix's cases, then hd64 against 128 rows.
+    wg3) run wg3 300 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "blockM 192" ;;
+    m192)
+      knobs='[{},{"blockM":192},{"blockM":192,"pShared":true},{"blockM":192,"pingpong":false}]'
+      run m192 "${M192_LIMIT:-300}" env KNOBS="${M192_KNOBS:-$knobs}" \
+      SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/m192.json" "${M192_SHAPES:-8,32,8192,64;16,32,4096,64;32,32,2048,64}" ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
   esac
 done

@@ -5,7 +5,9 @@
 // env: SCHEDULES, SCHEDULERS (comma lists; SCHEDULERS=default leaves the choice to the plan); OSTORES=registers,tma times each config by O's store
 // (the default when unset: the plan's choice), reported as scheduler/oStore; PEELS=0,1 times each
 // config with and without peelMasks (reported as scheduler/peel or scheduler/flat); CAUSAL=1 or 0
-// times only causal or only non-causal; BLOCKNS=128,144 times each config at each KV tile width.
+// times only causal or only non-causal; BLOCKNS=128,144 times each config at each KV tile width;
+// KNOBS='[{},{"blockM":192},{"blockM":192,"pShared":true}]' times each config under each knob set
+// (reported by its knobs, e.g. blockM=192+pShared=true).
 // Prints per shape each config's TFLOP/s (pooled median) and the best per scheduler.
 import { writeFileSync } from 'node:fs';
 import { compileAttention, flops, prepareAttention } from '../../dist/api/index.js';
@@ -20,6 +22,8 @@ const SCHEDULERS = (process.env.SCHEDULERS ?? 'grid,static,dynamic').split(',');
 const OSTORES = process.env.OSTORES ? process.env.OSTORES.split(',') : [undefined];
 const BLOCKNS = process.env.BLOCKNS ? process.env.BLOCKNS.split(',').map(Number) : [undefined];
 const PEELS = process.env.PEELS ? process.env.PEELS.split(',').map((x) => x === '1') : [undefined];
+const KNOBS = process.env.KNOBS ? JSON.parse(process.env.KNOBS) : [{}];
+const knobLabel = (k) => Object.entries(k).map(([a, b]) => `${a}=${b}`).join('+');
 
 const CAUSALS = process.env.CAUSAL === '1' ? [true] : process.env.CAUSAL === '0' ? [false] : [false, true];
 const configs = [];
@@ -28,8 +32,8 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
     for (const schedule of SCHEDULES) {
       for (const scheduler of SCHEDULERS) {
         for (const oStore of OSTORES) {
-          for (const peelMasks of PEELS) for (const blockN of BLOCKNS) {
-            configs.push({ ...(blockN ? { blockN } : {}), batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, ...(scheduler === 'default' ? {} : { scheduler }), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
+          for (const peelMasks of PEELS) for (const blockN of BLOCKNS) for (const knobs of KNOBS) {
+            configs.push({ ...knobs, ...(blockN ? { blockN } : {}), batch, heads, seqLen, headDim, dtype: 'f16', causal, schedule, load: 'tma', warpSpecialized: true, ...(scheduler === 'default' ? {} : { scheduler }), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}) });
           }
         }
       }
@@ -63,7 +67,7 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
       const best = {};
       for (const run of runs) {
         const tf = run.ok ? tflops(flops(run.c), median(run.samples)) : null;
-        const kind = [run.c.scheduler ?? 'default', run.c.blockN ? `n${run.c.blockN}` : undefined, run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
+        const kind = [run.c.scheduler ?? 'default', knobLabel([...KNOBS].sort((a, b) => Object.keys(b).length - Object.keys(a).length).find((k) => Object.entries(k).every(([a, b]) => run.c[a] === b)) ?? {}) || undefined, run.c.blockN ? `n${run.c.blockN}` : undefined, run.c.oStore, run.c.peelMasks === undefined ? undefined : run.c.peelMasks ? 'peel' : 'flat'].filter(Boolean).join('/');
         results.push({ shape, schedule: run.c.schedule, scheduler: run.c.scheduler ?? 'default', kernel: run.p?.kernel ?? null, peelMasks: run.c.peelMasks ?? null, oStore: run.p ? (run.p.kernel.includes('O tma') ? 'tma' : 'registers') : null, tflops: tf, ok: run.ok, why: run.why });
         if (tf !== null && tf > (best[kind]?.tf ?? 0)) best[kind] = { tf, schedule: run.c.schedule };
         console.log(`${shape.padEnd(24)} ${run.c.schedule.padEnd(10)} ${kind.padEnd(18)} ${run.ok ? tf.toFixed(1) : `FAIL ${run.why}`}`);

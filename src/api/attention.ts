@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type TileScheduler } from '../codegen/index.js';
+import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -31,7 +31,7 @@ export interface AttentionConfig {
   load: LoadKind;
   /** Softmax scale; default 1/sqrt(headDim). */
   scale?: number;
-  blockM?: 64 | 128;
+  blockM?: BlockM;
   blockN?: number;
   /** Kernel variant knobs (codegen KernelConfig); each defaults to what measured fastest. */
   pingpong?: boolean;

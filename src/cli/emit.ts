@@ -14,7 +14,8 @@ options:
   --dtype f16|bf16       default f16
   --load tma|cp.async    default tma
   --causal               causal masking
-  --block-m 64|128       query rows per CTA (default 128)
+  --block-m 64|128|192   query rows per CTA, 64 per consumer warpgroup (default 128;
+                         192 needs the producer warpgroup)
   --block-n N            KV rows per tile (default: the largest that fits)
   --pingpong, --no-pingpong
                          alternate the two warpgroups' matmuls (default: where it pays, see README)

@@ -8,7 +8,7 @@ import { loopNest, resources, validate, type LoopNest, type Resources, type Sche
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
-  TILE_SCHEDULERS, O_STORES, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+  TILE_SCHEDULERS, O_STORES, BLOCK_MS, type BlockM, type RegisterSplit, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout } from './smem.js';
 import { verify } from './verify.js';
@@ -33,7 +33,7 @@ export interface Problem {
 
 export interface Knobs {
   load?: LoadKind;
-  blockM?: 64 | 128;
+  blockM?: BlockM;
   blockN?: number;
   warpSpecialized?: boolean;
   pingpong?: boolean;
@@ -75,13 +75,29 @@ const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];
  */
 export const TILE_REGISTER_BUDGET = { inline: 184, producer: 188, producerPShared: 192 } as const;
 
+/**
+ * setmaxnreg with a producer warpgroup. The launch allocates the same count to every thread (65536
+ * registers over the CTA, in steps of 8: 168 for 384 threads, 128 for 512); the producer gives up
+ * what the consumers take, exactly (ptx.cuh): two consumers 24 / 240 (FA3's split), three 32 / 160
+ * (FA3's for three consumer warpgroups at head dim 64).
+ */
+export function registerSplitFor(consumerWarpgroups: number): RegisterSplit {
+  return consumerWarpgroups === 3 ? { producer: 32, consumer: 160 } : { producer: 24, consumer: 240 };
+}
+
 export function tileRegisters(headDim: number, blockN: number, pOperand: POperand, sTiles: number, pTiles: number): number {
   return sTiles * (blockN / 2) + (pOperand === 'shared' ? 0 : pTiles * (blockN / 4)) + headDim / 2;
 }
 
-export function tileRegisterBudget(loads: LoadPath, pOperand: POperand): number {
+/**
+ * With three consumer warpgroups (160 registers each) the same margins apply: 108 tile registers,
+ * 112 with P in shared memory. ptxas at 160 (NOTES 2026-11-27 session 7, item 4): hd64 n96 with P
+ * in registers (104) compiled clean, n112 (116) spilled 144 B.
+ */
+export function tileRegisterBudget(loads: LoadPath, pOperand: POperand, consumerWarpgroups = 2): number {
   if (loads !== 'tma-producer') return TILE_REGISTER_BUDGET.inline;
-  return pOperand === 'shared' ? TILE_REGISTER_BUDGET.producerPShared : TILE_REGISTER_BUDGET.producer;
+  const full = pOperand === 'shared' ? TILE_REGISTER_BUDGET.producerPShared : TILE_REGISTER_BUDGET.producer;
+  return full - (240 - registerSplitFor(consumerWarpgroups).consumer);
 }
 
 function checkBoolean(value: unknown, name: string): boolean | undefined {
@@ -97,7 +113,7 @@ interface Checked {
   softcap: boolean;
   varlen: boolean;
   load: LoadKind;
-  blockM: 64 | 128;
+  blockM: BlockM;
   blockN?: number;
   warpSpecialized?: boolean;
   pingpong?: boolean;
@@ -124,7 +140,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const load = knobs.load ?? 'tma';
   if (!LOADS.includes(load)) throw new RangeError(`load must be 'tma' or 'cp.async', got ${String(load)}`);
   const blockM = knobs.blockM ?? 128;
-  if (blockM !== 64 && blockM !== 128) throw new RangeError(`blockM must be 64 or 128 (64 rows per warpgroup), got ${String(blockM)}`);
+  if (!BLOCK_MS.includes(blockM)) throw new RangeError(`blockM must be one of ${BLOCK_MS.join(', ')} (64 rows per consumer warpgroup), got ${String(blockM)}`);
   const blockN = knobs.blockN;
   if (blockN !== undefined && (!Number.isInteger(blockN) || blockN < 16 || blockN > 256 || blockN % 16 !== 0)) {
     throw new RangeError(`blockN must be a multiple of 16 in 16..256, got ${String(blockN)}`);
@@ -145,12 +161,16 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError(`oStore must be one of ${O_STORES.map((x) => `'${x}'`).join(', ')}, got ${String(oStore)}`);
   }
   if (oStore === 'tma' && varlen) throw new RangeError("oStore 'tma' cannot store packed sequences: a TMA box past a sequence's end would write into the next sequence's rows");
-  if (pingpong && blockM !== 128) throw new RangeError('pingpong needs blockM 128 (two warpgroups to alternate)');
+  if (pingpong && blockM === 64) throw new RangeError('pingpong needs blockM 128 or 192 (two or three warpgroups to take turns)');
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
   // itself waiting for its ping-pong turn.
   if (pingpong && load !== 'tma') throw new RangeError("pingpong needs load 'tma' (cp.async completes through a CTA-wide barrier)");
-  // The register split (24 for the producer, 240 for each consumer) is sized for two consumers.
-  if (warpSpecialized && blockM !== 128) throw new RangeError('warpSpecialized needs blockM 128 (two consumer warpgroups)');
+  // The register splits (registerSplitFor) exist for two and three consumers.
+  if (warpSpecialized && blockM === 64) throw new RangeError('warpSpecialized needs blockM 128 or 192 (two or three consumer warpgroups)');
+  // 512 threads get 128 registers each at launch: three consumers compute only with the producer's.
+  if (blockM === 192 && (load !== 'tma' || warpSpecialized === false)) {
+    throw new RangeError("blockM 192 needs load 'tma' with the producer warpgroup (warpSpecialized): three consumer warpgroups take their 160 registers from it");
+  }
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
   return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
@@ -167,7 +187,7 @@ function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: st
   // head dim (hd256: 658 against 452 TFLOP/s inline on an H100; bench/NOTES.md, session 3 step 2).
   let producer = c.warpSpecialized;
   if (producer === undefined) {
-    producer = c.load === 'tma' && c.blockM === 128;
+    producer = c.load === 'tma' && c.blockM >= 128;
     decisions.push(`loads ${producer ? 'tma-producer' : c.load === 'tma' ? 'tma-inline' : 'cp.async'}: a producer warpgroup wherever TMA and two consumer warpgroups allow it (NOTES 2026-11-26 step 2)`);
   }
   const loads: LoadPath = c.load === 'cp.async' ? 'cp.async' : producer ? 'tma-producer' : 'tma-inline';
@@ -209,7 +229,7 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oS
       if (ringLimit.k < res.kBuffers || ringLimit.v < res.vBuffers) pipelines.push(pipelineOf(nest, res, { loads: v.loads, turn: v.turn, ringLimit }));
     }
   }
-  const budget = tileRegisterBudget(v.loads, v.pOperand);
+  const budget = tileRegisterBudget(v.loads, v.pOperand, c.blockM / 64);
   const candidates =
     c.blockN !== undefined
       ? [c.blockN]
@@ -356,7 +376,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
   if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop measured -6%..+5% at causal 1k-4k, no gain (NOTES 2026-11-27 session 7)');
-  const consumerWarpgroups = (c.blockM / 64) as 1 | 2;
+  const consumerWarpgroups = (c.blockM / 64) as 1 | 2 | 3;
   const plan: KernelPlan = {
     schedule: { ...(schedule.name !== undefined ? { name: schedule.name } : {}), ops: schedule.ops },
     headDim: c.headDim,
@@ -369,6 +389,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     blockN,
     consumerWarpgroups,
     threads: 128 * consumerWarpgroups + (v.loads === 'tma-producer' ? 128 : 0),
+    registerSplit: v.loads === 'tma-producer' ? registerSplitFor(consumerWarpgroups) : null,
     loads: v.loads,
     pOperand: v.pOperand,
     turn: v.turn,
@@ -380,7 +401,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
       tiles: tileRegisters(c.headDim, blockN, v.pOperand, pipeline.sTiles, pipeline.pTiles),
-      budget: tileRegisterBudget(v.loads, v.pOperand),
+      budget: tileRegisterBudget(v.loads, v.pOperand, consumerWarpgroups),
     },
     hangTrap: c.hangTrap,
     decisions,
@@ -426,6 +447,10 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     // The steady loop peeled by the masks (a knob until timed), persistent and one CTA per tile.
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, masks peeled', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', peelMasks: true } },
     { label: 'tma-producer, P in registers, masks peeled', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'grid', peelMasks: true } },
+    // Three consumer warpgroups (192 query rows, 32 / 160 registers), one CTA per tile and persistent.
+    { label: 'tma-producer, blockM 192, P in registers, ping-pong', knobs: { ...producer, blockM: 192, pShared: false, pingpong: true, scheduler: 'grid' } },
+    { label: 'tma-producer, blockM 192, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, blockM: 192, pShared: true, pingpong: true, scheduler: 'dynamic' } },
+    { label: 'tma-producer, blockM 192, P in registers, static tiles, O by TMA', knobs: { ...producer, blockM: 192, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma' } },
   );
   return out;
 }

@@ -2,7 +2,7 @@
 // set. choose() (choose.ts) turns them into a KernelPlan; every knob left out takes the measured
 // default recorded there. Variants are enums in the plan; the knobs here are the user-facing
 // spelling of them.
-import type { KernelPlan, OStore, TileScheduler } from './plan.js';
+import type { BlockM, KernelPlan, OStore, TileScheduler } from './plan.js';
 import type { Dtype } from './wgmma.js';
 
 export type LoadKind = 'tma' | 'cp.async';
@@ -10,8 +10,8 @@ export type LoadKind = 'tma' | 'cp.async';
 export interface KernelConfig {
   headDim: 64 | 128 | 256;
   dtype: Dtype;
-  /** Query rows per CTA: 64 per consumer warpgroup, one or two warpgroups. */
-  blockM: 64 | 128;
+  /** Query rows per CTA: 64 per consumer warpgroup, one, two or three (192: the producer warpgroup's registers, load 'tma'). */
+  blockM: BlockM;
   /** KV rows per tile; a multiple of 16 (the k-step of the P V product). */
   blockN: number;
   load: LoadKind;
@@ -24,13 +24,13 @@ export interface KernelConfig {
   varlen: boolean;
   /**
    * Warpgroup ping-pong: the two consumer warpgroups take turns issuing each step's matmuls, so
-   * one's softmax overlaps the other's tensor-core work. Needs blockM 128 and TMA loads.
+   * one's softmax overlaps the others' tensor-core work. Needs blockM 128 or 192 and TMA loads.
    */
   pingpong: boolean;
   /**
    * A producer warpgroup issues every TMA load (in iteration order, as ring slots free up) and
    * gives its registers to the consumers; the schedule then orders the consumers' ops only, and
-   * its load stages set the ring depths. Needs blockM 128 and TMA loads.
+   * its load stages set the ring depths. Needs blockM 128 or 192 and TMA loads.
    */
   warpSpecialized: boolean;
   /**

@@ -167,6 +167,8 @@ function configBlock(plan: KernelPlan): string[] {
     `constexpr bool MASKED = CAUSAL || WINDOW;`,
     `constexpr bool VARLEN = ${plan.varlen};`,
     `constexpr bool PRODUCER_WARPGROUP = ${plan.loads === 'tma-producer'};`,
+    `constexpr int PRODUCER_REGS = ${plan.registerSplit?.producer ?? 0};  // setmaxnreg (registerSplit)`,
+    `constexpr int CONSUMER_REGS = ${plan.registerSplit?.consumer ?? 0};`,
     `constexpr bool PERSISTENT = ${plan.scheduler !== 'grid'};  // scheduler ${plan.scheduler}`,
     `constexpr int TILE_SLOTS = ${TILE_SLOTS};`,
     `constexpr u32 ALIGNMENT_SLACK = ${ALIGNMENT_SLACK_BYTES};`,

@@ -1,14 +1,14 @@
 // Code generation: choose(schedule, problem, knobs) -> KernelPlan (plain data), verify(plan) ->
 // reasons, emit(plan) -> CUDA source. generate() is choose + emit.
 export { generate } from './generate.js';
-export { choose, chooseFrom, defaultScheduler, schedulerLength, PERSISTENT_MAX_SEQ_Q, variantKnobs, KNOB_NAMES, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
+export { choose, chooseFrom, defaultScheduler, schedulerLength, PERSISTENT_MAX_SEQ_Q, variantKnobs, KNOB_NAMES, registerSplitFor, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
 export { verify, deadlockModel, persistentTrips, MAX_TRIPS, type VerifyOptions } from './verify.js';
 export { emit, emitPipeline, softmaxLag, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel } from './emit.js';
 export { programOf, type Program, type Stmt } from './program.js';
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
   pipelineOf, planSummary, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
-  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, O_STORES, type TileScheduler, type OStore,
+  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, O_STORES, BLOCK_MS, type BlockM, type RegisterSplit, type TileScheduler, type OStore,
   type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
 } from './plan.js';
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';

@@ -97,6 +97,15 @@ export interface Pipeline {
 }
 
 /** Shared memory, bytes from the 1024-byte aligned base (see smem.ts, the one formula). */
+/** Query rows per CTA: 64 per consumer warpgroup; 192 (three) only with the producer warpgroup. */
+export type BlockM = 64 | 128 | 192;
+export const BLOCK_MS: readonly BlockM[] = [64, 128, 192];
+
+export interface RegisterSplit {
+  producer: number;
+  consumer: number;
+}
+
 export interface SmemLayout {
   q: number;
   /** One warpgroup's 64 query rows. */
@@ -147,10 +156,15 @@ export interface KernelPlan {
   /** Packed variable-length sequences (cumulative lengths are launch arguments). */
   varlen: boolean;
   /** Query rows per CTA: 64 per consumer warpgroup. */
-  blockM: 64 | 128;
+  blockM: BlockM;
   /** KV rows per tile. */
   blockN: number;
-  consumerWarpgroups: 1 | 2;
+  consumerWarpgroups: 1 | 2 | 3;
+  /**
+   * setmaxnreg with a producer warpgroup: the registers per thread the producer keeps and each
+   * consumer takes (24 / 240 with two consumers, 32 / 160 with three); null without one.
+   */
+  registerSplit: RegisterSplit | null;
   /** Threads per CTA, the producer warpgroup included. */
   threads: number;
   loads: LoadPath;

@@ -211,7 +211,7 @@ export function programOf(plan: KernelPlan): Program {
   const u = plan.pipeline.unroll;
   const wrapTurns = plan.turn === 'wrap';
   // A persistent CTA starts the ping-pong once: each tile ends in the state the set-up leaves (one
-  // signal of warpgroup 1 not yet consumed by warpgroup 0), so the next tile's turns follow on.
+  // signal of the last warpgroup not yet consumed by warpgroup 0), so the next tile's turns follow on.
   const setup: Stmt[] = plan.turn === 'none' ? [] : [code('pingpongStart(c);')];
   const start: Stmt[] = [];
   // A 'wrap' turn ends after the next step's first matmul: the first turn opens here and the last

@@ -66,6 +66,28 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
 }
 
 // ---- shape ---------------------------------------------------------------------------------------------
+/**
+ * setmaxnreg: the launch gives every thread floor(65536 / threads) registers, rounded down to 8
+ * (at most 255); the producer must free exactly what the consumers take, or a consumer's increase
+ * waits forever (ptx.cuh). Counts are multiples of 8 in 24..256.
+ */
+function registerSplitReasons(plan: KernelPlan): string[] {
+  const s = plan.registerSplit;
+  if (plan.loads !== 'tma-producer') return s === null ? [] : ['registerSplit: only a producer warpgroup gives registers away'];
+  if (s === null) return ['registerSplit: a producer warpgroup needs one'];
+  const r: string[] = [];
+  for (const [what, n] of [['producer', s.producer], ['consumer', s.consumer]] as const) {
+    if (!Number.isInteger(n) || n < 24 || n > 256 || n % 8 !== 0) r.push(`registerSplit.${what} ${n}: setmaxnreg takes a multiple of 8 in 24..256`);
+  }
+  const atLaunch = Math.min(255, Math.floor(65536 / plan.threads)) & ~7;
+  const freed = 128 * (atLaunch - s.producer);
+  const taken = 128 * plan.consumerWarpgroups * (s.consumer - atLaunch);
+  if (freed !== taken) {
+    r.push(`registerSplit ${s.producer} / ${s.consumer}: at ${atLaunch} registers per thread (${plan.threads} threads) the producer frees ${freed} and ${plan.consumerWarpgroups} consumer warpgroups take ${taken}`);
+  }
+  return r;
+}
+
 function shapeReasons(plan: KernelPlan): string[] {
   const r: string[] = [];
   const p = plan.pipeline;
@@ -76,8 +98,10 @@ function shapeReasons(plan: KernelPlan): string[] {
   if (!TILE_SCHEDULERS.includes(plan.scheduler)) r.push(`scheduler: '${String(plan.scheduler)}' is not one of ${TILE_SCHEDULERS.join(', ')}`);
   if (plan.scheduler !== 'grid' && plan.loads !== 'tma-producer') r.push(`scheduler ${plan.scheduler}: a persistent kernel needs loads tma-producer (the producer walks the tiles ahead of the consumers)`);
   if (plan.consumerWarpgroups * 64 !== plan.blockM) r.push(`blockM ${plan.blockM} needs ${plan.blockM / 64} consumer warpgroups, the plan has ${plan.consumerWarpgroups}`);
-  if (plan.loads === 'tma-producer' && plan.consumerWarpgroups !== 2) r.push('loads tma-producer: the register split (24 / 240 / 240) needs two consumer warpgroups');
-  if (plan.turn !== 'none' && plan.consumerWarpgroups !== 2) r.push(`turn ${plan.turn}: ping-pong needs two consumer warpgroups`);
+  if (plan.loads === 'tma-producer' && plan.consumerWarpgroups < 2) r.push('loads tma-producer: the register split needs two or three consumer warpgroups');
+  if (plan.loads !== 'tma-producer' && plan.consumerWarpgroups > 2) r.push(`blockM ${plan.blockM}: ${plan.consumerWarpgroups} consumer warpgroups need the producer warpgroup's registers (loads tma-producer)`);
+  r.push(...registerSplitReasons(plan));
+  if (plan.turn !== 'none' && plan.consumerWarpgroups < 2) r.push(`turn ${plan.turn}: ping-pong needs two or three consumer warpgroups`);
   if (plan.turn !== 'none' && plan.loads === 'cp.async') r.push(`turn ${plan.turn}: cp.async completes through a CTA-wide barrier, which would wait on the warpgroup waiting for its turn`);
   if (plan.turn !== 'none' && plan.turn !== turnKind(p.body)) r.push(`turn ${plan.turn}: this body's turn is '${turnKind(p.body)}'`);
   const expectThreads = 128 * plan.consumerWarpgroups + (plan.loads === 'tma-producer' ? 128 : 0);
@@ -254,8 +278,9 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
  * in turn, each once its slot is free (Q once every warpgroup released the previous tile's), or
  * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (both warpgroups,
  * each waiting for the slot) for cp.async, whose matmuls then also meet at a CTA-wide barrier.
- * With turns, warpgroup 0 passes turn t once warpgroup 1 signalled turn t-1, warpgroup 1 once
- * warpgroup 0 signalled turn t; the turns run on across tiles.
+ * With turns (a token passed round the W warpgroups: 0, 1, ..., W-1, 0, ...), warpgroup 0 passes
+ * turn t once warpgroup W-1 signalled turn t-1, warpgroup w > 0 once warpgroup w-1 signalled turn t;
+ * the turns run on across tiles.
  */
 function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true, publishAt: 'start' | 'end' = 'start'): string[] {
   const p = plan.pipeline;
@@ -263,10 +288,11 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   const events: Event[] = [];
   runProgramOps(plan, trips, (e) => events.push(e), releaseLastV);
   const rings: Record<Tile, number> = { K: p.kBuffers, V: p.vBuffers };
-  const loadedBy: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
-  const released: Record<Tile, Array<Set<number>>> = { K: [new Set(), new Set()], V: [new Set(), new Set()] };
+  const perWarpgroup = <T>(make: () => T): T[] => Array.from({ length: W }, make);
+  const loadedBy: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
+  const released: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
   const qLoaded = new Set<number>();
-  const qReleased = [new Set<number>(), new Set<number>()];
+  const qReleased = perWarpgroup(() => new Set<number>());
   const slotFree = (t: Tile, g: number) => g < rings[t] || released[t].slice(0, W).every((set) => set.has(g - rings[t]));
   const producer = plan.loads === 'tma-producer';
   const cp = plan.loads === 'cp.async';
@@ -278,7 +304,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   const order: Load[] = [];
   const dynamic = plan.scheduler === 'dynamic';
   const published = new Set<number>();
-  const idRead = [new Set<number>(), new Set<number>()];
+  const idRead = perWarpgroup(() => new Set<number>());
   let g0 = 0;
   trips.forEach((T, n) => {
     if (dynamic && publishAt === 'start') order.push(['P', n]);
@@ -294,17 +320,17 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
       : t === 'P' ? x < TILE_SLOTS || idRead.slice(0, W).every((set) => set.has(x - TILE_SLOTS))
       : slotFree(t, x);
   let next = 0;
-  const pc = [0, 0].slice(0, W);
-  const turnsSignalled = [0, 0]; // per warpgroup
-  const turnsPassed = [0, 0];
-  const barrierArrived = [0, 0]; // cp.async: CTA-wide barriers reached (and waiting) per warpgroup
-  const barrierPassed = [0, 0];
+  const pc = perWarpgroup(() => 0);
+  const turnsSignalled = perWarpgroup(() => 0);
+  const turnsPassed = perWarpgroup(() => 0);
+  const barrierArrived = perWarpgroup(() => 0); // cp.async: CTA-wide barriers reached (and waiting) per warpgroup
+  const barrierPassed = perWarpgroup(() => 0);
   const step = (w: number): boolean => {
     if (pc[w] >= events.length) return false;
     const e = events[pc[w]];
     if (e.kind === 'turnWait') {
       const t = turnsPassed[w];
-      const ok = w === 0 ? t === 0 || turnsSignalled[1] >= t : turnsSignalled[0] >= t + 1;
+      const ok = w === 0 ? t === 0 || turnsSignalled[W - 1] >= t : turnsSignalled[w - 1] >= t + 1;
       if (!ok) return false;
       turnsPassed[w]++;
     } else if (e.kind === 'turnSignal') {
@@ -330,11 +356,11 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
           throw new Error(`internal: MMA0(${e.j}) of tile ${e.n} waits for Q after warpgroup ${w} released it`);
         }
         if (op === 'MMA0' && !qLoaded.has(e.n)) return false;
-        if (cp && W === 2) {
-          // The cp.async wait ends in a barrier over both warpgroups; each warpgroup issued its part
+        if (cp && W > 1) {
+          // The cp.async wait ends in a barrier over every warpgroup; each warpgroup issued its part
           // of the tile before reaching it (a load precedes its matmul in program order).
           if (barrierArrived[w] === barrierPassed[w]) barrierArrived[w]++;
-          if (barrierArrived[1 - w] < barrierArrived[w]) return false;
+          if (barrierArrived.some((x) => x < barrierArrived[w])) return false;
           barrierPassed[w] = barrierArrived[w];
           if (!loaded(t, g)) throw new Error(`internal: ${op}(${e.j}) passed the cp.async barrier before its tile was loaded`);
         } else if (!loaded(t, g)) return false;

@@ -81,6 +81,14 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   ['secondDot', { headDim: 128, causal: true, scheduler: 'dynamic', peelMasks: true }],
   ['baseline', { headDim: 128, causal: true, scheduler: 'grid', peelMasks: true }],
   ['baseline', { headDim: 64, causal: true, window: true, scheduler: 'grid', peelMasks: true }],
+  // Three consumer warpgroups at 160 registers each (blockM 192): P in registers (96-key tiles) and
+  // in shared memory (128), one CTA per tile and persistent, O from registers and by TMA (causal
+  // with the dynamic scheduler and O by TMA spills 24 B: not a default).
+  ['secondDot', { headDim: 64, blockM: 192 }],
+  ['baseline', { headDim: 64, blockM: 192, pShared: true, causal: true, dtype: 'bf16' }],
+  ['secondDot', { headDim: 64, blockM: 192, causal: true, scheduler: 'dynamic' }],
+  ['secondDot', { headDim: 64, blockM: 192, scheduler: 'static', oStore: 'tma' }],
+  ['firstDot', { headDim: 64, blockM: 192, scheduler: 'static' }],
 ];
 
 describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without spills', () => {
@@ -105,6 +113,26 @@ describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without 
     writeFileSync(join(dir, 'kernel.cu'), g.source);
     const err = await run('nvcc', ['-gencode=arch=compute_90a,code=sm_90a', '-cubin', '-I', dir, '-o', join(dir, 'k.cubin'), join(dir, 'kernel.cu')]).then(() => '', (e: { stderr?: string }) => e.stderr ?? String(e));
     expect(err).toMatch(/O sits in Q's place in a persistent kernel/);
+  }, 120_000);
+
+  // Negative control for the register split's static_assert: three consumer warpgroups emitted with
+  // two consumers' split (24 / 240, which verify() refuses) do not compile.
+  it('a register split that does not balance fails its static_assert', async () => {
+    const p = choose(NAMED.secondDot, { headDim: 64 }, { blockM: 192 });
+    const g = emit({ ...p, registerSplit: { producer: 24, consumer: 240 } });
+    const dir = mkdtempSync(join(work, 'split-'));
+    for (const [file, text] of Object.entries(g.headers)) writeFileSync(join(dir, file), text);
+    writeFileSync(join(dir, 'kernel.cu'), g.source);
+    const err = await run('nvcc', ['-gencode=arch=compute_90a,code=sm_90a', '-cubin', '-I', dir, '-o', join(dir, 'k.cubin'), join(dir, 'kernel.cu')]).then(() => '', (e: { stderr?: string }) => e.stderr ?? String(e));
+    expect(err).toMatch(/the producer must free exactly the registers the consumers take/);
+  }, 120_000);
+
+  // Three consumer warpgroups keep the wgmma pipeline asynchronous too.
+  it('blockM 192 hd64: ptxas keeps the wgmmas asynchronous', async () => {
+    for (const name of ['baseline', 'secondDot'] as const) {
+      expect((await compileWithNvcc(name, { headDim: 64, blockM: 192 })).serialised).toEqual([]);
+      expect((await compileWithNvcc(name, { headDim: 64, blockM: 192, causal: true, scheduler: 'dynamic' })).serialised).toEqual([]);
+    }
   }, 120_000);
 
   // The default kernels of the named schedules (producer warpgroup, TMA, hd128 and hd256) keep the

@@ -38,7 +38,8 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(hd128.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.oStore}`))).toEqual(
       new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
     );
-    expect(VARIANT_KNOBS).toHaveLength(22);
+    expect(new Set(plans.map((p) => p.consumerWarpgroups))).toEqual(new Set([1, 2, 3]));
+    expect(VARIANT_KNOBS).toHaveLength(25);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
