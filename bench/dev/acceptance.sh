@@ -52,7 +52,7 @@ for step in $steps; do
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     # The whole GPU suite (vitest over every test file) with skips failing.
-    suite) run suite 400 env STAGEWISE_REQUIRE_GPU=1 npx vitest run ;;
+    suite) run suite "${SUITE_LIMIT:-400}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run ;;
     # Masks peeled or not, causal 1k-4k (bench/NOTES.md session 7).
     peel) run peel 200 env PEELS=0,1 CAUSAL=1 SCHEDULES=baseline,secondDot SCHEDULERS=dynamic,grid \
       node bench/dev/sched_sweep.mjs 3 "$out/peel.json" "64,16,1024,128;32,16,2048,128;16,16,4096,128" ;;

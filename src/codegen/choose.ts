@@ -73,7 +73,7 @@ const BLOCK_N_CHOICES = [128, 112, 96, 80, 64, 48, 32, 16];
  * than the candidates spill well below this (hd128 n160, 184 tile registers), so an explicit
  * blockN is checked by ptxas alone.
  */
-export const TILE_REGISTER_BUDGET = { inline: 184, producer: 188, producerPShared: 192 } as const;
+export const TILE_REGISTER_BUDGET = { inline: 184, producer: 188, producerPShared: 192, threeConsumers: 108, threeConsumersPShared: 128, threeConsumersPSharedMasked: 120 } as const;
 
 /**
  * setmaxnreg with a producer warpgroup. The launch allocates the same count to every thread (65536
@@ -90,14 +90,21 @@ export function tileRegisters(headDim: number, blockN: number, pOperand: POperan
 }
 
 /**
- * With three consumer warpgroups (160 registers each) the same margins apply: 108 tile registers,
- * 112 with P in shared memory. ptxas at 160 (NOTES 2026-11-27 session 7, item 4): hd64 n96 with P
- * in registers (104) compiled clean, n112 (116) spilled 144 B.
+ * With three consumer warpgroups (160 registers each): 108 tile registers with P in registers, 128
+ * with P in shared memory, 120 with P in shared memory and a mask. ptxas at 160 (NOTES 2026-11-27
+ * session 7 and 2026-11-28 session 8): hd64 n96 with P in registers (104) compiled clean with every
+ * feature, n112 (116) spilled 144 B; hd128 n128 with P in shared memory (128: S 64 + O 64) compiled
+ * clean for baseline and secondDot in f16 and bf16, but causal secondDot spilled 4 B (n112 clean
+ * with a window and packed sequences too). Softcap at hd128 spills at 192 rows even at n96 (choose
+ * keeps it at 128 rows).
  */
-export function tileRegisterBudget(loads: LoadPath, pOperand: POperand, consumerWarpgroups = 2): number {
+export function tileRegisterBudget(loads: LoadPath, pOperand: POperand, consumerWarpgroups = 2, masked = false): number {
   if (loads !== 'tma-producer') return TILE_REGISTER_BUDGET.inline;
-  const full = pOperand === 'shared' ? TILE_REGISTER_BUDGET.producerPShared : TILE_REGISTER_BUDGET.producer;
-  return full - (240 - registerSplitFor(consumerWarpgroups).consumer);
+  if (consumerWarpgroups === 3) {
+    if (pOperand !== 'shared') return TILE_REGISTER_BUDGET.threeConsumers;
+    return masked ? TILE_REGISTER_BUDGET.threeConsumersPSharedMasked : TILE_REGISTER_BUDGET.threeConsumersPShared;
+  }
+  return pOperand === 'shared' ? TILE_REGISTER_BUDGET.producerPShared : TILE_REGISTER_BUDGET.producer;
 }
 
 function checkBoolean(value: unknown, name: string): boolean | undefined {
@@ -113,7 +120,8 @@ interface Checked {
   softcap: boolean;
   varlen: boolean;
   load: LoadKind;
-  blockM: BlockM;
+  /** The caller's blockM; choose() fills it in (chooseBlockM) before anything reads it. */
+  blockM?: BlockM;
   blockN?: number;
   warpSpecialized?: boolean;
   pingpong?: boolean;
@@ -139,8 +147,8 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const varlen = checkBoolean(problem.varlen, 'varlen') ?? false;
   const load = knobs.load ?? 'tma';
   if (!LOADS.includes(load)) throw new RangeError(`load must be 'tma' or 'cp.async', got ${String(load)}`);
-  const blockM = knobs.blockM ?? 128;
-  if (!BLOCK_MS.includes(blockM)) throw new RangeError(`blockM must be one of ${BLOCK_MS.join(', ')} (64 rows per consumer warpgroup), got ${String(blockM)}`);
+  const blockM = knobs.blockM;
+  if (blockM !== undefined && !BLOCK_MS.includes(blockM)) throw new RangeError(`blockM must be one of ${BLOCK_MS.join(', ')} (64 rows per consumer warpgroup), got ${String(blockM)}`);
   const blockN = knobs.blockN;
   if (blockN !== undefined && (!Number.isInteger(blockN) || blockN < 16 || blockN > 256 || blockN % 16 !== 0)) {
     throw new RangeError(`blockN must be a multiple of 16 in 16..256, got ${String(blockN)}`);
@@ -172,7 +180,39 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError("blockM 192 needs load 'tma' with the producer warpgroup (warpSpecialized): three consumer warpgroups take their 160 registers from it");
   }
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, blockM, blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  return { headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+}
+
+/** Checked input with blockM decided. */
+type Sized = Checked & { blockM: BlockM };
+
+/**
+ * The blockM knob, else the measured default: 192 rows (three consumer warpgroups, 160 registers
+ * each) where one CTA per tile runs a long loop, 128 elsewhere. On an H100 (NOTES 2026-11-28 session
+ * 8), best schedule per shape against 128 rows: hd64 8k +8.3% / +10.9% causal, 4k +7.6% / +9.0%
+ * (192 x 96, P in registers); hd128 with P in shared memory (192 x 128) 4k +6.6% / 0%, 8k +7.3% /
+ * +5.6%, 16k +9.5% / +3.1%; hd128 at 1k 22-28% slower (six 192-row blocks for 1024 rows, and the
+ * persistent kernel loses its O tiles). So 192 needs: TMA with the producer warpgroup, head dim
+ * <= 128 (hd256's Q alone would take 96 KiB), one S tile (160 registers hold no second one at a
+ * useful width), no softcap at hd128 (ptxas spills), and one CTA per tile over a long loop: a
+ * query length past PERSISTENT_MAX_SEQ_Q (without one, 128) and no persistent scheduler asked for.
+ */
+function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
+  if (c.blockM !== undefined) return c.blockM;
+  const why =
+    c.load !== 'tma' || c.warpSpecialized === false ? 'no producer warpgroup'
+    : c.headDim > 128 ? `head dim ${c.headDim}`
+    : res.sTiles > 1 ? 'two S tiles'
+    : c.softcap && c.headDim === 128 ? 'softcap at hd128 (ptxas spills 352-1192 B at 192 rows)'
+    : c.seqQ === undefined ? 'no query length given (192 rows lose 22-28% at 1k)'
+    : c.seqQ <= PERSISTENT_MAX_SEQ_Q || (c.scheduler !== undefined && c.scheduler !== 'grid') ? 'a persistent kernel (short query loops)'
+    : null;
+  decisions.push(
+    why === null
+      ? 'blockM 192: three consumer warpgroups where one CTA per tile runs a long loop, hd64 +4..+11% and hd128 +0..+10% on an H100 (NOTES 2026-11-28 session 8)'
+      : `blockM 128: ${why} (192 rows need TMA with the producer warpgroup, head dim <= 128, one S tile and one CTA per tile; NOTES 2026-11-28 session 8)`,
+  );
+  return why === null ? 192 : 128;
 }
 
 interface Variant {
@@ -182,7 +222,7 @@ interface Variant {
 }
 
 /** The variant knobs: the caller's, else the measured defaults. */
-function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: string[]): Variant {
+function chooseVariant(c: Sized, nest: LoopNest, res: Resources, decisions: string[]): Variant {
   // A producer warpgroup where it measured fastest: TMA loads and two consumer warpgroups, at every
   // head dim (hd256: 658 against 452 TFLOP/s inline on an H100; bench/NOTES.md, session 3 step 2).
   let producer = c.warpSpecialized;
@@ -207,10 +247,13 @@ function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: st
   // warpgroup, head dim <= 128. At hd256 the tile is narrow either way and P in registers measured
   // faster (firstDot n48: 480 / 517 TFLOP/s causal / not, against 458 / 505 with P in shared memory
   // at n64; NOTES 2026-11-26 step 3).
+  // With three consumer warpgroups at hd128, P in registers would leave a 48-wide KV tile; in shared
+  // memory the tile is 128 wide (NOTES 2026-11-28 session 8). At hd64, 192 x 96 with P in registers
+  // measured 492 / 479 TFLOP/s at 8k against 468 / 432 for 192 x 128 with P in shared memory.
   let pShared = c.pShared;
   if (pShared === undefined) {
-    pShared = res.sTiles >= 2 && loads === 'tma-producer' && c.headDim <= 128;
-    decisions.push(`P in ${pShared ? 'shared memory' : 'registers'}: shared memory for two S tiles with a producer warpgroup at head dim <= 128 (NOTES 2026-11-25 session 2 step 3, 2026-11-26 step 3)`);
+    pShared = (res.sTiles >= 2 && loads === 'tma-producer' && c.headDim <= 128) || (c.blockM === 192 && c.headDim === 128);
+    decisions.push(`P in ${pShared ? 'shared memory' : 'registers'}: shared memory for two S tiles with a producer warpgroup at head dim <= 128, and for 192 rows at hd128 (NOTES 2026-11-25 session 2 step 3, 2026-11-26 step 3, 2026-11-28 session 8)`);
   }
   return { loads, turn, pOperand: pShared ? 'shared' : 'registers' };
 }
@@ -222,14 +265,14 @@ function chooseVariant(c: Checked, nest: LoopNest, res: Resources, decisions: st
  * fast as 3, a 2-slot V ring 20% slower; NOTES 2026-11-25 session 2 step 3) to the fewest slots that
  * stay deadlock-free (the producer's loads are not placed by the schedule anyway).
  */
-function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oStore: OStore, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number } {
+function chooseTiling(c: Sized, v: Variant, nest: LoopNest, res: Resources, oStore: OStore, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number } {
   const pipelines = [pipelineOf(nest, res, { loads: v.loads, turn: v.turn })];
   if (v.loads === 'tma-producer') {
     for (const ringLimit of [{ k: 2, v: res.vBuffers }, { k: 2, v: 2 }]) {
       if (ringLimit.k < res.kBuffers || ringLimit.v < res.vBuffers) pipelines.push(pipelineOf(nest, res, { loads: v.loads, turn: v.turn, ringLimit }));
     }
   }
-  const budget = tileRegisterBudget(v.loads, v.pOperand, c.blockM / 64);
+  const budget = tileRegisterBudget(v.loads, v.pOperand, c.blockM / 64, c.causal || c.window);
   const candidates =
     c.blockN !== undefined
       ? [c.blockN]
@@ -251,7 +294,7 @@ function chooseTiling(c: Checked, v: Variant, nest: LoopNest, res: Resources, oS
   );
 }
 
-function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
+function layoutOf(c: Pick<Sized, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
   return smemLayout({
     headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
     pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma', oInQ: oStoreInQ(oStore, scheduler),
@@ -269,7 +312,7 @@ function layoutOf(c: Pick<Checked, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOpe
  * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
  * (not measured), nor in a persistent kernel with a window or softcap: ptxas spills there (20-132 B).
  */
-function chooseTilingAndStore(c: Checked, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
+function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
   const persistent = scheduler !== 'grid';
   const why =
@@ -363,10 +406,11 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
 
 export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
   validate(schedule);
-  const c = checkInput(problem, knobs);
+  const checked = checkInput(problem, knobs);
   const nest = loopNest(schedule);
   const res = resources(schedule);
   const decisions: string[] = [];
+  const c = { ...checked, blockM: chooseBlockM(checked, res, decisions) };
   const v = chooseVariant(c, nest, res, decisions);
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
@@ -401,7 +445,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
       tiles: tileRegisters(c.headDim, blockN, v.pOperand, pipeline.sTiles, pipeline.pTiles),
-      budget: tileRegisterBudget(v.loads, v.pOperand, consumerWarpgroups),
+      budget: tileRegisterBudget(v.loads, v.pOperand, consumerWarpgroups, c.causal || c.window),
     },
     hangTrap: c.hangTrap,
     decisions,

@@ -89,6 +89,13 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   ['secondDot', { headDim: 64, blockM: 192, causal: true, scheduler: 'dynamic' }],
   ['secondDot', { headDim: 64, blockM: 192, scheduler: 'static', oStore: 'tma' }],
   ['firstDot', { headDim: 64, blockM: 192, scheduler: 'static' }],
+  // ... and as the defaults past 2048 query rows: hd128 192 x 128 (112 with a mask) with P in shared
+  // memory, hd64 192 x 96, with the model features.
+  ['secondDot', { headDim: 128, seqQ: 8192 }],
+  ['secondDot', { headDim: 128, seqQ: 8192, causal: true, window: true, varlen: true }],
+  ['baseline', { headDim: 128, seqQ: 8192, causal: true, window: true, varlen: true, dtype: 'bf16' }],
+  ['secondDot', { headDim: 64, seqQ: 8192, causal: true, window: true, softcap: true, varlen: true, dtype: 'bf16' }],
+  ['baseline', { headDim: 64, seqQ: 8192, causal: true, window: true, softcap: true, varlen: true }],
 ];
 
 describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without spills', () => {
@@ -145,6 +152,9 @@ describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without 
         // ... and so do the ones with every model feature on.
         const all = await compileWithNvcc(name, { headDim, causal: true, window: true, softcap: true, varlen: true });
         expect(all.serialised).toEqual([]);
+        // ... and the defaults for long query loops (three consumer warpgroups where they apply).
+        expect((await compileWithNvcc(name, { headDim, seqQ: 8192 })).serialised).toEqual([]);
+        expect((await compileWithNvcc(name, { headDim, seqQ: 8192, causal: true })).serialised).toEqual([]);
       }, 120_000);
       // The persistent kernel, both schedulers (firstDot through its full wait before the loop).
       it(`${name} persistent hd${headDim}: ptxas keeps the wgmmas asynchronous`, async () => {

@@ -19,7 +19,7 @@ describe('three consumer warpgroups (blockM 192)', () => {
         expect(p.threads).toBe(512);
         expect(p.loads).toBe('tma-producer');
         expect(p.registerSplit).toEqual({ producer: 32, consumer: 160 });
-        expect(p.registers.budget).toBe(tileRegisterBudget('tma-producer', p.pOperand, 3));
+        expect(p.registers.budget).toBe(tileRegisterBudget('tma-producer', p.pOperand, 3, false));
         expect(p.registers.tiles).toBeLessThanOrEqual(p.registers.budget);
         expect(p.smem.q).toBeLessThan(p.smem.k);
         expect(p.smem.k - p.smem.q).toBeGreaterThanOrEqual(3 * p.smem.qWarpgroupBytes);
@@ -33,6 +33,36 @@ describe('three consumer warpgroups (blockM 192)', () => {
     // Two consumers keep their split.
     expect(choose(NAMED.secondDot, { headDim: 64 }, {}).registerSplit).toEqual(registerSplitFor(2));
     expect(choose(NAMED.secondDot, { headDim: 64 }, { load: 'cp.async' }).registerSplit).toBeNull();
+  });
+
+  it('is the default where one CTA per tile runs a long loop at hd64 and hd128, and only there', () => {
+    const at = (headDim: 64 | 128 | 256, seqQ: number | undefined, extra: object = {}, knobs: object = {}, name: 'baseline' | 'firstDot' | 'secondDot' = 'secondDot') =>
+      choose(NAMED[name], { headDim, ...(seqQ !== undefined ? { seqQ } : {}), ...extra }, knobs);
+    for (const seqQ of [2049, 4096, 8192, 16384]) {
+      const hd64 = at(64, seqQ);
+      expect([hd64.blockM, hd64.blockN, hd64.pOperand, hd64.scheduler]).toEqual([192, 96, 'registers', 'grid']);
+      const hd128 = at(128, seqQ);
+      expect([hd128.blockM, hd128.blockN, hd128.pOperand, hd128.oStore, hd128.smem.oInQ]).toEqual([192, 128, 'shared', 'tma', true]);
+      // A mask costs registers: 112 keys per tile (128 spilled 4 B for causal secondDot).
+      expect(at(128, seqQ, { causal: true }).blockN).toBe(112);
+      expect(at(64, seqQ, { causal: true, window: true, varlen: true, softcap: true }).blockM).toBe(192);
+      expect(at(128, seqQ, { causal: true, window: true, varlen: true }).blockM).toBe(192);
+      expect(at(128, seqQ, {}, {}, 'baseline').blockM).toBe(192);
+      expect(at(128, seqQ, { dtype: 'bf16' }).blockM).toBe(192);
+      // ... and not: hd256, softcap at hd128, two S tiles, no producer warpgroup, a persistent kernel.
+      expect(at(256, seqQ).blockM).toBe(128);
+      expect(at(128, seqQ, { softcap: true }).blockM).toBe(128);
+      expect(at(128, seqQ, {}, {}, 'firstDot').blockM).toBe(128);
+      expect(at(64, seqQ, {}, { load: 'cp.async' }).blockM).toBe(128);
+      expect(at(64, seqQ, {}, { warpSpecialized: false }).blockM).toBe(128);
+      expect(at(64, seqQ, {}, { scheduler: 'static' }).blockM).toBe(128);
+    }
+    for (const seqQ of [undefined, 1, 1024, 2048]) expect(at(64, seqQ).blockM).toBe(128);
+    expect(at(128, 8192).decisions.join('\n')).toMatch(/blockM 192: .*NOTES 2026-11-28 session 8/);
+    expect(at(128, 1024).decisions.join('\n')).toMatch(/blockM 128: a persistent kernel/);
+    // The caller's blockM always wins.
+    expect(at(128, 8192, {}, { blockM: 128 }).blockM).toBe(128);
+    expect(at(64, 1024, {}, { blockM: 192 }).blockM).toBe(192);
   });
 
   it('refuses blockM 192 without the producer warpgroup, naming the argument and the rule', () => {
