@@ -69,7 +69,7 @@ SW_DEVICE bool tileNeedsMask(const Ctx& c, int j) {
 }
 
 // The peeled loop's bounds: iterations j in [lo, hi) of this CTA's KV range need no mask for any
-// row of the CTA (both warpgroups), so a steady trip whose softmaxes all fall inside runs without
+// row of the CTA (every warpgroup), so a steady trip whose softmaxes all fall inside runs without
 // mask code.
 SW_DEVICE TileSpan unmaskedIterations(const Ctx& c) {
   const TileSpan s = unmaskedTiles(BLOCK_N, c.seqK, c.m0, BLOCK_M, c.off, maskLeft(c), maskRight(c));

@@ -312,8 +312,9 @@ struct PInRegisters {
 };
 
 // Who publishes P in shared memory to the P V wgmma: a warpgroup barrier of its own, or the
-// ping-pong turn's barrier (bar.sync over both warpgroups, every thread of this one taking part),
-// which always lies between Softmax(j)'s packing and MMA1(j) when the plan has turns.
+// ping-pong turn's barrier (bar.sync of this warpgroup with the one handing it the turn, every
+// thread of this one taking part), which always lies between Softmax(j)'s packing and MMA1(j) when
+// the plan has turns.
 enum class PPublish { OwnBarrier, TurnBarrier };
 
 // P in shared memory, K-major without swizzle: 8 x 8 core matrices of 128 contiguous bytes,

@@ -18,7 +18,8 @@ options:
                          192 needs the producer warpgroup)
   --block-n N            KV rows per tile (default: the largest that fits)
   --pingpong, --no-pingpong
-                         alternate the two warpgroups' matmuls (default: where it pays, see README)
+                         the consumer warpgroups take turns at their matmuls (default: where it
+                         pays, see README)
   --warp-specialized, --no-warp-specialized
                          a producer warpgroup issues the loads (default: TMA, head dim <= 128)
   --p-shared, --no-p-shared

@@ -223,12 +223,12 @@ interface Variant {
 
 /** The variant knobs: the caller's, else the measured defaults. */
 function chooseVariant(c: Sized, nest: LoopNest, res: Resources, decisions: string[]): Variant {
-  // A producer warpgroup where it measured fastest: TMA loads and two consumer warpgroups, at every
+  // A producer warpgroup where it measured fastest: TMA loads and two or three consumer warpgroups, at every
   // head dim (hd256: 658 against 452 TFLOP/s inline on an H100; bench/NOTES.md, session 3 step 2).
   let producer = c.warpSpecialized;
   if (producer === undefined) {
     producer = c.load === 'tma' && c.blockM >= 128;
-    decisions.push(`loads ${producer ? 'tma-producer' : c.load === 'tma' ? 'tma-inline' : 'cp.async'}: a producer warpgroup wherever TMA and two consumer warpgroups allow it (NOTES 2026-11-26 step 2)`);
+    decisions.push(`loads ${producer ? 'tma-producer' : c.load === 'tma' ? 'tma-inline' : 'cp.async'}: a producer warpgroup wherever TMA and two or three consumer warpgroups allow it (NOTES 2026-11-26 step 2)`);
   }
   const loads: LoadPath = c.load === 'cp.async' ? 'cp.async' : producer ? 'tma-producer' : 'tma-inline';
   // Ping-pong by default with a producer warpgroup where a turn holds just the two matmuls: within

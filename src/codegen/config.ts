@@ -23,7 +23,7 @@ export interface KernelConfig {
   /** Packed variable-length sequences. */
   varlen: boolean;
   /**
-   * Warpgroup ping-pong: the two consumer warpgroups take turns issuing each step's matmuls, so
+   * Warpgroup ping-pong: the consumer warpgroups (two or three) take turns issuing each step's matmuls, so
    * one's softmax overlaps the others' tensor-core work. Needs blockM 128 or 192 and TMA loads.
    */
   pingpong: boolean;

@@ -325,8 +325,8 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
     // must have been able to load K(j) (after K(j-kBuffers) was released), V(j-1) (after
     // V(j-1-vBuffers)), and for MMA1 also V(j) (after V(j-vBuffers)). Those releases must come
     // earlier in the consumers' program, or producer and consumers wait for each other.
-    // With ping-pong a warpgroup blocks at the start of its turn, and the other warpgroup cannot
-    // release anything until that turn ends.
+    // With ping-pong a warpgroup blocks at the start of its turn, and the one before it in the turn
+    // order cannot release anything until its own turn ends.
     if (options.ringLimit) {
       kBuffers = Math.max(1, Math.min(kBuffers, options.ringLimit.k));
       vBuffers = Math.max(1, Math.min(vBuffers, options.ringLimit.v));

@@ -186,7 +186,7 @@ function opBlock(plan: KernelPlan, b: BodyOp, site: Site): OpBlock | null {
 /**
  * One step: the body's ops in order. With ping-pong, one turn spans the step's two matmuls
  * ('step') or the step's last matmul and the next step's first ('wrap'); the turn markers are
- * emitted in every step, live or not, so both warpgroups pass the same number of turns.
+ * emitted in every step, live or not, so every warpgroup passes the same number of turns.
  */
 function step(plan: KernelPlan, site: Site): StepItem[] {
   const body = plan.pipeline.body;

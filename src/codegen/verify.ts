@@ -276,7 +276,7 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
  * the program releases them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt, Q at the tile's
  * last Softmax). Loads come from a producer that loads K(0), Q, V(0), K(1), V(1), ... of each tile
  * in turn, each once its slot is free (Q once every warpgroup released the previous tile's), or
- * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (both warpgroups,
+ * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (every consumer warpgroup,
  * each waiting for the slot) for cp.async, whose matmuls then also meet at a CTA-wide barrier.
  * With turns (a token passed round the W warpgroups: 0, 1, ..., W-1, 0, ...), warpgroup 0 passes
  * turn t once warpgroup W-1 signalled turn t-1, warpgroup w > 0 once warpgroup w-1 signalled turn t;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToFloat, buildAttention, f16ToFloat, flops, prepareAttention, referenceRows, resolveSchedule } from '../../src/api/index.js';
+import { attentionPlan, bf16ToFloat, buildAttention, f16ToFloat, flops, prepareAttention, referenceRows, resolveSchedule } from '../../src/api/index.js';
 import { NAMED, referenceAttention } from '../../src/schedule/index.js';
 
 const base = { batch: 1, heads: 1, seqLen: 128, headDim: 64 as const, dtype: 'f16' as const, causal: false, schedule: 'baseline', load: 'tma' as const };
@@ -18,6 +18,13 @@ describe('prepareAttention argument checks (before any device work)', () => {
     await expect(buildAttention({ ...base, pShared: 'yes' as never })).rejects.toThrow(/pShared must be a boolean/);
     await expect(buildAttention({ ...base, warpSpecialized: 1 as never })).rejects.toThrow(/warpSpecialized must be a boolean/);
     await expect(buildAttention({ ...base, load: 'cp.async', pingpong: true })).rejects.toThrow(/pingpong needs load 'tma'/);
+    await expect(buildAttention({ ...base, load: 'cp.async', blockM: 192 })).rejects.toThrow(/blockM 192 needs load 'tma' with the producer warpgroup/);
+    await expect(buildAttention({ ...base, blockM: 96 as never })).rejects.toThrow(/blockM must be one of 64, 128, 192/);
+  });
+  it('picks 192 query rows past 2048 tokens at hd64 and hd128, 128 up to it', () => {
+    for (const [seqLen, headDim, rows] of [[8192, 64, 192], [4096, 128, 192], [2049, 64, 192], [2048, 128, 128], [1024, 64, 128], [8192, 256, 128]] as const) {
+      expect(attentionPlan({ ...base, seqLen, headDim }).blockM, `seqLen ${seqLen} hd${headDim}`).toBe(rows);
+    }
   });
   it('names the schedule rule', () => {
     expect(() => resolveSchedule('fastest')).toThrow(/schedule must be one of baseline, firstDot, secondDot/);
