@@ -32,7 +32,10 @@ function spaces(): TileSpace[] {
   for (const [batch, headsQ, headsKV, seq, headDim] of [[64, 16, 16, 1024, 128], [8, 16, 16, 8192, 128], [2, 16, 16, 16384, 128], [4, 32, 8, 4096, 128], [3, 5, 5, 300, 64], [1, 1, 1, 1, 256], [7, 12, 4, 2000, 64], [2, 16, 1, 700, 256]]) {
     for (const masked of [false, true]) {
       for (const ctas of [1, 3, 78, 132]) {
-        out.push(tileSpace({ batch, headsQ, headsKV, headDim, seqQ: seq, seqK: seq, blockM: 128, masked, l2Bytes: 50 << 20, ctas }));
+        // Both query tile heights: 128 rows, and 192 (three consumer warpgroups) where the head dim allows it.
+        for (const blockM of headDim <= 128 ? [128, 192] : [128]) {
+          out.push(tileSpace({ batch, headsQ, headsKV, headDim, seqQ: seq, seqK: seq, blockM, masked, l2Bytes: 50 << 20, ctas }));
+        }
       }
     }
   }
