@@ -75,7 +75,8 @@ for step in $steps; do
     # Three consumer warpgroups (blockM 192): the variant matrix's cases, then hd64 against 128 rows.
     wg3) run wg3 300 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "blockM 192" ;;
     m192)
-      knobs='[{},{"blockM":192},{"blockM":192,"pShared":true},{"blockM":192,"pingpong":false}]'
+      # 128 rows spelled out: past 2048 tokens the default is 192 itself (session 8).
+      knobs='[{"blockM":128},{"blockM":192},{"blockM":192,"pShared":true},{"blockM":192,"pingpong":false}]'
       run m192 "${M192_LIMIT:-300}" env KNOBS="${M192_KNOBS:-$knobs}" \
       SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/m192.json" "${M192_SHAPES:-8,32,8192,64;16,32,4096,64;32,32,2048,64}" ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;

@@ -51,7 +51,7 @@ function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
     const input: KernelConfigInput = {
       headDim: p.headDim, dtype: p.dtype, causal: p.causal, window: p.window !== null, softcap: p.softcap > 0,
       varlen: p.varlen !== null, load: run.load ?? 'tma', ...(run.knobs ?? {}),
-      seqQ: schedulerLength(p.seqQ), // picks the default tile scheduler (in the key above too)
+      seqQ: schedulerLength(p.seqQ), // picks the default tile scheduler and blockM (in the key above too)
     };
     const kernel = emit(chooseFrom(resolveSchedule(schedule), input));
     entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {

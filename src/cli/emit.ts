@@ -14,8 +14,9 @@ options:
   --dtype f16|bf16       default f16
   --load tma|cp.async    default tma
   --causal               causal masking
-  --block-m 64|128|192   query rows per CTA, 64 per consumer warpgroup (default 128;
-                         192 needs the producer warpgroup)
+  --block-m 64|128|192   query rows per CTA, 64 per consumer warpgroup (default: 192 at head
+                         dim 64 and 128 with --seq-q past 2048 where three consumer warpgroups
+                         fit, else 128; 192 needs the producer warpgroup)
   --block-n N            KV rows per tile (default: the largest that fits)
   --pingpong, --no-pingpong
                          the consumer warpgroups take turns at their matmuls (default: where it
@@ -35,7 +36,8 @@ options:
                          for packed sequences nor a persistent kernel with a window or softcap;
                          with one CTA per tile O's tiles take Q's place)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
-                         persistent up to 2048 with a producer warpgroup; without it, grid)
+                         persistent up to 2048 with a producer warpgroup; without it, grid;
+                         and the default blockM: 192 past 2048 where it applies)
   --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)
   --plan                 print the kernel plan (JSON) instead of the source: every size, offset,
                          ring depth, wait count and variant the source is emitted from
@@ -43,7 +45,8 @@ options:
   --out DIR              write DIR/kernel.cu and every header it includes instead of printing;
                          nvcc -arch=sm_90a -cubin DIR/kernel.cu then compiles it as it is
 
-Knobs left out take the library's defaults, so the output is the kernel attention() would run.`;
+Knobs left out take the library's defaults, so with --seq-q set to the call's query length the
+output is the kernel attention() would run (without it: the kernel for an unknown length).`;
 
 type Flags = Record<string, string | true>;
 

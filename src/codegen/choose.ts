@@ -199,13 +199,19 @@ type Sized = Checked & { blockM: BlockM };
  */
 function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
   if (c.blockM !== undefined) return c.blockM;
+  // The P operand 192 rows would get (chooseVariant), and whether a caller's KV tile fits them.
+  const pOperand: POperand = (c.pShared ?? c.headDim === 128) ? 'shared' : 'registers';
+  const over = c.blockN !== undefined && tileRegisters(c.headDim, c.blockN, pOperand, 1, res.pTiles) > tileRegisterBudget('tma-producer', pOperand, 3, c.causal || c.window);
   const why =
     c.load !== 'tma' || c.warpSpecialized === false ? 'no producer warpgroup'
     : c.headDim > 128 ? `head dim ${c.headDim}`
     : res.sTiles > 1 ? 'two S tiles'
     : c.softcap && c.headDim === 128 ? 'softcap at hd128 (ptxas spills 352-1192 B at 192 rows)'
+    : c.headDim === 128 && c.pShared === false ? 'P in registers at hd128 (192 rows would leave a 48-wide KV tile)'
+    : over ? `blockN ${c.blockN} does not fit 192 rows' 160 registers`
     : c.seqQ === undefined ? 'no query length given (192 rows lose 22-28% at 1k)'
-    : c.seqQ <= PERSISTENT_MAX_SEQ_Q || (c.scheduler !== undefined && c.scheduler !== 'grid') ? 'a persistent kernel (short query loops)'
+    : c.seqQ <= PERSISTENT_MAX_SEQ_Q ? `a query length of ${c.seqQ}, at most ${PERSISTENT_MAX_SEQ_Q} (192 rows lose 22-28% at 1k)`
+    : c.scheduler !== undefined && c.scheduler !== 'grid' ? 'a persistent kernel asked for'
     : null;
   decisions.push(
     why === null
@@ -364,8 +370,9 @@ export const PERSISTENT_MAX_SEQ_Q = 2048;
 
 /**
  * The query length to give choose() for a call of `seqQ` tokens: only which side of
- * PERSISTENT_MAX_SEQ_Q it falls on picks the kernel, so every longer length shares one value (and
- * one cache entry).
+ * PERSISTENT_MAX_SEQ_Q it falls on picks the kernel (the scheduler and blockM both split there), so
+ * every longer length shares one value (and one cache entry). A default that splits elsewhere must
+ * change this; test/codegen/warpgroups.test.ts checks the plans agree.
  */
 export function schedulerLength(seqQ: number): number {
   return Math.min(seqQ, PERSISTENT_MAX_SEQ_Q + 1);

@@ -96,16 +96,17 @@ export interface Pipeline {
   releaseVAt: 'Softmax' | 'MUL';
 }
 
-/** Shared memory, bytes from the 1024-byte aligned base (see smem.ts, the one formula). */
 /** Query rows per CTA: 64 per consumer warpgroup; 192 (three) only with the producer warpgroup. */
 export type BlockM = 64 | 128 | 192;
 export const BLOCK_MS: readonly BlockM[] = [64, 128, 192];
 
+/** setmaxnreg counts with a producer warpgroup: registers per thread it keeps and each consumer takes. */
 export interface RegisterSplit {
   producer: number;
   consumer: number;
 }
 
+/** Shared memory, bytes from the 1024-byte aligned base (see smem.ts, the one formula). */
 export interface SmemLayout {
   q: number;
   /** One warpgroup's 64 query rows. */

@@ -68,8 +68,9 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
 // ---- shape ---------------------------------------------------------------------------------------------
 /**
  * setmaxnreg: the launch gives every thread floor(65536 / threads) registers, rounded down to 8
- * (at most 255); the producer must free exactly what the consumers take, or a consumer's increase
- * waits forever (ptx.cuh). Counts are multiples of 8 in 24..256.
+ * (168 for 384 threads, 128 for 512; the same formula as the static_assert in variants.cuh); the
+ * producer must free exactly what the consumers take, or a consumer's increase waits forever
+ * (ptx.cuh). Counts are multiples of 8 in 24..256.
  */
 function registerSplitReasons(plan: KernelPlan): string[] {
   const s = plan.registerSplit;
@@ -79,7 +80,7 @@ function registerSplitReasons(plan: KernelPlan): string[] {
   for (const [what, n] of [['producer', s.producer], ['consumer', s.consumer]] as const) {
     if (!Number.isInteger(n) || n < 24 || n > 256 || n % 8 !== 0) r.push(`registerSplit.${what} ${n}: setmaxnreg takes a multiple of 8 in 24..256`);
   }
-  const atLaunch = Math.min(255, Math.floor(65536 / plan.threads)) & ~7;
+  const atLaunch = Math.floor(65536 / plan.threads / 8) * 8;
   const freed = 128 * (atLaunch - s.producer);
   const taken = 128 * plan.consumerWarpgroups * (s.consumer - atLaunch);
   if (freed !== taken) {

@@ -3,7 +3,7 @@
 // are the GPU matrix's (variantKnobs has blockM 192 variants) and ptxas's are nvcc.test.ts's.
 import { describe, expect, it } from 'vitest';
 import {
-  choose, deadlockModel, decodeTile, emit, generate, persistentTrips, registerSplitFor, staticTiles, tileRegisterBudget, tileRegisters, tileSpace, verify,
+  choose, deadlockModel, decodeTile, emit, generate, persistentTrips, registerSplitFor, schedulerLength, staticTiles, tileRegisterBudget, tileRegisters, tileSpace, verify,
   MAX_TRIPS, type KernelPlan,
 } from '../../src/codegen/index.js';
 import { NAMED } from '../../src/schedule/index.js';
@@ -59,10 +59,33 @@ describe('three consumer warpgroups (blockM 192)', () => {
     }
     for (const seqQ of [undefined, 1, 1024, 2048]) expect(at(64, seqQ).blockM).toBe(128);
     expect(at(128, 8192).decisions.join('\n')).toMatch(/blockM 192: .*NOTES 2026-11-28 session 8/);
-    expect(at(128, 1024).decisions.join('\n')).toMatch(/blockM 128: a persistent kernel/);
+    expect(at(128, 1024).decisions.join('\n')).toMatch(/blockM 128: a query length of 1024/);
+    expect(at(128, 8192, {}, { scheduler: 'static' }).decisions.join('\n')).toMatch(/blockM 128: a persistent kernel asked for/);
+    // A caller's KV tile or P operand that 192 rows cannot hold keeps 128 rows, and says why.
+    expect(at(128, 4096, {}, { blockN: 128, pShared: false }).blockM).toBe(128);
+    expect(at(64, 4096, {}, { blockN: 128 }).blockM).toBe(128);
+    expect(at(128, 4096, { causal: true }, { blockN: 128 }).blockM).toBe(128);
+    expect(at(128, 4096, {}, { pShared: false }).decisions.join('\n')).toMatch(/blockM 128: P in registers at hd128/);
+    expect(at(64, 4096, {}, { blockN: 128 }).decisions.join('\n')).toMatch(/blockM 128: blockN 128 does not fit/);
+    expect(at(64, 4096, {}, { blockN: 96 }).blockM).toBe(192);
+    expect(at(128, 4096, { causal: true }, { blockN: 112 }).blockM).toBe(192);
+    expect(at(128, 1024, {}, { scheduler: 'grid' }).decisions.join('\n')).toMatch(/blockM 128: a query length of 1024, at most 2048/);
     // The caller's blockM always wins.
     expect(at(128, 8192, {}, { blockM: 128 }).blockM).toBe(128);
     expect(at(64, 1024, {}, { blockM: 192 }).blockM).toBe(192);
+  });
+
+  it('every length past 2048 plans as schedulerLength() says (the cache key): the defaults split only there', () => {
+    for (const seqQ of [1, 1000, 2048, 2049, 3000, 4096, 8191, 8192, 16384, 131072]) {
+      for (const headDim of [64, 128, 256] as const) {
+        for (const extra of [{}, { causal: true }, { window: true, varlen: true }, { softcap: true, dtype: 'bf16' as const }]) {
+          for (const name of ['baseline', 'firstDot', 'secondDot'] as const) {
+            expect(choose(NAMED[name], { headDim, seqQ: schedulerLength(seqQ), ...extra }), `${name} hd${headDim} ${seqQ} ${JSON.stringify(extra)}`)
+              .toEqual(choose(NAMED[name], { headDim, seqQ, ...extra }));
+          }
+        }
+      }
+    }
   });
 
   it('refuses blockM 192 without the producer warpgroup, naming the argument and the rule', () => {
