@@ -7,7 +7,8 @@
 # otma (the variant matrix's O-by-TMA variants), gpu1 and gpu2 (every GPU test file), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
-# variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT).
+# variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT), leads
+# (session 8's open leads).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -79,6 +80,13 @@ for step in $steps; do
       knobs='[{"blockM":128},{"blockM":192},{"blockM":192,"pShared":true},{"blockM":192,"pingpong":false}]'
       run m192 "${M192_LIMIT:-300}" env KNOBS="${M192_KNOBS:-$knobs}" \
       SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/m192.json" "${M192_SHAPES:-8,32,8192,64;16,32,4096,64;32,32,2048,64}" ;;
+    # Session 8's open leads (bench/NOTES.md): 192 rows in the persistent kernel at hd64 1k and 2k,
+    # and causal 4k at hd128 with 192 rows on one CTA per tile against the dynamic scheduler.
+    leads)
+      run leads64 200 env KNOBS='[{"blockM":128},{"blockM":192},{"blockM":192,"pShared":true}]' SCHEDULES=secondDot,baseline SCHEDULERS=default \
+        node bench/dev/sched_sweep.mjs 3 "$out/leads64.json" "64,32,1024,64;32,32,2048,64"
+      run leads4k 200 env KNOBS='[{"blockM":128},{"blockM":192}]' SCHEDULES=secondDot,baseline SCHEDULERS=grid,dynamic CAUSAL=1 \
+        node bench/dev/sched_sweep.mjs 3 "$out/leads4k.json" "16,16,4096,128" ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
   esac
 done
