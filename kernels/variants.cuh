@@ -55,7 +55,10 @@ static_assert(NUM_WG <= 3 && BAR_END <= 16, "named barriers: three per consumer 
 // The producer warpgroup's register split (the plan's registerSplit; ptx.cuh).
 SW_DEVICE void producerRegisters() { if constexpr (PRODUCER_WARPGROUP) setmaxnregDec<PRODUCER_REGS>(); }
 SW_DEVICE void consumerRegisters() { if constexpr (PRODUCER_WARPGROUP) setmaxnregInc<CONSUMER_REGS>(); }
-static_assert(!PRODUCER_WARPGROUP || 128 * ((65536 / (128 * (NUM_WG + 1))) / 8 * 8 - PRODUCER_REGS) == 128 * NUM_WG * (CONSUMER_REGS - (65536 / (128 * (NUM_WG + 1))) / 8 * 8),
+// What __launch_bounds__(threads, 1) gives each thread at entry with the producer warpgroup (its
+// 128 threads and NUM_WG consumer warpgroups): 65536 over the CTA, in steps of 8.
+constexpr int LAUNCH_REGS = 65536 / (128 * (NUM_WG + 1)) / 8 * 8;
+static_assert(!PRODUCER_WARPGROUP || 128 * (LAUNCH_REGS - PRODUCER_REGS) == 128 * NUM_WG * (CONSUMER_REGS - LAUNCH_REGS),
               "the producer must free exactly the registers the consumers take");
 
 struct Ctx {

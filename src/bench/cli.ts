@@ -6,11 +6,10 @@ import path from 'node:path';
 import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
 import { peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
 import { buildFloor, compareWithFloor, defaultFloorPath, formatFloor, formatGate, gatePassed, noFloorLine, parseFloor, runRatios } from './floor.js';
-import { benchPlotPoints } from './plot.js';
+import { benchSvg } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
 import { buildReport, sourceState, type SourceState } from './report.js';
 import { runSweep, type BenchResult } from './runner.js';
-import { renderSvg } from './svg.js';
 import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
 import { formatPresetTables } from './preset_table.js';
@@ -146,11 +145,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
     deps.stderr(`wrote ${options.json}`);
   }
   if (options.svg !== undefined) {
-    const svg = renderSvg(benchPlotPoints(results, peers), {
-      title: `stagewise attention forward, ${card}`,
-      subtitle: `TFLOP/s, median of ${options.rounds > 1 ? `${options.rounds} x ` : ''}${options.iterations} launches; colour = schedule, dashed = cp.async, dotted = peers`,
-    });
-    await deps.writeFile(options.svg, svg);
+    await deps.writeFile(options.svg, benchSvg(results, peers, card, options));
     deps.stderr(`wrote ${options.svg}`);
   }
 

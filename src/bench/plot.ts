@@ -3,7 +3,7 @@
 import type { PeersReport } from './peers.js';
 import { PEERS } from './peers.js';
 import type { BenchResult } from './runner.js';
-import { formatSeqLen, type PlotPoint } from './svg.js';
+import { formatSeqLen, renderSvg, type PlotPoint } from './svg.js';
 import { seriesName } from './sweep.js';
 
 interface PanelShape {
@@ -34,4 +34,12 @@ export function benchPlotPoints(results: readonly BenchResult[], peers?: PeersRe
     }
   }
   return points;
+}
+
+/** The bench's SVG of a run: `npm run bench -- --svg`, and bench/dev/replot.mjs from a run's --json. */
+export function benchSvg(results: readonly BenchResult[], peers: PeersReport | undefined, card: string, opts: { rounds: number; iterations: number }): string {
+  return renderSvg(benchPlotPoints(results, peers), {
+    title: `stagewise attention forward, ${card}`,
+    subtitle: `TFLOP/s, median of ${opts.rounds > 1 ? `${opts.rounds} x ` : ''}${opts.iterations} launches; colour = schedule, dashed = cp.async, dotted = peers`,
+  });
 }

@@ -199,8 +199,8 @@ type Sized = Checked & { blockM: BlockM };
  */
 function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
   if (c.blockM !== undefined) return c.blockM;
-  // The P operand 192 rows would get (chooseVariant), and whether a caller's KV tile fits them.
-  const pOperand: POperand = (c.pShared ?? c.headDim === 128) ? 'shared' : 'registers';
+  // The P operand 192 rows would get (chooseVariant: one S tile, the producer warpgroup), and whether a caller's KV tile fits them.
+  const pOperand: POperand = (c.pShared ?? defaultPShared({ sTiles: res.sTiles, loads: 'tma-producer', headDim: c.headDim, blockM: 192 })) ? 'shared' : 'registers';
   const over = c.blockN !== undefined && tileRegisters(c.headDim, c.blockN, pOperand, 1, res.pTiles) > tileRegisterBudget('tma-producer', pOperand, 3, c.causal || c.window);
   const why =
     c.load !== 'tma' || c.warpSpecialized === false ? 'no producer warpgroup'
@@ -225,6 +225,11 @@ interface Variant {
   loads: LoadPath;
   turn: Turn;
   pOperand: POperand;
+}
+
+/** P through shared memory by default: two S tiles with a producer warpgroup at head dim <= 128, or 192 rows at hd128 (see chooseVariant). */
+function defaultPShared(x: { sTiles: number; loads: LoadPath; headDim: number; blockM: BlockM }): boolean {
+  return (x.sTiles >= 2 && x.loads === 'tma-producer' && x.headDim <= 128) || (x.blockM === 192 && x.headDim === 128);
 }
 
 /** The variant knobs: the caller's, else the measured defaults. */
@@ -258,7 +263,7 @@ function chooseVariant(c: Sized, nest: LoopNest, res: Resources, decisions: stri
   // measured 492 / 479 TFLOP/s at 8k against 468 / 432 for 192 x 128 with P in shared memory.
   let pShared = c.pShared;
   if (pShared === undefined) {
-    pShared = (res.sTiles >= 2 && loads === 'tma-producer' && c.headDim <= 128) || (c.blockM === 192 && c.headDim === 128);
+    pShared = defaultPShared({ sTiles: res.sTiles, loads, headDim: c.headDim, blockM: c.blockM });
     decisions.push(`P in ${pShared ? 'shared memory' : 'registers'}: shared memory for two S tiles with a producer warpgroup at head dim <= 128, and for 192 rows at hd128 (NOTES 2026-11-25 session 2 step 3, 2026-11-26 step 3, 2026-11-28 session 8)`);
   }
   return { loads, turn, pOperand: pShared ? 'shared' : 'registers' };
