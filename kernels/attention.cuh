@@ -27,11 +27,12 @@ SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + 
 // A warp is done reading a slot once its covering wgmma wait returned; one lane arrives for it.
 SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, kRing(c, j).slot)); }
 SW_DEVICE void releaseV(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyV(c, vRing(c, j).slot)); }
-// A persistent CTA's producer loads the next tile's Q once every warp's last S = Q K^T of this
-// tile retired (the caller's wgmma wait covers MMA0(j)). Later dummy MMA0s still read Q's slot
-// while it refills, into an S tile nobody reads.
+// A persistent CTA's producer loads a warpgroup's next Q block once each of its warps' last
+// S = Q K^T of this tile retired (the caller's wgmma wait covers MMA0(j)); each warpgroup frees
+// its own block, so the first to finish a tile's QK^T is the first to get its next Q. Later dummy
+// MMA0s still read the block while it refills, into an S tile nobody reads.
 SW_DEVICE void releaseQ(const Ctx& c, int j) {
-  if (PERSISTENT && j == c.tiles - 1 && c.lane == 0) mbarArrive(c.base + Smem::EMPTY_Q);
+  if (PERSISTENT && j == c.tiles - 1 && c.lane == 0) mbarArrive(emptyQ(c, c.wg));
 }
 
 // ---- matmuls --------------------------------------------------------------------------------------
@@ -157,9 +158,9 @@ SW_DEVICE void initBarriers(const Ctx& c) {
       mbarInit(fullV(c, i), Loads::FULL_ARRIVALS);
       mbarInit(emptyV(c, i), NUM_WARPS);
     }
-    mbarInit(c.base + Smem::FULL_Q, 1);
+    for (int w = 0; w < NUM_WG; ++w) mbarInit(fullQ(c, w), 1);
     if (PERSISTENT) {
-      mbarInit(c.base + Smem::EMPTY_Q, NUM_WARPS);
+      for (int w = 0; w < NUM_WG; ++w) mbarInit(emptyQ(c, w), 4);  // the warpgroup's four warps
       for (int i = 0; i < TILE_SLOTS; ++i) {
         mbarInit(c.base + Smem::TILE_FULL + 8 * i, 1);
         mbarInit(c.base + Smem::TILE_EMPTY + 8 * i, NUM_WARPS);
@@ -233,8 +234,9 @@ SW_DEVICE void producerLoop(const Ctx& c) {
 }
 
 // The persistent producer: for each tile, K(0) first (its slot frees early in the previous tile's
-// tail), then Q once the consumers released it, then V(0), K(1), V(1), ... The rings run on across
-// tiles (ring0), so slot reuse stays ordered by the same empty barriers.
+// tail), then each warpgroup's Q block once that warpgroup released it (warpgroup 0, first in the
+// ping-pong, first), then V(0), K(1), V(1), ... The rings run on across tiles (ring0), so slot
+// reuse stays ordered by the same empty barriers.
 template <typename SetTile>
 SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
   int qUses = 0;
@@ -246,8 +248,10 @@ SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
     const int next = Tiles::next(c, w, t);
     if (setTile(t) && c.tiles > 0) {
       Loads::loadK(c, 0);
-      mbarWait(c.base + Smem::EMPTY_Q, (qUses & 1) ^ 1);  // a fresh barrier reports parity 1 complete
-      Loads::loadQ(c);
+      for (int w = 0; w < NUM_WG; ++w) {
+        mbarWait(emptyQ(c, w), (qUses & 1) ^ 1);  // a fresh barrier reports parity 1 complete
+        Loads::loadQBlock(c, w);
+      }
       Loads::loadV(c, 0);
       for (int j = 1; j < c.tiles; ++j) {
         Loads::loadK(c, j);

@@ -40,8 +40,8 @@ static_assert(Smem::O_BYTES == 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, 
 static_assert(Smem::P >= (Smem::O_IN_Q ? Smem::V + V_BUFS * Smem::TILE_BYTES : Smem::O + Smem::O_BYTES), "the O tiles or the V ring overlap the P tiles");
 static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
 static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
-              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 &&
-              Smem::TILE_FULL >= Smem::EMPTY_Q + 8 && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
+              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 * NUM_WG &&
+              Smem::TILE_FULL >= Smem::EMPTY_Q + 8 * NUM_WG && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
               Smem::TILE_IDS >= Smem::TILE_EMPTY + 8 * TILE_SLOTS && Smem::END >= Smem::TILE_IDS + 4 * TILE_SLOTS,
               "mbarriers overlap");
 static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout does not fit the launch's dynamic shared memory");
@@ -111,6 +111,9 @@ SW_DEVICE u32 fullK(const Ctx& c, u32 slot) { return c.base + Smem::FULL_K + 8 *
 SW_DEVICE u32 emptyK(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_K + 8 * slot; }
 SW_DEVICE u32 fullV(const Ctx& c, u32 slot) { return c.base + Smem::FULL_V + 8 * slot; }
 SW_DEVICE u32 emptyV(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_V + 8 * slot; }
+// Warpgroup w's Q block: landed (fullQ), and in a persistent CTA free for the next tile (emptyQ).
+SW_DEVICE u32 fullQ(const Ctx& c, int w) { return c.base + Smem::FULL_Q + 8 * w; }
+SW_DEVICE u32 emptyQ(const Ctx& c, int w) { return c.base + Smem::EMPTY_Q + 8 * w; }
 SW_DEVICE u32 kTile(const Ctx& c, int j) { return c.base + Smem::K + kRing(c, j).slot * Smem::TILE_BYTES; }
 SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + vRing(c, j).slot * Smem::TILE_BYTES; }
 
@@ -188,20 +191,23 @@ struct TmaLoads {
         tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
     }
   }
-  static SW_DEVICE void loadQ(const Ctx& c) {
+  // Warpgroup w's 64-row Q block, on its own barrier (fullQ(c, w)).
+  static SW_DEVICE void loadQBlock(const Ctx& c, int w) {
     if (c.tid == ISSUER_TID) {
-      expectTx(c.base + Smem::FULL_Q, NUM_WG * Smem::Q_WG_BYTES);
-      for (int w = 0; w < NUM_WG; ++w)
-        for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad4d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.qStart + c.m0 + w * 64, c.hq, c.tmaBatch,
-                    c.base + Smem::FULL_Q);
+      expectTx(fullQ(c, w), Smem::Q_WG_BYTES);
+#pragma unroll
+      for (int b = 0; b < HEAD_DIM / 64; ++b)
+        tmaLoad4d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.qStart + c.m0 + w * 64, c.hq, c.tmaBatch, fullQ(c, w));
     }
+  }
+  static SW_DEVICE void loadQ(const Ctx& c) {
+    for (int w = 0; w < NUM_WG; ++w) loadQBlock(c, w);
   }
   // Waits until tile j is in shared memory.
   static SW_DEVICE void waitK(const Ctx& c, int j) { const Ring r = kRing(c, j); mbarWait(fullK(c, r.slot), r.parity); }
   static SW_DEVICE void waitV(const Ctx& c, int j) { const Ring r = vRing(c, j); mbarWait(fullV(c, r.slot), r.parity); }
   // Complete after the tile's first MMA0: one poll each later time.
-  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(c.base + Smem::FULL_Q, c.qParity); }
+  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(fullQ(c, c.wg), c.qParity); }
 };
 
 // ---- tile schedulers of the persistent kernel: the order and the hand-off (src/codegen/scheduler.ts, line for line) ----

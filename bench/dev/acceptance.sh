@@ -8,7 +8,7 @@
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
 # variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT), leads
-# (session 8's open leads).
+# (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -87,6 +87,20 @@ for step in $steps; do
         node bench/dev/sched_sweep.mjs 3 "$out/leads64.json" "64,32,1024,64;32,32,2048,64"
       run leads4k 200 env KNOBS='[{"blockM":128},{"blockM":192}]' SCHEDULES=secondDot,baseline SCHEDULERS=grid,dynamic CAUSAL=1 \
         node bench/dev/sched_sweep.mjs 3 "$out/leads4k.json" "16,16,4096,128" ;;
+    # A/B of this tree against a base build in AB_BASE (dist, kernels, build/Release, package.json of
+    # the base commit; carry its ignored dist and build), interleaved passes (bench/dev/ab.sh), at the
+    # shapes AB_SHAPES (default: the persistent lengths 1k and 2k), both masks, TMA loads.
+    ab)
+      shapes=()
+      for s in ${AB_SHAPES:-64,16,1024,128 32,16,2048,128}; do shapes+=(--shape "$s"); done
+      run ab "${AB_LIMIT:-300}" bash bench/dev/ab.sh "${AB_BASE:-abbase}" . "$out/ab" "${AB_ROUNDS:-3}" -- "${shapes[@]}" --dtype f16 --loads tma \
+        --schedules "${AB_SCHEDULES:-baseline,secondDot}" --causal "${AB_CAUSAL:-both}"
+      node bench/dev/ab_summary.mjs "$out/ab" > "$out/ab-summary.txt" 2>&1; cat "$out/ab-summary.txt"; archive ;;
+    # The same A/B over the llama3-8b preset (tensor API, GQA, [B, N, H, D], causal).
+    abllama)
+      run abllama "${AB_LIMIT:-300}" bash bench/dev/ab.sh "${AB_BASE:-abbase}" . "$out/abllama" "${AB_ROUNDS:-3}" -- --preset llama3-8b \
+        --schedules "${AB_SCHEDULES:-baseline,secondDot}"
+      node bench/dev/ab_summary.mjs "$out/abllama" > "$out/abllama-summary.txt" 2>&1; cat "$out/abllama-summary.txt"; archive ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
   esac
 done

@@ -119,7 +119,7 @@ function checkShape(cfg: AttentionConfig): void {
 function kernelInput(cfg: AttentionConfig): KernelConfigInput {
   const input: KernelConfigInput = {
     headDim: cfg.headDim, dtype: cfg.dtype, load: cfg.load, causal: cfg.causal,
-    seqQ: schedulerLength(cfg.seqLen), // picks the default tile scheduler and blockM (both split at PERSISTENT_MAX_SEQ_Q)
+    seqQ: schedulerLength(cfg.seqLen), // picks the default tile scheduler and blockM (both split where schedulerLength says)
   };
   // Every knob by its one list (codegen KNOB_NAMES): a knob missing here ran the default kernel
   // under the knob's name (the O-by-TMA and peeled variants of the GPU matrix did, session 6).

@@ -195,7 +195,7 @@ type Sized = Checked & { blockM: BlockM };
  * persistent kernel loses its O tiles). So 192 needs: TMA with the producer warpgroup, head dim
  * <= 128 (hd256's Q alone would take 96 KiB), one S tile (160 registers hold no second one at a
  * useful width), no softcap at hd128 (ptxas spills), and one CTA per tile over a long loop: a
- * query length past PERSISTENT_MAX_SEQ_Q (without one, 128) and no persistent scheduler asked for.
+ * query length past persistentMaxSeqQ (without one, 128) and no persistent scheduler asked for.
  */
 function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
   if (c.blockM !== undefined) return c.blockM;
@@ -210,7 +210,7 @@ function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
     : c.headDim === 128 && c.pShared === false ? 'P in registers at hd128 (192 rows would leave a 48-wide KV tile)'
     : over ? `blockN ${c.blockN} does not fit 192 rows' 160 registers`
     : c.seqQ === undefined ? 'no query length given (192 rows lose 22-28% at 1k)'
-    : c.seqQ <= PERSISTENT_MAX_SEQ_Q ? `a query length of ${c.seqQ}, at most ${PERSISTENT_MAX_SEQ_Q} (192 rows lose 22-28% at 1k)`
+    : c.seqQ <= persistentMaxSeqQ(c) ? `a query length at most ${persistentMaxSeqQ(c)}: a persistent kernel (192 rows lose 22-28% at 1k)`
     : c.scheduler !== undefined && c.scheduler !== 'grid' ? 'a persistent kernel asked for'
     : null;
   decisions.push(
@@ -374,13 +374,27 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
 export const PERSISTENT_MAX_SEQ_Q = 2048;
 
 /**
+ * Masked (causal or windowed) work at head dim 128 stays persistent (the dynamic scheduler, 128
+ * rows) up to this length: at 16x16x4096x128 causal on an H100 the dynamic kernel ran 576.8 TFLOP/s
+ * against 543.4 for one CTA per tile at 192 rows and 536.1 at 128 (NOTES 2026-11-28 session 9);
+ * at 8k one CTA per tile at 192 rows leads (614.4, session 8, against 540.1 dynamic in session 7).
+ */
+export const PERSISTENT_MAX_SEQ_Q_MASKED = 4096;
+
+/** The longest query length that runs a persistent kernel by default, for these features. */
+export function persistentMaxSeqQ(x: { causal: boolean; window: boolean; headDim: number }): number {
+  return (x.causal || x.window) && x.headDim === 128 ? PERSISTENT_MAX_SEQ_Q_MASKED : PERSISTENT_MAX_SEQ_Q;
+}
+
+/**
  * The query length to give choose() for a call of `seqQ` tokens: only which side of
- * PERSISTENT_MAX_SEQ_Q it falls on picks the kernel (the scheduler and blockM both split there), so
- * every longer length shares one value (and one cache entry). A default that splits elsewhere must
- * change this; test/codegen/warpgroups.test.ts checks the plans agree.
+ * PERSISTENT_MAX_SEQ_Q and PERSISTENT_MAX_SEQ_Q_MASKED it falls on picks the kernel (the
+ * scheduler and blockM both split there), so every length between them shares one value, as does
+ * every longer one (one cache entry each). A default that splits elsewhere must change this;
+ * test/codegen/warpgroups.test.ts checks the plans agree for every length.
  */
 export function schedulerLength(seqQ: number): number {
-  return Math.min(seqQ, PERSISTENT_MAX_SEQ_Q + 1);
+  return seqQ <= PERSISTENT_MAX_SEQ_Q ? seqQ : seqQ <= PERSISTENT_MAX_SEQ_Q_MASKED ? PERSISTENT_MAX_SEQ_Q_MASKED : PERSISTENT_MAX_SEQ_Q_MASKED + 1;
 }
 
 /**
@@ -388,14 +402,14 @@ export function schedulerLength(seqQ: number): number {
  * same, dynamic when masks or packed lengths make them uneven), one CTA per tile otherwise and
  * wherever there is no producer warpgroup.
  */
-export function defaultScheduler(x: { loads: LoadPath; masked: boolean; varlen: boolean; sTiles: number; seqQ?: number }): TileScheduler {
-  if (x.loads !== 'tma-producer' || x.seqQ === undefined || x.seqQ > PERSISTENT_MAX_SEQ_Q) return 'grid';
+export function defaultScheduler(x: { loads: LoadPath; causal: boolean; window: boolean; headDim: number; varlen: boolean; sTiles: number; seqQ?: number }): TileScheduler {
+  if (x.loads !== 'tma-producer' || x.seqQ === undefined || x.seqQ > persistentMaxSeqQ(x)) return 'grid';
   // Two S tiles in flight across the tile loop: ptxas serialised every wgmma (C7514) and the
   // persistent firstDot ran at 0.6-0.7x of its grid kernel (NOTES 2026-11-27 session 5, sweep 1).
   // A full wait before the steady loop now keeps it asynchronous, but with every feature on it
   // spills and it has not been timed: one CTA per tile until it is.
   if (x.sTiles > 1) return 'grid';
-  return x.masked || x.varlen ? 'dynamic' : 'static';
+  return x.causal || x.window || x.varlen ? 'dynamic' : 'static';
 }
 
 /** The scheduler knob, else the default; a persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers). */
@@ -406,11 +420,11 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
     }
     return c.scheduler;
   }
-  const s = defaultScheduler({ loads: v.loads, masked: c.causal || c.window, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
+  const s = defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
     decisions.push(
-      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${PERSISTENT_MAX_SEQ_Q}, ` +
-        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5)`,
+      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (${PERSISTENT_MAX_SEQ_Q_MASKED} for masked work at hd128), ` +
+        `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5, 2026-11-28 session 9)`,
     );
   }
   return s;

@@ -125,13 +125,13 @@ export interface SmemLayout {
   pWarpgroupBytes: number;
   /** Step between 8-row groups of a P tile (K-major, no swizzle). */
   pSbo: number;
-  /** mbarriers, 8 bytes each: full and empty per K slot, per V slot, one for Q. */
+  /** mbarriers, 8 bytes each: full and empty per K slot, per V slot; full per warpgroup's Q block. */
   fullK: number;
   emptyK: number;
   fullV: number;
   emptyV: number;
   fullQ: number;
-  /** Persistent kernel: Q released for the next tile (one arrival per consumer warp). */
+  /** Persistent kernel: each warpgroup's Q block released for the next tile (one arrival per warp of that warpgroup). */
   emptyQ: number;
   /** Persistent kernel: tile-id slots (int32 each) and their full / empty barriers. */
   tileFull: number;

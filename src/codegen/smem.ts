@@ -70,12 +70,14 @@ export function smemLayout(x: LayoutInput): SmemLayout {
   const emptyK = fullK + MBARRIER_BYTES * x.kBuffers;
   const fullV = emptyK + MBARRIER_BYTES * x.kBuffers;
   const emptyV = fullV + MBARRIER_BYTES * x.vBuffers;
+  // One Q barrier per warpgroup: each warpgroup's 64-row Q block lands, and in a persistent CTA is
+  // freed and refilled, on its own (the first warpgroup to finish a tile's QK^T gets its next Q first).
   const fullQ = emptyV + MBARRIER_BYTES * x.vBuffers;
   // The persistent kernel's hand-offs (unused by a grid of one CTA per tile, but always laid out so
-  // there is one formula): Q free for the next tile, and two tile-id slots with full/empty barriers
-  // (the dynamic scheduler's producer publishes the next tile there).
-  const emptyQ = fullQ + MBARRIER_BYTES;
-  const tileFull = emptyQ + MBARRIER_BYTES;
+  // there is one formula): each Q block free for the next tile, and two tile-id slots with
+  // full/empty barriers (the dynamic scheduler's producer publishes the next tile there).
+  const emptyQ = fullQ + MBARRIER_BYTES * warpgroups;
+  const tileFull = emptyQ + MBARRIER_BYTES * warpgroups;
   const tileEmpty = tileFull + MBARRIER_BYTES * TILE_SLOTS;
   const tileIds = tileEmpty + MBARRIER_BYTES * TILE_SLOTS;
   const end = tileIds + 4 * TILE_SLOTS;

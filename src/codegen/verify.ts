@@ -274,9 +274,10 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
 /**
  * Consumers block at MMA0(j) until K(j) (and the tile's Q) landed and at MMA1(j) until V(j) did;
  * slots are released (per warpgroup; a slot is free once every warpgroup released it) at the ops
- * the program releases them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt, Q at the tile's
- * last Softmax). Loads come from a producer that loads K(0), Q, V(0), K(1), V(1), ... of each tile
- * in turn, each once its slot is free (Q once every warpgroup released the previous tile's), or
+ * the program releases them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt, each warpgroup's
+ * Q block at its tile's last Softmax). Loads come from a producer that loads K(0), Q(block 0),
+ * ..., Q(block W-1), V(0), K(1), V(1), ... of each tile in turn, each once its slot is free (Q block
+ * w once warpgroup w released the previous tile's), or
  * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (every consumer warpgroup,
  * each waiting for the slot) for cp.async, whose matmuls then also meet at a CTA-wide barrier.
  * With turns (a token passed round the W warpgroups: 0, 1, ..., W-1, 0, ...), warpgroup 0 passes
@@ -292,7 +293,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   const perWarpgroup = <T>(make: () => T): T[] => Array.from({ length: W }, make);
   const loadedBy: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
   const released: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
-  const qLoaded = new Set<number>();
+  const qLoaded = perWarpgroup(() => new Set<number>()); // per warpgroup's Q block: tiles loaded
   const qReleased = perWarpgroup(() => new Set<number>());
   const slotFree = (t: Tile, g: number) => g < rings[t] || released[t].slice(0, W).every((set) => set.has(g - rings[t]));
   const producer = plan.loads === 'tma-producer';
@@ -301,7 +302,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   // The producer's order; a grid kernel's Q is loaded before the loop.
   // 'P': the dynamic scheduler's producer publishes tile n's id in slot n % TILE_SLOTS, once every
   // consumer warpgroup has read the id that slot held (tile n - TILE_SLOTS).
-  type Load = ['K' | 'V', number] | ['Q', number] | ['P', number];
+  type Load = ['K' | 'V', number] | ['Q', number, number] | ['P', number];
   const order: Load[] = [];
   const dynamic = plan.scheduler === 'dynamic';
   const published = new Set<number>();
@@ -309,15 +310,16 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   let g0 = 0;
   trips.forEach((T, n) => {
     if (dynamic && publishAt === 'start') order.push(['P', n]);
-    // The persistent producer (producerTiles) loads K(0) before Q; the grid one Q first (producerLoop).
-    if (producer) order.push(...(plan.scheduler === 'grid' ? [['Q', n], ['K', g0]] as Load[] : [['K', g0], ['Q', n]] as Load[]), ['V', g0]);
-    else qLoaded.add(n);
+    // The persistent producer (producerTiles) loads K(0) before the Q blocks; the grid one Q first (producerLoop).
+    const qs = Array.from({ length: W }, (_, w): Load => ['Q', n, w]);
+    if (producer) order.push(...(plan.scheduler === 'grid' ? [...qs, ['K', g0]] as Load[] : [['K', g0], ...qs] as Load[]), ['V', g0]);
+    else for (const set of qLoaded) set.add(n);
     for (let j = producer ? 1 : 0; j < T; j++) order.push(['K', g0 + j], ['V', g0 + j]);
     if (dynamic && publishAt === 'end') order.push(['P', n]);
     g0 += T;
   });
-  const canLoad = ([t, x]: Load): boolean =>
-    t === 'Q' ? x === 0 || qReleased.slice(0, W).every((set) => set.has(x - 1))
+  const canLoad = ([t, x, w]: Load): boolean =>
+    t === 'Q' ? x === 0 || qReleased[w as number].has(x - 1)
       : t === 'P' ? x < TILE_SLOTS || idRead.slice(0, W).every((set) => set.has(x - TILE_SLOTS))
       : slotFree(t, x);
   let next = 0;
@@ -356,7 +358,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
           // waits tell two phases apart, not three.
           throw new Error(`internal: MMA0(${e.j}) of tile ${e.n} waits for Q after warpgroup ${w} released it`);
         }
-        if (op === 'MMA0' && !qLoaded.has(e.n)) return false;
+        if (op === 'MMA0' && !qLoaded[w].has(e.n)) return false;
         if (cp && W > 1) {
           // The cp.async wait ends in a barrier over every warpgroup; each warpgroup issued its part
           // of the tile before reaching it (a load precedes its matmul in program order).
@@ -379,8 +381,8 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
   for (;;) {
     let moved = false;
     while (producer && next < order.length && canLoad(order[next])) {
-      const [t, x] = order[next++];
-      if (t === 'Q') qLoaded.add(x);
+      const [t, x, w] = order[next++];
+      if (t === 'Q') qLoaded[w as number].add(x);
       else if (t === 'P') published.add(x);
       else loadedBy[t][0].add(x);
       moved = true;
@@ -392,7 +394,7 @@ function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLast
         const e = events[x];
         return `warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})${trips.length > 1 ? ` of tile ${e.n}` : ''}` : e.kind}`;
       });
-      const prod = producer ? `, the producer at ${next < order.length ? `${order[next][0]}(${order[next][1]})` : 'the end'}` : '';
+      const prod = producer ? `, the producer at ${next < order.length ? `${order[next][0]}(${order[next][1]}${order[next][0] === 'Q' ? `, block ${order[next][2]}` : ''})` : 'the end'}` : '';
       return [`deadlock at ${tiles} with rings K ${p.kBuffers} / V ${p.vBuffers}: ${at.join(', ')}${prod}; no process can move`];
     }
   }

@@ -147,13 +147,22 @@ describe('every tile exactly once', () => {
 
 describe('the default scheduler (choose.ts, measured)', () => {
   it('is persistent for short query loops with a producer warpgroup and one S tile, one CTA per tile otherwise', async () => {
-    const { choose, PERSISTENT_MAX_SEQ_Q } = await import('../../src/codegen/index.js');
+    const { choose, PERSISTENT_MAX_SEQ_Q, PERSISTENT_MAX_SEQ_Q_MASKED } = await import('../../src/codegen/index.js');
     const { NAMED } = await import('../../src/schedule/index.js');
     const at = (problem: object, knobs: object = {}, s = NAMED.secondDot) => choose(s, { headDim: 128, ...problem }, knobs);
     expect(at({ seqQ: 1024 }).scheduler).toBe('static');
     expect(at({ seqQ: 1024, causal: true }).scheduler).toBe('dynamic');
     expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q, varlen: true }).scheduler).toBe('dynamic');
     expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q + 1 }).scheduler).toBe('grid');
+    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q + 1, varlen: true }).scheduler).toBe('grid');
+    // Masked work at hd128 stays persistent (dynamic, 128 rows) up to 4096 query tokens; other head dims do not.
+    for (const masked of [{ causal: true }, { window: true }]) {
+      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, ...masked })).toMatchObject({ scheduler: 'dynamic', blockM: 128 });
+      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED + 1, ...masked }).scheduler).toBe('grid');
+      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, headDim: 64, ...masked })).toMatchObject({ scheduler: 'grid', blockM: 192 });
+    }
+    expect(PERSISTENT_MAX_SEQ_Q_MASKED).toBeGreaterThan(PERSISTENT_MAX_SEQ_Q);
+    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, causal: true }).decisions.join('\n')).toMatch(/blockM 128: a query length at most 4096: a persistent kernel/);
     expect(at({}).scheduler).toBe('grid');
     expect(at({ seqQ: 1024 }, {}, NAMED.firstDot).scheduler).toBe('grid'); // two S tiles
     expect(at({ seqQ: 1024 }, { load: 'cp.async' }).scheduler).toBe('grid');

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   choose, deadlockModel, decodeTile, emit, generate, persistentTrips, registerSplitFor, schedulerLength, staticTiles, tileRegisterBudget, tileRegisters, tileSpace, verify,
-  MAX_TRIPS, type KernelPlan,
+  MAX_TRIPS, PERSISTENT_MAX_SEQ_Q_MASKED, type KernelPlan,
 } from '../../src/codegen/index.js';
 import { NAMED } from '../../src/schedule/index.js';
 
@@ -43,10 +43,16 @@ describe('three consumer warpgroups (blockM 192)', () => {
       expect([hd64.blockM, hd64.blockN, hd64.pOperand, hd64.scheduler]).toEqual([192, 96, 'registers', 'grid']);
       const hd128 = at(128, seqQ);
       expect([hd128.blockM, hd128.blockN, hd128.pOperand, hd128.oStore, hd128.smem.oInQ]).toEqual([192, 128, 'shared', 'tma', true]);
-      // A mask costs registers: 112 keys per tile (128 spilled 4 B for causal secondDot).
-      expect(at(128, seqQ, { causal: true }).blockN).toBe(112);
       expect(at(64, seqQ, { causal: true, window: true, varlen: true, softcap: true }).blockM).toBe(192);
-      expect(at(128, seqQ, { causal: true, window: true, varlen: true }).blockM).toBe(192);
+      if (seqQ > PERSISTENT_MAX_SEQ_Q_MASKED) {
+        // A mask costs registers: 112 keys per tile (128 spilled 4 B for causal secondDot).
+        expect(at(128, seqQ, { causal: true }).blockN).toBe(112);
+        expect(at(128, seqQ, { causal: true, window: true, varlen: true }).blockM).toBe(192);
+      } else {
+        // Masked work at hd128 up to 4096 tokens: the persistent kernel, 128 rows.
+        expect(at(128, seqQ, { causal: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
+        expect(at(128, seqQ, { window: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
+      }
       expect(at(128, seqQ, {}, {}, 'baseline').blockM).toBe(192);
       expect(at(128, seqQ, { dtype: 'bf16' }).blockM).toBe(192);
       // ... and not: hd256, softcap at hd128, two S tiles, no producer warpgroup, a persistent kernel.
@@ -59,7 +65,7 @@ describe('three consumer warpgroups (blockM 192)', () => {
     }
     for (const seqQ of [undefined, 1, 1024, 2048]) expect(at(64, seqQ).blockM).toBe(128);
     expect(at(128, 8192).decisions.join('\n')).toMatch(/blockM 192: .*NOTES 2026-11-28 session 8/);
-    expect(at(128, 1024).decisions.join('\n')).toMatch(/blockM 128: a query length of 1024/);
+    expect(at(128, 1024).decisions.join('\n')).toMatch(/blockM 128: a query length at most 2048/);
     expect(at(128, 8192, {}, { scheduler: 'static' }).decisions.join('\n')).toMatch(/blockM 128: a persistent kernel asked for/);
     // A caller's KV tile or P operand that 192 rows cannot hold keeps 128 rows, and says why.
     expect(at(128, 4096, {}, { blockN: 128, pShared: false }).blockM).toBe(128);
@@ -68,17 +74,17 @@ describe('three consumer warpgroups (blockM 192)', () => {
     expect(at(128, 4096, {}, { pShared: false }).decisions.join('\n')).toMatch(/blockM 128: P in registers at hd128/);
     expect(at(64, 4096, {}, { blockN: 128 }).decisions.join('\n')).toMatch(/blockM 128: blockN 128 does not fit/);
     expect(at(64, 4096, {}, { blockN: 96 }).blockM).toBe(192);
-    expect(at(128, 4096, { causal: true }, { blockN: 112 }).blockM).toBe(192);
-    expect(at(128, 1024, {}, { scheduler: 'grid' }).decisions.join('\n')).toMatch(/blockM 128: a query length of 1024, at most 2048/);
+    expect(at(128, 8192, { causal: true }, { blockN: 112 }).blockM).toBe(192);
+    expect(at(128, 1024, {}, { scheduler: 'grid' }).decisions.join('\n')).toMatch(/blockM 128: a query length at most 2048: a persistent kernel/);
     // The caller's blockM always wins.
     expect(at(128, 8192, {}, { blockM: 128 }).blockM).toBe(128);
     expect(at(64, 1024, {}, { blockM: 192 }).blockM).toBe(192);
   });
 
-  it('every length past 2048 plans as schedulerLength() says (the cache key): the defaults split only there', () => {
-    for (const seqQ of [1, 1000, 2048, 2049, 3000, 4096, 8191, 8192, 16384, 131072]) {
+  it('every length plans as schedulerLength() says (the cache key): the defaults split only at its breakpoints', () => {
+    for (const seqQ of [1, 1000, 2048, 2049, 3000, 4095, 4096, 4097, 6000, 8191, 8192, 16384, 131072]) {
       for (const headDim of [64, 128, 256] as const) {
-        for (const extra of [{}, { causal: true }, { window: true, varlen: true }, { softcap: true, dtype: 'bf16' as const }]) {
+        for (const extra of [{}, { causal: true }, { window: true }, { window: true, varlen: true }, { softcap: true, dtype: 'bf16' as const }]) {
           for (const name of ['baseline', 'firstDot', 'secondDot'] as const) {
             expect(choose(NAMED[name], { headDim, seqQ: schedulerLength(seqQ), ...extra }), `${name} hd${headDim} ${seqQ} ${JSON.stringify(extra)}`)
               .toEqual(choose(NAMED[name], { headDim, seqQ, ...extra }));
@@ -86,6 +92,9 @@ describe('three consumer warpgroups (blockM 192)', () => {
         }
       }
     }
+    // Negative control: one breakpoint only (every length past 2048 as 2049, the cache key before
+    // masked hd128 work stayed persistent to 4096) plans causal hd128 at 4097 as it must not.
+    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 2049, causal: true })).not.toEqual(choose(NAMED.baseline, { headDim: 128, seqQ: 4097, causal: true }));
   });
 
   it('refuses blockM 192 without the producer warpgroup, naming the argument and the rule', () => {
