@@ -366,35 +366,50 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
 }
 
 /**
- * Query lengths up to this run a persistent grid by default. Measured on an H100 (bench/NOTES.md,
- * session 5, second sweep, best schedule per scheduler): non-causal 1k +7.2% and 2k +4.7% for the
- * static scheduler over one CTA per tile, causal 1k +15.3% and 2k +6.4% for the dynamic one; from
- * 4k on one CTA per tile was level or ahead (static -2.8% non-causal, dynamic -5.8% causal at 4k).
+ * The longest query length that runs a persistent kernel by default, per head dim, for unmasked
+ * and for masked (causal or windowed) work; one CTA per tile beyond, and wherever no length is
+ * given. Measured on an H100 (bench/NOTES.md), best schedule per scheduler:
+ * - hd64 and hd128 unmasked, 2048: the static scheduler +7.2% at 1k and +4.7% at 2k over one CTA per
+ *   tile (session 5); from 4k one CTA per tile at 192 rows leads (session 8).
+ * - hd64 masked, 2048: at 4k causal the dynamic kernel ran 408.7 TFLOP/s against 427.6 for one CTA
+ *   per tile at 192 rows (session 9).
+ * - hd128 masked, 5120: causal, the dynamic kernel at 128 rows against one CTA per tile at 192 rows,
+ *   3k +4.7%, 4k +6..+14% (four runs), 5k +4.6%, 6k -2.3%, 8k +1.1% (session 9).
+ * - hd256 unmasked, 4096: the static scheduler against one CTA per tile, 4k +6.3%, 8k -6.1% (session 9).
+ * - hd256 masked, every length: the dynamic scheduler against one CTA per tile, causal 3k +7.0%,
+ *   4k +4..+6%, 6k +14.4%, 8k +3.0%, 16k +1.8% (session 9).
  */
-export const PERSISTENT_MAX_SEQ_Q = 2048;
+export const PERSISTENT_MAX_SEQ_Q: Readonly<Record<64 | 128 | 256, { readonly unmasked: number; readonly masked: number }>> = {
+  64: { unmasked: 2048, masked: 2048 },
+  128: { unmasked: 2048, masked: 5120 },
+  256: { unmasked: 4096, masked: Infinity },
+};
 
-/**
- * Masked (causal or windowed) work at head dim 128 stays persistent (the dynamic scheduler, 128
- * rows) up to this length: at 16x16x4096x128 causal on an H100 the dynamic kernel ran 576.8 TFLOP/s
- * against 543.4 for one CTA per tile at 192 rows and 536.1 at 128 (NOTES 2026-11-28 session 9);
- * at 8k one CTA per tile at 192 rows leads (614.4, session 8, against 540.1 dynamic in session 7).
- */
-export const PERSISTENT_MAX_SEQ_Q_MASKED = 4096;
-
-/** The longest query length that runs a persistent kernel by default, for these features. */
+/** The longest query length that runs a persistent kernel by default, for these features (PERSISTENT_MAX_SEQ_Q). */
 export function persistentMaxSeqQ(x: { causal: boolean; window: boolean; headDim: number }): number {
-  return (x.causal || x.window) && x.headDim === 128 ? PERSISTENT_MAX_SEQ_Q_MASKED : PERSISTENT_MAX_SEQ_Q;
+  const row = PERSISTENT_MAX_SEQ_Q[x.headDim as 64 | 128 | 256];
+  return x.causal || x.window ? row.masked : row.unmasked;
 }
 
+/** Every finite length in PERSISTENT_MAX_SEQ_Q, ascending: the only lengths where a default changes. */
+const LENGTH_BREAKPOINTS: readonly number[] = [...new Set(Object.values(PERSISTENT_MAX_SEQ_Q).flatMap((r) => [r.unmasked, r.masked]).filter(Number.isFinite))].sort((a, b) => a - b);
+
 /**
- * The query length to give choose() for a call of `seqQ` tokens: only which side of
- * PERSISTENT_MAX_SEQ_Q and PERSISTENT_MAX_SEQ_Q_MASKED it falls on picks the kernel (the
- * scheduler and blockM both split there), so every length between them shares one value, as does
- * every longer one (one cache entry each). A default that splits elsewhere must change this;
- * test/codegen/warpgroups.test.ts checks the plans agree for every length.
+ * The query length to give choose() for a call of `seqQ` tokens: only which of the lengths in
+ * PERSISTENT_MAX_SEQ_Q it falls between picks the kernel (the scheduler and blockM both split
+ * there), so every length between two of them shares one value (and one cache entry), as does
+ * every length past the last. A default that splits elsewhere must be in that table;
+ * test/codegen/warpgroups.test.ts checks the plans agree for lengths around every breakpoint.
  */
 export function schedulerLength(seqQ: number): number {
-  return seqQ <= PERSISTENT_MAX_SEQ_Q ? seqQ : seqQ <= PERSISTENT_MAX_SEQ_Q_MASKED ? PERSISTENT_MAX_SEQ_Q_MASKED : PERSISTENT_MAX_SEQ_Q_MASKED + 1;
+  if (seqQ <= LENGTH_BREAKPOINTS[0]) return seqQ;
+  for (const b of LENGTH_BREAKPOINTS) if (seqQ <= b) return b;
+  return LENGTH_BREAKPOINTS[LENGTH_BREAKPOINTS.length - 1] + 1;
+}
+
+/** The lengths where schedulerLength changes class (for tests and messages). */
+export function lengthBreakpoints(): readonly number[] {
+  return LENGTH_BREAKPOINTS;
 }
 
 /**
@@ -423,7 +438,7 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
   const s = defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
     decisions.push(
-      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (${PERSISTENT_MAX_SEQ_Q_MASKED} for masked work at hd128), ` +
+      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (hd${c.headDim}, ${c.causal || c.window ? 'masked' : 'unmasked'}), ` +
         `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5, 2026-11-28 session 9)`,
     );
   }

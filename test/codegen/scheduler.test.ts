@@ -147,22 +147,32 @@ describe('every tile exactly once', () => {
 
 describe('the default scheduler (choose.ts, measured)', () => {
   it('is persistent for short query loops with a producer warpgroup and one S tile, one CTA per tile otherwise', async () => {
-    const { choose, PERSISTENT_MAX_SEQ_Q, PERSISTENT_MAX_SEQ_Q_MASKED } = await import('../../src/codegen/index.js');
+    const { choose, PERSISTENT_MAX_SEQ_Q, lengthBreakpoints } = await import('../../src/codegen/index.js');
     const { NAMED } = await import('../../src/schedule/index.js');
     const at = (problem: object, knobs: object = {}, s = NAMED.secondDot) => choose(s, { headDim: 128, ...problem }, knobs);
     expect(at({ seqQ: 1024 }).scheduler).toBe('static');
     expect(at({ seqQ: 1024, causal: true }).scheduler).toBe('dynamic');
-    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q, varlen: true }).scheduler).toBe('dynamic');
-    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q + 1 }).scheduler).toBe('grid');
-    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q + 1, varlen: true }).scheduler).toBe('grid');
-    // Masked work at hd128 stays persistent (dynamic, 128 rows) up to 4096 query tokens; other head dims do not.
-    for (const masked of [{ causal: true }, { window: true }]) {
-      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, ...masked })).toMatchObject({ scheduler: 'dynamic', blockM: 128 });
-      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED + 1, ...masked }).scheduler).toBe('grid');
-      expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, headDim: 64, ...masked })).toMatchObject({ scheduler: 'grid', blockM: 192 });
+    expect(at({ seqQ: 2048, varlen: true }).scheduler).toBe('dynamic');
+    expect(at({ seqQ: 2049 }).scheduler).toBe('grid');
+    expect(at({ seqQ: 2049, varlen: true }).scheduler).toBe('grid');
+    // Every head dim, masked or not, on both sides of its measured length (the table's rows).
+    for (const headDim of [64, 128, 256] as const) {
+      for (const masked of [{}, { causal: true }, { window: true }]) {
+        const isMasked = Object.keys(masked).length > 0;
+        const max = PERSISTENT_MAX_SEQ_Q[headDim][isMasked ? 'masked' : 'unmasked'];
+        const persistent = isMasked ? 'dynamic' : 'static';
+        for (const seqQ of [1, 1024, 2048, 2049, 4096, 4097, 5120, 5121, 8192, 16384, 65536]) {
+          const plan = at({ headDim, seqQ, ...masked }, {}, NAMED.baseline);
+          expect(plan.scheduler, `hd${headDim} ${seqQ} ${JSON.stringify(masked)}`).toBe(seqQ <= max ? persistent : 'grid');
+          if (plan.scheduler !== 'grid') expect(plan.blockM).toBe(128);
+        }
+      }
     }
-    expect(PERSISTENT_MAX_SEQ_Q_MASKED).toBeGreaterThan(PERSISTENT_MAX_SEQ_Q);
-    expect(at({ seqQ: PERSISTENT_MAX_SEQ_Q_MASKED, causal: true }).decisions.join('\n')).toMatch(/blockM 128: a query length at most 4096: a persistent kernel/);
+    expect(PERSISTENT_MAX_SEQ_Q[128].masked).toBe(5120);
+    expect(PERSISTENT_MAX_SEQ_Q[256].masked).toBe(Infinity);
+    expect(lengthBreakpoints()).toEqual([2048, 4096, 5120]);
+    expect(at({ seqQ: 5120, causal: true }).decisions.join('\n')).toMatch(/blockM 128: a query length at most 5120: a persistent kernel/);
+    expect(at({ seqQ: 5120, causal: true }).decisions.join('\n')).toMatch(/scheduler dynamic: .*up to 5120 \(hd128, masked\)/);
     expect(at({}).scheduler).toBe('grid');
     expect(at({ seqQ: 1024 }, {}, NAMED.firstDot).scheduler).toBe('grid'); // two S tiles
     expect(at({ seqQ: 1024 }, { load: 'cp.async' }).scheduler).toBe('grid');

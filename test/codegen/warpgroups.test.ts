@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   choose, deadlockModel, decodeTile, emit, generate, persistentTrips, registerSplitFor, schedulerLength, staticTiles, tileRegisterBudget, tileRegisters, tileSpace, verify,
-  MAX_TRIPS, PERSISTENT_MAX_SEQ_Q_MASKED, type KernelPlan,
+  MAX_TRIPS, PERSISTENT_MAX_SEQ_Q, type KernelPlan,
 } from '../../src/codegen/index.js';
 import { NAMED } from '../../src/schedule/index.js';
 
@@ -44,12 +44,12 @@ describe('three consumer warpgroups (blockM 192)', () => {
       const hd128 = at(128, seqQ);
       expect([hd128.blockM, hd128.blockN, hd128.pOperand, hd128.oStore, hd128.smem.oInQ]).toEqual([192, 128, 'shared', 'tma', true]);
       expect(at(64, seqQ, { causal: true, window: true, varlen: true, softcap: true }).blockM).toBe(192);
-      if (seqQ > PERSISTENT_MAX_SEQ_Q_MASKED) {
+      if (seqQ > PERSISTENT_MAX_SEQ_Q[128].masked) {
         // A mask costs registers: 112 keys per tile (128 spilled 4 B for causal secondDot).
         expect(at(128, seqQ, { causal: true }).blockN).toBe(112);
         expect(at(128, seqQ, { causal: true, window: true, varlen: true }).blockM).toBe(192);
       } else {
-        // Masked work at hd128 up to 4096 tokens: the persistent kernel, 128 rows.
+        // Masked work at hd128 up to 5120 tokens: the persistent kernel, 128 rows.
         expect(at(128, seqQ, { causal: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
         expect(at(128, seqQ, { window: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
       }
@@ -82,7 +82,7 @@ describe('three consumer warpgroups (blockM 192)', () => {
   });
 
   it('every length plans as schedulerLength() says (the cache key): the defaults split only at its breakpoints', () => {
-    for (const seqQ of [1, 1000, 2048, 2049, 3000, 4095, 4096, 4097, 6000, 8191, 8192, 16384, 131072]) {
+    for (const seqQ of [1, 1000, 2048, 2049, 3000, 4095, 4096, 4097, 5119, 5120, 5121, 6000, 8191, 8192, 16384, 131072]) {
       for (const headDim of [64, 128, 256] as const) {
         for (const extra of [{}, { causal: true }, { window: true }, { window: true, varlen: true }, { softcap: true, dtype: 'bf16' as const }]) {
           for (const name of ['baseline', 'firstDot', 'secondDot'] as const) {
@@ -93,8 +93,9 @@ describe('three consumer warpgroups (blockM 192)', () => {
       }
     }
     // Negative control: one breakpoint only (every length past 2048 as 2049, the cache key before
-    // masked hd128 work stayed persistent to 4096) plans causal hd128 at 4097 as it must not.
-    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 2049, causal: true })).not.toEqual(choose(NAMED.baseline, { headDim: 128, seqQ: 4097, causal: true }));
+    // session 9) plans causal hd128 at 5121 and hd256 at 4097 as they must not be planned.
+    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 2049, causal: true })).not.toEqual(choose(NAMED.baseline, { headDim: 128, seqQ: 5121, causal: true }));
+    expect(choose(NAMED.baseline, { headDim: 256, seqQ: 2049 })).not.toEqual(choose(NAMED.baseline, { headDim: 256, seqQ: 4097 }));
   });
 
   it('refuses blockM 192 without the producer warpgroup, naming the argument and the rule', () => {
