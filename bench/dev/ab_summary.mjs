@@ -8,10 +8,13 @@ const rows = new Map();
 for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
   const side = f[0];
   const doc = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-  for (const r of doc.results ?? []) {
+  // The sweep's results, and a preset's (`--preset`: the tensor API's configs under presets.results).
+  for (const r of [...(doc.results ?? []), ...(doc.presets?.results ?? [])]) {
     if (r.status !== 'ok') continue;
     const c = r.config;
-    const key = `${c.batch}x${c.heads}x${c.seqLen}x${c.headDim} ${c.dtype}${c.causal ? ' causal' : ''} ${c.schedule}/${c.load}`;
+    const key = c.preset
+      ? `${c.preset} ${c.batch}x${c.seqQ} Hq${c.headsQ}/Hkv${c.headsKV} D${c.headDim}${c.causal ? ' causal' : ''} ${c.schedule}`
+      : `${c.batch}x${c.heads}x${c.seqLen}x${c.headDim} ${c.dtype}${c.causal ? ' causal' : ''} ${c.schedule}/${c.load}`;
     const row = rows.get(key) ?? { a: [], b: [] };
     row[side].push(r.tflops);
     rows.set(key, row);

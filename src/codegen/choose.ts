@@ -366,33 +366,38 @@ function chooseQDescriptors(v: Variant, sTiles: number): QDescriptors {
 }
 
 /**
- * The longest query length that runs a persistent kernel by default, per head dim, for unmasked
- * and for masked (causal or windowed) work; one CTA per tile beyond, and wherever no length is
- * given. Measured on an H100 (bench/NOTES.md), best schedule per scheduler:
- * - hd64 and hd128 unmasked, 2048: the static scheduler +7.2% at 1k and +4.7% at 2k over one CTA per
- *   tile (session 5); from 4k one CTA per tile at 192 rows leads (session 8).
- * - hd64 masked, 2048: at 4k causal the dynamic kernel ran 408.7 TFLOP/s against 427.6 for one CTA
- *   per tile at 192 rows (session 9).
- * - hd128 masked, 5120: causal, the dynamic kernel at 128 rows against one CTA per tile at 192 rows,
- *   3k +4.7%, 4k +6..+14% (four runs), 5k +4.6%, 6k -2.3%, 8k +1.1% (session 9).
- * - hd256 unmasked, 4096: the static scheduler against one CTA per tile, 4k +6.3%, 8k -6.1% (session 9).
- * - hd256 masked, every length: the dynamic scheduler against one CTA per tile, causal 3k +7.0%,
- *   4k +4..+6%, 6k +14.4%, 8k +3.0%, 16k +1.8% (session 9).
+ * The longest query length that runs a persistent kernel by default, per head dim, for causal work
+ * (a causal mask and no window: a tile visits from one KV tile to all of them) and for the rest
+ * (no mask, or a window: past the window's length every tile visits about as many keys); one CTA
+ * per tile beyond, and wherever no length is given. Measured on an H100 (bench/NOTES.md), best
+ * schedule per scheduler:
+ * - hd64 and hd128 without a mask, 2048: the static scheduler +7.2% at 1k and +4.7% at 2k over one
+ *   CTA per tile (session 5); from 4k one CTA per tile at 192 rows leads (session 8).
+ * - hd64 causal, 2048: at 4k the dynamic kernel ran 408.7 TFLOP/s against 427.6 for one CTA per
+ *   tile at 192 rows (session 9).
+ * - hd128 causal, 5120: the dynamic kernel at 128 rows against one CTA per tile at 192 rows, 3k
+ *   +4.7%, 4k +6..+14% (four runs), 5k +4.6%, 6k -2.3%, 8k +1.1% (session 9).
+ * - hd256 without a mask, 4096: the static scheduler against one CTA per tile, 4k +6.3%, 8k -6.1%
+ *   (session 9).
+ * - hd256 causal, every length: the dynamic scheduler against one CTA per tile, 3k +7.0%, 4k
+ *   +4..+6%, 6k +14.4%, 8k +3.0%, 16k +1.8% (session 9).
+ * Windows take the first column (not measured past 2048; a long sequence's windowed tiles are as
+ * even as unmasked ones, where one CTA per tile led at hd256 8k).
  */
-export const PERSISTENT_MAX_SEQ_Q: Readonly<Record<64 | 128 | 256, { readonly unmasked: number; readonly masked: number }>> = {
-  64: { unmasked: 2048, masked: 2048 },
-  128: { unmasked: 2048, masked: 5120 },
-  256: { unmasked: 4096, masked: Infinity },
+export const PERSISTENT_MAX_SEQ_Q: Readonly<Record<64 | 128 | 256, { readonly even: number; readonly causal: number }>> = {
+  64: { even: 2048, causal: 2048 },
+  128: { even: 2048, causal: 5120 },
+  256: { even: 4096, causal: Infinity },
 };
 
 /** The longest query length that runs a persistent kernel by default, for these features (PERSISTENT_MAX_SEQ_Q). */
 export function persistentMaxSeqQ(x: { causal: boolean; window: boolean; headDim: number }): number {
   const row = PERSISTENT_MAX_SEQ_Q[x.headDim as 64 | 128 | 256];
-  return x.causal || x.window ? row.masked : row.unmasked;
+  return x.causal && !x.window ? row.causal : row.even;
 }
 
 /** Every finite length in PERSISTENT_MAX_SEQ_Q, ascending: the only lengths where a default changes. */
-const LENGTH_BREAKPOINTS: readonly number[] = [...new Set(Object.values(PERSISTENT_MAX_SEQ_Q).flatMap((r) => [r.unmasked, r.masked]).filter(Number.isFinite))].sort((a, b) => a - b);
+const LENGTH_BREAKPOINTS: readonly number[] = [...new Set(Object.values(PERSISTENT_MAX_SEQ_Q).flatMap((r) => [r.even, r.causal]).filter(Number.isFinite))].sort((a, b) => a - b);
 
 /**
  * The query length to give choose() for a call of `seqQ` tokens: only which of the lengths in
@@ -438,7 +443,7 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
   const s = defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
     decisions.push(
-      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (hd${c.headDim}, ${c.causal || c.window ? 'masked' : 'unmasked'}), ` +
+      `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (hd${c.headDim}, ${c.causal && !c.window ? 'causal' : c.window ? 'a window' : 'no mask'}), ` +
         `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5, 2026-11-28 session 9)`,
     );
   }

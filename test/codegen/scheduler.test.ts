@@ -157,9 +157,9 @@ describe('the default scheduler (choose.ts, measured)', () => {
     expect(at({ seqQ: 2049, varlen: true }).scheduler).toBe('grid');
     // Every head dim, masked or not, on both sides of its measured length (the table's rows).
     for (const headDim of [64, 128, 256] as const) {
-      for (const masked of [{}, { causal: true }, { window: true }]) {
+      for (const masked of [{}, { causal: true }, { window: true }, { window: true, causal: true }]) {
         const isMasked = Object.keys(masked).length > 0;
-        const max = PERSISTENT_MAX_SEQ_Q[headDim][isMasked ? 'masked' : 'unmasked'];
+        const max = PERSISTENT_MAX_SEQ_Q[headDim]['causal' in masked && !('window' in masked) ? 'causal' : 'even'];
         const persistent = isMasked ? 'dynamic' : 'static';
         for (const seqQ of [1, 1024, 2048, 2049, 4096, 4097, 5120, 5121, 8192, 16384, 65536]) {
           const plan = at({ headDim, seqQ, ...masked }, {}, NAMED.baseline);
@@ -168,11 +168,12 @@ describe('the default scheduler (choose.ts, measured)', () => {
         }
       }
     }
-    expect(PERSISTENT_MAX_SEQ_Q[128].masked).toBe(5120);
-    expect(PERSISTENT_MAX_SEQ_Q[256].masked).toBe(Infinity);
+    expect(PERSISTENT_MAX_SEQ_Q[128].causal).toBe(5120);
+    expect(PERSISTENT_MAX_SEQ_Q[256].causal).toBe(Infinity);
+    expect(PERSISTENT_MAX_SEQ_Q[128].even).toBe(2048);
     expect(lengthBreakpoints()).toEqual([2048, 4096, 5120]);
     expect(at({ seqQ: 5120, causal: true }).decisions.join('\n')).toMatch(/blockM 128: a query length at most 5120: a persistent kernel/);
-    expect(at({ seqQ: 5120, causal: true }).decisions.join('\n')).toMatch(/scheduler dynamic: .*up to 5120 \(hd128, masked\)/);
+    expect(at({ seqQ: 5120, causal: true }).decisions.join('\n')).toMatch(/scheduler dynamic: .*up to 5120 \(hd128, causal\)/);
     expect(at({}).scheduler).toBe('grid');
     expect(at({ seqQ: 1024 }, {}, NAMED.firstDot).scheduler).toBe('grid'); // two S tiles
     expect(at({ seqQ: 1024 }, { load: 'cp.async' }).scheduler).toBe('grid');

@@ -44,14 +44,14 @@ describe('three consumer warpgroups (blockM 192)', () => {
       const hd128 = at(128, seqQ);
       expect([hd128.blockM, hd128.blockN, hd128.pOperand, hd128.oStore, hd128.smem.oInQ]).toEqual([192, 128, 'shared', 'tma', true]);
       expect(at(64, seqQ, { causal: true, window: true, varlen: true, softcap: true }).blockM).toBe(192);
-      if (seqQ > PERSISTENT_MAX_SEQ_Q[128].masked) {
+      if (seqQ > PERSISTENT_MAX_SEQ_Q[128].causal) {
         // A mask costs registers: 112 keys per tile (128 spilled 4 B for causal secondDot).
         expect(at(128, seqQ, { causal: true }).blockN).toBe(112);
         expect(at(128, seqQ, { causal: true, window: true, varlen: true }).blockM).toBe(192);
       } else {
-        // Masked work at hd128 up to 5120 tokens: the persistent kernel, 128 rows.
+        // Causal work at hd128 up to 5120 tokens: the persistent kernel, 128 rows; a window does not stretch it.
         expect(at(128, seqQ, { causal: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
-        expect(at(128, seqQ, { window: true })).toMatchObject({ blockM: 128, scheduler: 'dynamic' });
+        expect(at(128, seqQ, { window: true })).toMatchObject({ blockM: 192, blockN: 112, scheduler: 'grid' });
       }
       expect(at(128, seqQ, {}, {}, 'baseline').blockM).toBe(192);
       expect(at(128, seqQ, { dtype: 'bf16' }).blockM).toBe(192);
