@@ -8,7 +8,8 @@
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
 # variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT), leads
-# (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS).
+# (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS),
+# abllama (the same over llama3-8b), breakpoints (the default kernel around each persistent length).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -49,6 +50,8 @@ for step in $steps; do
     llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     inq) run inq 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA in Q" ;;
+    # The default kernel on both sides of every persistent-length breakpoint (written in session 9, not yet run there).
+    breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
