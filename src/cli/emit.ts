@@ -15,8 +15,8 @@ options:
   --load tma|cp.async    default tma
   --causal               causal masking
   --block-m 64|128|192   query rows per CTA, 64 per consumer warpgroup (default: 192 at head
-                         dim 64 and 128 with --seq-q past 2048 where three consumer warpgroups
-                         fit, else 128; 192 needs the producer warpgroup)
+                         dim 64 and 128 with --seq-q past the persistent kernel's length where
+                         three consumer warpgroups fit, else 128; 192 needs the producer warpgroup)
   --block-n N            KV rows per tile (default: the largest that fits)
   --pingpong, --no-pingpong
                          the consumer warpgroups take turns at their matmuls (default: where it
@@ -36,8 +36,9 @@ options:
                          for packed sequences nor a persistent kernel with a window or softcap;
                          with one CTA per tile O's tiles take Q's place)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
-                         persistent up to 2048 with a producer warpgroup; without it, grid;
-                         and the default blockM: 192 past 2048 where it applies)
+                         persistent with a producer warpgroup up to a length per head dim and
+                         mask (2048; 5120 causal at hd128; hd256 4096, causal every length);
+                         without it, grid; and the default blockM: 192 beyond, where it applies)
   --hang-trap            compile with the bounded mbarrier wait (traps instead of hanging)
   --plan                 print the kernel plan (JSON) instead of the source: every size, offset,
                          ring depth, wait count and variant the source is emitted from
