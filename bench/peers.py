@@ -39,6 +39,11 @@ softcap and no sliding window: such a problem is "unsupported" for every peer, w
 nothing is allocated or timed (an attn_mask would time a different, dense-mask problem). The
 triton peer runs MHA on [B, H, N, D] only.
 
+Serve mode (`stagewise bench --peers --rounds N`): `--serve` reads one JSON spec per line on stdin
+and answers each with one JSON document on one line of stdout, until stdin closes. The bench sends
+one spec after each of its own rounds, so peers and stagewise are timed in interleaved rounds of
+the same run; torch is imported once and Triton autotunes each shape once, in the first round.
+
 Standalone: python3 bench/peers.py --quick       (headline shape 8x16x8192x128, f16, non-causal)
             python3 bench/peers.py --quick-gqa   (llama3-8b 4x8192, Hq 32 / Hkv 8, D 128, causal, BNHD)
 """
@@ -613,7 +618,10 @@ def main():
     parser.add_argument("--warmup", type=int)
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--peers", help=f"comma-separated subset of {','.join(KNOWN_PEERS)}")
+    parser.add_argument("--serve", action="store_true", help="one JSON spec per stdin line, one JSON document per stdout line")
     args = parser.parse_args()
+    if args.serve:
+        return serve(emit)
 
     try:
         spec = read_spec(args)
@@ -638,6 +646,35 @@ def main():
         return 2
     log(table(results))
     emit({"versions": versions(), "device": torch.cuda.get_device_name(), "results": results})
+    return 0
+
+
+def serve(emit):
+    """--serve: a spec per stdin line, a document per stdout line; every line gets an answer."""
+    global torch
+    unusable = None
+    try:
+        import torch  # noqa: F401
+        if not torch.cuda.is_available():
+            unusable = f"torch {torch.__version__} sees no CUDA device"
+    except Exception as e:
+        unusable = f"torch not importable with {sys.executable}: {error_text(e)}"
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        if unusable is not None:
+            emit({"error": unusable})
+            continue
+        try:
+            spec = json.loads(line)
+            if not isinstance(spec, dict):
+                raise ValueError("the spec must be a JSON object with a 'configs' list")
+            results = run_spec(spec)
+        except (KeyError, TypeError, ValueError) as e:
+            emit({"error": f"bad spec: {error_text(e)}"})
+            continue
+        log(table(results))
+        emit({"versions": versions(), "device": torch.cuda.get_device_name(), "results": results})
     return 0
 
 

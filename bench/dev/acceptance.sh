@@ -9,7 +9,9 @@
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
 # variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT), leads
 # (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS),
-# abllama (the same over llama3-8b), breakpoints (the default kernel around each persistent length).
+# abllama (the same over llama3-8b), breakpoints (the default kernel around each persistent length),
+# variance (one config's spread between rounds, ours and cuDNN's, with clocks), ncu1k (ncu of the
+# 1k non-causal kernel and cuDNN's only).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -51,6 +53,9 @@ for step in $steps; do
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     inq) run inq 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA in Q" ;;
     # The default kernel on both sides of every persistent-length breakpoint (written in session 9, not yet run there).
+    # How much one config moves between rounds, ours and cuDNN's, with clocks (VAR_SHAPE, VAR_CAUSAL, VAR_ROUNDS).
+    variance) run variance "${VAR_LIMIT:-240}" bash bench/dev/variance.sh "$out/variance" "${VAR_SHAPE:-16,16,4096,128}" "${VAR_CAUSAL:-0}" "${VAR_ROUNDS:-6}" ;;
+    ncu1k) run ncu1k 300 env NCU_ONLY="sw-1k-static cudnn-1k" bash bench/dev/ncu_1k.sh "$out" ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)

@@ -8,6 +8,8 @@ secs=(--section SpeedOfLight --section LaunchStats --section Occupancy --section
 prof() { # name "ncu filter args" command...
   local name=$1 filter=$2
   shift 2
+  # NCU_ONLY="name ...": profile only these
+  if [ -n "${NCU_ONLY:-}" ] && [[ " $NCU_ONLY " != *" $name "* ]]; then return 0; fi
   timeout -s KILL 150 ncu $filter --launch-count 1 "${secs[@]}" --print-details all "$@" > "$out/ncu-$name.txt" 2>&1
   echo "== ncu $name rc $?"; grep -E "Duration|Compute \(SM\) Throughput|Issue Slots Busy|Registers Per|Executed Ipc A" "$out/ncu-$name.txt" | head -8
 }

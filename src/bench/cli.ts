@@ -4,7 +4,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
-import { peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
+import { PeerRounds, peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
 import { buildFloor, compareWithFloor, defaultFloorPath, formatFloor, formatGate, gatePassed, noFloorLine, parseFloor, runRatios } from './floor.js';
 import { benchSvg } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
@@ -13,8 +13,8 @@ import { runSweep, type BenchResult } from './runner.js';
 import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
 import { formatPresetTables } from './preset_table.js';
-import { runPresets, timePresetPeers } from './preset_runner.js';
-import { buildPresetSweep } from './presets.js';
+import { presetPeerReport, runPresets, timePresetProblems, type PresetResult } from './preset_runner.js';
+import { buildPresetSweep, presetFlops, type PresetShape } from './presets.js';
 import type { BenchProvider } from './types.js';
 
 export interface BenchDeps {
@@ -119,23 +119,34 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   const configs = buildSweep(options);
   const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
   deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
-  const results = await runSweep(provider, configs, { warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr });
-
-  let peers: PeersReport | undefined;
-  if (options.peers) {
-    const shapes = peerShapes(configs);
-    deps.stderr(`peers: timing torch SDPA (cuDNN, flash) and Triton on ${shapes.length} shapes with ${options.python}`);
-    peers = await deps.runPeers(shapes, {
+  // --peers: the peers are timed after each of our rounds, by one peers.py child for the whole run,
+  // so each side's median pools rounds taken at the same times (the card's clock moves 5-10% between
+  // rounds under its power cap: bench/NOTES.md session 10).
+  const shapes = options.peers ? peerShapes(configs) : [];
+  const peerRounds = new PeerRounds(options.python, deps.stderr);
+  const timePeers = (round: number, rounds: number) => peerRounds.time(round, rounds, (session, log) => {
+    log(`timing torch SDPA (cuDNN, flash) and Triton on ${shapes.length} shapes with ${options.python}`);
+    return deps.runPeers(shapes, {
       python: options.python,
       warmup: options.warmup,
       iterations: options.iterations,
       ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS,
-      onStderr: (line) => deps.stderr(`peers: ${line}`),
+      onStderr: log,
       flops: (s) => provider.flops(s),
+      session,
     });
-    if (!peers.available) deps.stderr(`peers: unavailable: ${peers.reason}`);
+  });
+  let results: BenchResult[];
+  try {
+    results = await runSweep(provider, configs, {
+      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr,
+      ...(options.peers ? { afterRound: timePeers } : {}),
+    });
+  } finally {
+    peerRounds.close();
   }
+  const peers: PeersReport | undefined = options.peers ? peerRounds.merged((s) => provider.flops(s)) : undefined;
 
   deps.stdout(formatTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
 
@@ -199,15 +210,25 @@ async function runPresetBench(argv: readonly string[], options: BenchOptions, pr
   const configs = buildPresetSweep(options.presets, options.schedules);
   const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
   deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
-  const results = await runPresets(provider, configs, { warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr });
-  // Torch SDPA on the same problems; a preset it cannot pose (softcap, window) says why instead.
-  const peers = options.peers
-    ? await timePresetPeers(configs, results, {
+  // Torch SDPA on the same problems, after each of our rounds (as the sweep's peers); a preset it
+  // cannot pose (softcap, window) says why instead.
+  const peerRounds = new PeerRounds<PresetShape>(options.python, deps.stderr);
+  const timePeers = (round: number, rounds: number) => peerRounds.time(round, rounds, (session, log) =>
+    timePresetProblems(configs, {
       run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations,
       ...(options.peerList ? { peers: options.peerList } : {}),
-      timeoutMs: PEERS_TIMEOUT_MS, log: deps.stderr,
-    })
-    : undefined;
+      timeoutMs: PEERS_TIMEOUT_MS, log, session,
+    }));
+  let results: PresetResult[];
+  try {
+    results = await runPresets(provider, configs, {
+      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr,
+      ...(options.peers ? { afterRound: timePeers } : {}),
+    });
+  } finally {
+    peerRounds.close();
+  }
+  const peers = options.peers ? presetPeerReport(configs, results, peerRounds.mergedOrNone(presetFlops), deps.stderr) : undefined;
   deps.stdout(formatPresetTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
   if (options.json !== undefined) {
     const report = buildReport({ card, date: deps.now(), source: deps.source(), argv, options, results: [], presets: { results, peers: peers ?? null } });

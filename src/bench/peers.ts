@@ -1,8 +1,9 @@
 // Runs bench/peers.py as a child process and turns its JSON into per-shape peer numbers.
 // The bench must run without it: any way the child can fail becomes one reason string.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 import type { AttentionConfig, Dtype, FlopsShape } from './types.js';
 
 /** Column order of the peers; the names bench/peers.py reports under. */
@@ -33,7 +34,13 @@ export interface PeerProblem {
 
 export type PeerCell =
   /** backend: the SDPA backend that ran (profiler), for every torch peer of a problem. */
-  | { status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number; backend?: string }
+  | {
+    status: 'ok'; medianMs: number; minMs: number; maxMs: number; tflops: number; relL2?: number; backend?: string;
+    /** Every timed launch (all rounds, round after round), when the child gave them. */
+    samplesMs?: number[];
+    /** With --rounds > 1: each round's median, in round order. */
+    roundMediansMs?: number[];
+  }
   /** The backend cannot run this dtype/head dim/shape (or is not installed). */
   | { status: 'unsupported'; reason: string }
   /** Its output disagreed with torch math SDPA in fp32, so it was not timed. */
@@ -61,6 +68,11 @@ interface ChildOptions {
   timeoutMs?: number;
   /** Each stderr line of the child (its progress), as it arrives. */
   onStderr?: (line: string) => void;
+  /**
+   * A long-lived child (peers.py --serve) to ask instead of starting one: the bench's rounds each
+   * ask it once, so torch is imported and Triton autotunes once per run. Without it, one child per call.
+   */
+  session?: PeerSession;
 }
 
 export interface PeersRunOptions extends ChildOptions {
@@ -128,6 +140,7 @@ function parseCell(raw: unknown, flops: number): PeerCell {
   }
   if (!positive(raw.median_ms)) return { status: 'error', reason: `peers.py gave no valid median_ms (${JSON.stringify(raw.median_ms)})` };
   const medianMs = raw.median_ms;
+  const samples = Array.isArray(raw.samples_ms) && raw.samples_ms.length > 0 && raw.samples_ms.every(positive) ? (raw.samples_ms as number[]) : undefined;
   return {
     status: 'ok',
     medianMs,
@@ -137,6 +150,7 @@ function parseCell(raw: unknown, flops: number): PeerCell {
     tflops: flops / (medianMs * 1e9),
     ...(isRecord(raw.check) && typeof raw.check.rel_l2 === 'number' ? { relL2: raw.check.rel_l2 } : {}),
     ...(typeof raw.backend === 'string' ? { backend: raw.backend } : {}),
+    ...(samples ? { samplesMs: samples } : {}),
   };
 }
 
@@ -209,7 +223,149 @@ export function runProblemPeers<S extends PeerProblem>(problems: readonly S[], o
   return runChild(problems, problemPeersSpec(problems, opts), opts.flops, opts);
 }
 
+/**
+ * The peers of one run timed in rounds interleaved with ours: one report per round -> one report.
+ * A cell is ok only when it is ok in every round (else the first round's other status stands, as
+ * mergeRounds does for ours); ok cells pool their samples, so the median is over every round's
+ * launches, and keep each round's median. A round with no report at all makes the run's report
+ * unavailable, naming the round. Pure; TFLOP/s by `flops`, as parseCell.
+ */
+export function mergePeerRounds<S>(rounds: readonly PeersReport<S>[], flops: (s: S) => number): PeersReport<S> {
+  if (rounds.length === 0) return { available: false, reason: 'peers were not timed in any round' };
+  const missing = rounds.findIndex((r) => !r.available);
+  if (missing >= 0) {
+    const r = rounds[missing] as Extract<PeersReport<S>, { available: false }>;
+    return { available: false, reason: rounds.length > 1 ? `round ${missing + 1}/${rounds.length}: ${r.reason}` : r.reason };
+  }
+  const ok = rounds as ReadonlyArray<Extract<PeersReport<S>, { available: true }>>;
+  if (ok.length === 1) return ok[0];
+  const first = ok[0];
+  const rows = first.rows.map((row, i): PeerRow<S> => {
+    const peers: Record<string, PeerCell> = {};
+    for (const name of Object.keys(row.peers)) {
+      const cells = ok.map((r) => r.rows[i]?.peers[name]);
+      const bad = cells.find((c) => c === undefined || c.status !== 'ok');
+      if (bad !== undefined || cells.length === 0) {
+        peers[name] = bad ?? { status: 'error', reason: 'peers.py gave no entry in a later round' };
+        continue;
+      }
+      const good = cells as Array<Extract<PeerCell, { status: 'ok' }>>;
+      const pooled = good.flatMap((c) => c.samplesMs ?? [c.medianMs]);
+      const medianMs = median(pooled);
+      const relL2s = good.map((c) => c.relL2).filter((x): x is number => x !== undefined);
+      const last = good[good.length - 1];
+      peers[name] = {
+        status: 'ok',
+        medianMs,
+        minMs: Math.min(...good.map((c) => c.minMs)),
+        maxMs: Math.max(...good.map((c) => c.maxMs)),
+        tflops: flops(row.shape) / (medianMs * 1e9),
+        ...(relL2s.length ? { relL2: Math.max(...relL2s) } : {}),
+        ...(last.backend !== undefined ? { backend: last.backend } : {}),
+        samplesMs: pooled,
+        roundMediansMs: good.map((c) => c.medianMs),
+      };
+    }
+    return { shape: row.shape, peers };
+  });
+  return { ...first, rows };
+}
+
+/**
+ * One peers.py --serve child for a whole run, started at its first request. Requests go one at a
+ * time (the bench asks after each round); each line the child prints on stdout answers the request
+ * in flight. After a timeout or the child's exit every later request answers with the reason.
+ */
+export class PeerSession {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private dead: string | undefined;
+  private buffered = '';
+  private stderrTail = '';
+  private partial = '';
+  private pending: ((r: { line: string } | { reason: string }) => void) | undefined;
+  private onStderr: ((line: string) => void) | undefined;
+
+  constructor(private readonly python: string, private readonly script: string = defaultPeersScript()) {}
+
+  /** The child's answer to `spec` (one line of JSON), or why there is none. */
+  request(spec: string, opts: { timeoutMs?: number; onStderr?: (line: string) => void } = {}): Promise<{ line: string } | { reason: string }> {
+    if (this.dead !== undefined) return Promise.resolve({ reason: this.dead });
+    if (this.pending) return Promise.resolve({ reason: 'a peers request is already in flight' });
+    this.onStderr = opts.onStderr;
+    const child = this.child ?? this.start();
+    return new Promise((resolve) => {
+      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+        this.stop(`peers.py took longer than ${Math.round(opts.timeoutMs! / 1000)} s and was stopped`);
+      }, opts.timeoutMs);
+      this.pending = (r) => {
+        clearTimeout(timer);
+        this.pending = undefined;
+        resolve(r);
+      };
+      // The spec is one line: JSON.stringify never emits a raw newline.
+      child.stdin.write(`${spec}\n`);
+      this.answer();
+    });
+  }
+
+  /** Ends the child (stdin closed: it exits after the request in flight, if any). */
+  close(): void {
+    if (this.dead === undefined) this.dead = 'the peers session was closed';
+    this.child?.stdin.end();
+    this.child = undefined;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    const child = spawn(this.python, [this.script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      this.stop(err.code === 'ENOENT' ? `${this.python} not found` : `could not start ${this.python}: ${err.message}`);
+    });
+    child.stdin.on('error', () => {});
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.buffered += chunk.toString('utf8');
+      this.answer();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = this.partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) this.onStderr?.(line);
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
+    });
+    child.on('close', (code, signal) => {
+      if (this.partial) this.onStderr?.(this.partial);
+      this.partial = '';
+      this.answer();
+      const last = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      this.stop(`peers.py ${how}${last ? `: ${last}` : ''}`);
+    });
+    return child;
+  }
+
+  /** Hands the first complete stdout line to the request in flight. */
+  private answer(): void {
+    const end = this.buffered.indexOf('\n');
+    if (end < 0 || !this.pending) return;
+    const line = this.buffered.slice(0, end);
+    this.buffered = this.buffered.slice(end + 1);
+    this.pending({ line });
+  }
+
+  private stop(reason: string): void {
+    if (this.dead === undefined) this.dead = reason;
+    this.child?.kill('SIGKILL');
+    this.child = undefined;
+    this.pending?.({ reason: this.dead });
+  }
+}
+
 function runChild<S>(shapes: readonly S[], spec: string, flops: (s: S) => number, opts: ChildOptions): Promise<PeersReport<S>> {
+  if (opts.session) {
+    return opts.session.request(spec, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) })
+      .then((r) => ('reason' in r ? { available: false, reason: r.reason } : parsePeersOutput(r.line, shapes, flops)));
+  }
   const script = opts.script ?? defaultPeersScript();
   return new Promise((resolve) => {
     let settled = false;
@@ -261,4 +417,40 @@ function runChild<S>(shapes: readonly S[], spec: string, flops: (s: S) => number
 
     child.stdin.end(spec);
   });
+}
+
+/**
+ * The bench's peers over its rounds: after each of our rounds, `time` asks the run's one peers.py
+ * child (a PeerSession, started at the first request); at the end `merged` pools the rounds
+ * (mergePeerRounds). Once a round has no report (no python, no torch, a crash), later rounds are
+ * not asked again: the run's report is unavailable anyway.
+ */
+export class PeerRounds<S = PeerShape> {
+  private readonly reports: Array<PeersReport<S> | undefined> = [];
+  private session: PeerSession | undefined;
+
+  constructor(private readonly python: string, private readonly stderr: (line: string) => void) {}
+
+  async time(round: number, rounds: number, run: (session: PeerSession, log: (line: string) => void) => Promise<PeersReport<S> | undefined>): Promise<void> {
+    if (this.reports.some((r) => r !== undefined && !r.available)) return;
+    this.session ??= new PeerSession(this.python);
+    const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
+    this.reports.push(await run(this.session, (line) => this.stderr(`peers: ${tag}${line}`)));
+  }
+
+  /** The pooled report; says so on stderr when it is unavailable. */
+  merged(flops: (s: S) => number): PeersReport<S> {
+    const report = mergePeerRounds(this.reports.map((r) => r ?? { available: false, reason: 'peers.py was not run' }), flops);
+    if (!report.available) this.stderr(`peers: unavailable: ${report.reason}`);
+    return report;
+  }
+
+  /** As merged, but undefined when nothing was sent (every problem was one peers.py cannot pose). */
+  mergedOrNone(flops: (s: S) => number): PeersReport<S> | undefined {
+    return this.reports.length > 0 && this.reports.every((r) => r === undefined) ? undefined : this.merged(flops);
+  }
+
+  close(): void {
+    this.session?.close();
+  }
 }

@@ -43,6 +43,11 @@ export interface SweepOptions {
   rounds?: number;
   /** One line per finished config, e.g. "[3/48] firstDot/tma f16 8x16x8192x128 ... 512.3 TFLOP/s". */
   progress?: (line: string) => void;
+  /**
+   * Runs after each round (0-based), before the next: the bench times the peers there, so theirs
+   * and ours are interleaved rounds of one run. A rejection ends the sweep.
+   */
+  afterRound?: (round: number, rounds: number) => Promise<void>;
 }
 
 function errorMessage(err: unknown): string {
@@ -174,6 +179,7 @@ export async function runRounds<C>(
       const line = outcomeLine(i + 1, configs.length, result, describe);
       opts.progress?.(rounds > 1 ? `round ${round + 1}/${rounds} ${line}` : line);
     }
+    await opts.afterRound?.(round, rounds);
   }
   return perConfig.map(mergeRounds);
 }
