@@ -49,7 +49,7 @@ for step in $steps; do
     # (copy it to bench/floor.json and commit it), else it gates against bench/floor.json.
     ci)
       run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
-    llama) run llama 300 node dist/cli/main.js bench --preset llama3-8b --peers --json "$out/llama.json" ;;
+    llama) run llama "${LLAMA_LIMIT:-300}" node dist/cli/main.js bench --preset llama3-8b --peers --rounds "${LLAMA_ROUNDS:-1}" --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     inq) run inq 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA in Q" ;;
     # The default kernel on both sides of every persistent-length breakpoint (written in session 9, not yet run there).
