@@ -17,6 +17,7 @@ Spec, as JSON on stdin, or --spec JSON, or --spec-file FILE:
   {"configs": [{"batch": 8, "heads": 16, "seq_len": 8192, "head_dim": 128,
                 "dtype": "f16", "causal": false}],
    "warmup": 10, "iterations": 30, "peers": ["torch-cudnn", "torch-flash", "triton"]}
+  optional "cooldown_ms": the card idles that long before each peer's timed burst (bench --cooldown).
 
 Output: one JSON document on stdout (everything else, progress included, goes to stderr):
   {"versions": {"python": ..., "torch": ..., "triton": ... or null, "cudnn": ...},
@@ -54,6 +55,7 @@ import math
 import os
 import platform
 import sys
+import time
 import traceback
 import warnings
 
@@ -427,7 +429,7 @@ def error_text(e, limit=600):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def run_peer(name, cfg, input_sets, warmup, iterations):
+def run_peer(name, cfg, input_sets, warmup, iterations, cooldown_ms=0):
     try:
         ctx, fn = build_peer(name, cfg)
         with warnings.catch_warnings(record=True) as caught:
@@ -436,6 +438,10 @@ def run_peer(name, cfg, input_sets, warmup, iterations):
                 with ctx:
                     checked = check(fn, cfg, input_sets[0])
                     backend = backend_ran(fn, input_sets[0]) if reports_backend(name, cfg) else None
+                    if cooldown_ms > 0:
+                        # The bench's --cooldown: the card idles before each burst, as before ours.
+                        torch.cuda.synchronize()
+                        time.sleep(cooldown_ms / 1000)
                     samples = time_launches(fn, input_sets, warmup, iterations)
             except TypeError as e:
                 if "enable_gqa" in str(e):
@@ -516,6 +522,9 @@ def run_spec(spec):
     configs = [normalise_config(c) for c in spec.get("configs", [])]
     warmup = int(spec.get("warmup", 10))
     iterations = int(spec.get("iterations", 30))
+    cooldown_ms = float(spec.get("cooldown_ms", 0))
+    if not 0 <= cooldown_ms <= 10000:
+        raise ValueError(f"cooldown_ms must be in 0..10000, got {cooldown_ms}")
     default_peers = PROBLEM_PEERS if any("problem" in c for c in configs) else PEERS
     peers = list(spec.get("peers", default_peers))
     results = []
@@ -538,7 +547,7 @@ def run_spec(spec):
             log(f"[{i + 1}/{len(configs)}] {describe(cfg)} ... inputs: {err['error']}")
             continue
         for name in peers:
-            res = run_peer(name, cfg, input_sets, warmup, iterations)
+            res = run_peer(name, cfg, input_sets, warmup, iterations, cooldown_ms)
             entry["peers"][name] = res
             shown = f'{res["tflops"]:.1f} TFLOP/s' if "tflops" in res else f'{res["kind"]}: {res["error"]}'
             if "backend" in res:

@@ -56,6 +56,17 @@ for step in $steps; do
     # How much one config moves between rounds, ours and cuDNN's, with clocks (VAR_SHAPE, VAR_CAUSAL, VAR_ROUNDS).
     variance) run variance "${VAR_LIMIT:-240}" bash bench/dev/variance.sh "$out/variance" "${VAR_SHAPE:-16,16,4096,128}" "${VAR_CAUSAL:-0}" "${VAR_ROUNDS:-6}" ;;
     ncu1k) run ncu1k 300 env NCU_ONLY="sw-1k-static cudnn-1k" bash bench/dev/ncu_1k.sh "$out" ;;
+    # Session 10's control: the peers in one --serve child or a fresh child per round, with and without
+    # --cooldown, at 1k and 2k (where cuDNN's rounds spread most), nvidia-smi sampled beside it.
+    peerctl)
+      nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,temperature.gpu,clocks_event_reasons.active --format=csv -lms 100 > "$out/peerctl-smi.csv" 2>&1 &
+      smi=$!
+      for mode in serve:0 fresh:0 serve:${PEERCTL_COOLDOWN:-500} fresh:${PEERCTL_COOLDOWN:-500}; do
+        fresh=0; [ "${mode%%:*}" = fresh ] && fresh=1
+        run "peerctl-${mode/:/-}" 150 env STAGEWISE_PEERS_FRESH=$fresh node dist/cli/main.js bench --shape 64,16,1024,128 --shape 32,16,2048,128 --causal both \
+          --schedules baseline --loads tma --dtype f16 --peers --peer-list torch-cudnn --rounds 3 --cooldown "${mode#*:}" --json "$out/peerctl-${mode/:/-}.json"
+      done
+      kill $smi ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
     cifast)

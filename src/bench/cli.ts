@@ -117,7 +117,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   if (options.presets.length > 0) return runPresetBench(argv, options, provider, card, deps);
 
   const configs = buildSweep(options);
-  const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
+  const roundsNote = (options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '') + (options.cooldownMs > 0 ? `, ${options.cooldownMs} ms idle before each burst` : '');
   deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
   // --peers: the peers are timed after each of our rounds, by one peers.py child for the whole run,
   // so each side's median pools rounds taken at the same times (the card's clock moves 5-10% between
@@ -130,6 +130,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
       python: options.python,
       warmup: options.warmup,
       iterations: options.iterations,
+      cooldownMs: options.cooldownMs,
       ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS,
       onStderr: log,
@@ -140,7 +141,7 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   let results: BenchResult[];
   try {
     results = await runSweep(provider, configs, {
-      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr,
+      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, progress: deps.stderr,
       ...(options.peers ? { afterRound: timePeers } : {}),
     });
   } finally {
@@ -208,21 +209,21 @@ async function runGate(argv: readonly string[], options: BenchOptions, card: str
 /** --preset: the model shapes through the tensor API; same readiness gate, exit codes and --json as the sweep. */
 async function runPresetBench(argv: readonly string[], options: BenchOptions, provider: BenchProvider, card: string, deps: BenchDeps): Promise<number> {
   const configs = buildPresetSweep(options.presets, options.schedules);
-  const roundsNote = options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '';
+  const roundsNote = (options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '') + (options.cooldownMs > 0 ? `, ${options.cooldownMs} ms idle before each burst` : '');
   deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
   // Torch SDPA on the same problems, after each of our rounds (as the sweep's peers); a preset it
   // cannot pose (softcap, window) says why instead.
   const peerRounds = new PeerRounds<PresetShape>(options.python, deps.stderr);
   const timePeers = (round: number, rounds: number) => peerRounds.time(round, rounds, (session, log) =>
     timePresetProblems(configs, {
-      run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations,
+      run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations, cooldownMs: options.cooldownMs,
       ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS, log, session,
     }));
   let results: PresetResult[];
   try {
     results = await runPresets(provider, configs, {
-      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, progress: deps.stderr,
+      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, progress: deps.stderr,
       ...(options.peers ? { afterRound: timePeers } : {}),
     });
   } finally {

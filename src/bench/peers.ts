@@ -63,6 +63,8 @@ interface ChildOptions {
   script?: string;
   warmup: number;
   iterations: number;
+  /** ms the card idles before each peer's timed burst (bench --cooldown; default 0). */
+  cooldownMs?: number;
   peers?: readonly string[];
   /** Triton autotuning over a full sweep is slow, but a hung child must not hang the bench. */
   timeoutMs?: number;
@@ -183,11 +185,12 @@ export function parsePeersOutput<S>(stdout: string, shapes: readonly S[], flops:
 }
 
 /** The spec peers.py reads on stdin; field names follow the python side. */
-export function peersSpec(shapes: readonly PeerShape[], opts: Pick<PeersRunOptions, 'warmup' | 'iterations' | 'peers'>): string {
+export function peersSpec(shapes: readonly PeerShape[], opts: Pick<PeersRunOptions, 'warmup' | 'iterations' | 'peers' | 'cooldownMs'>): string {
   return JSON.stringify({
     configs: shapes.map((s) => ({ batch: s.batch, heads: s.heads, seq_len: s.seqLen, head_dim: s.headDim, dtype: s.dtype, causal: s.causal })),
     warmup: opts.warmup,
     iterations: opts.iterations,
+    ...(opts.cooldownMs ? { cooldown_ms: opts.cooldownMs } : {}),
     peers: [...(opts.peers ?? PEERS)],
   });
 }
@@ -197,7 +200,7 @@ export function peersSpec(shapes: readonly PeerShape[], opts: Pick<PeersRunOptio
  * problem torch SDPA cannot pose (softcap, window) or peers.py cannot (Nq != Nkv): callers keep those
  * out, so nothing different is ever timed under a problem's name.
  */
-export function problemPeersSpec(problems: readonly PeerProblem[], opts: { warmup: number; iterations: number; peers?: readonly string[] }): string {
+export function problemPeersSpec(problems: readonly PeerProblem[], opts: { warmup: number; iterations: number; cooldownMs?: number; peers?: readonly string[] }): string {
   for (const p of problems) {
     const gap = sdpaGap(p);
     if (gap) throw new RangeError(`peers.py cannot time ${p.batch}x${p.seqQ} Hq${p.headsQ}/Hkv${p.headsKV} D${p.headDim}: ${gap}`);
@@ -210,6 +213,7 @@ export function problemPeersSpec(problems: readonly PeerProblem[], opts: { warmu
     })),
     warmup: opts.warmup,
     iterations: opts.iterations,
+    ...(opts.cooldownMs ? { cooldown_ms: opts.cooldownMs } : {}),
     peers: [...(opts.peers ?? PROBLEM_PEERS)],
   });
 }
@@ -431,8 +435,15 @@ export class PeerRounds<S = PeerShape> {
 
   constructor(private readonly python: string, private readonly stderr: (line: string) => void) {}
 
-  async time(round: number, rounds: number, run: (session: PeerSession, log: (line: string) => void) => Promise<PeersReport<S> | undefined>): Promise<void> {
+  async time(round: number, rounds: number, run: (session: PeerSession | undefined, log: (line: string) => void) => Promise<PeersReport<S> | undefined>): Promise<void> {
     if (this.reports.some((r) => r !== undefined && !r.available)) return;
+    // STAGEWISE_PEERS_FRESH=1 (a development control, bench/NOTES.md session 10): a fresh child per
+    // round instead of the run's one --serve child.
+    if (process.env.STAGEWISE_PEERS_FRESH === '1') {
+      const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
+      this.reports.push(await run(undefined, (line) => this.stderr(`peers: ${tag}${line}`)));
+      return;
+    }
     this.session ??= new PeerSession(this.python);
     const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
     this.reports.push(await run(this.session, (line) => this.stderr(`peers: ${tag}${line}`)));

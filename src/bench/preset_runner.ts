@@ -23,6 +23,8 @@ export interface PresetPeersOptions {
   python: string;
   warmup: number;
   iterations: number;
+  /** bench --cooldown, for the peers' bursts too. */
+  cooldownMs?: number;
   /** The peers to time (--peer-list); default PROBLEM_PEERS. */
   peers?: readonly string[];
   timeoutMs?: number;
@@ -42,6 +44,7 @@ export async function timePresetProblems(configs: readonly PresetConfig[], opts:
   opts.log(`timing torch SDPA (cuDNN, flash, torch's own pick) on ${runnable.length} preset shapes with ${opts.python}`);
   return opts.run(runnable, {
     python: opts.python, warmup: opts.warmup, iterations: opts.iterations, peers: opts.peers ?? PROBLEM_PEERS,
+    ...(opts.cooldownMs ? { cooldownMs: opts.cooldownMs } : {}),
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     onStderr: opts.log,
     flops: presetFlops,

@@ -41,6 +41,12 @@ export interface SweepOptions {
    * temperature) spreads over every config instead of penalising whichever runs first or last.
    */
   rounds?: number;
+  /**
+   * ms the card idles between a config's check and its timed burst (default 0). Under the power cap
+   * a burst's clock depends on what ran just before; the peers get the same idle (peers.py
+   * cooldown_ms), so both sides start their bursts alike.
+   */
+  cooldownMs?: number;
   /** One line per finished config, e.g. "[3/48] firstDot/tma f16 8x16x8192x128 ... 512.3 TFLOP/s". */
   progress?: (line: string) => void;
   /**
@@ -84,7 +90,7 @@ function validateSamples(samples: unknown, iterations: number): number[] {
 }
 
 /** Prepare, check, and only when the check passed, time; never throws. */
-export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations'>): Promise<Outcome<C>> {
+export async function measure<C>(config: C, flops: number, prepare: () => Promise<Measurable>, opts: Pick<SweepOptions, 'warmup' | 'iterations' | 'cooldownMs'>): Promise<Outcome<C>> {
   let prepared: Measurable;
   const t0 = performance.now();
   try {
@@ -102,6 +108,8 @@ export async function measure<C>(config: C, flops: number, prepare: () => Promis
     }
     const failure = checkFailure(check);
     if (failure !== undefined) return { config, flops, status: 'fail', check, reason: failure };
+    // The check ended with its downloads: the card is idle through the cool-down.
+    if (opts.cooldownMs) await new Promise((resolve) => setTimeout(resolve, opts.cooldownMs));
     const t2 = performance.now();
     try {
       const samples = validateSamples(await prepared.time({ warmup: opts.warmup, iterations: opts.iterations }), opts.iterations);

@@ -15,6 +15,8 @@ export const HEAD_DIMS: readonly HeadDim[] = [64, 128, 256];
 export const DEFAULT_ITERATIONS = 30;
 /** A median of fewer runs is too easy to flatter with one lucky launch. */
 export const MIN_ITERATIONS = 20;
+/** --cooldown's ceiling: beyond 10 s per burst a sweep takes hours. */
+export const MAX_COOLDOWN_MS = 10_000;
 export const DEFAULT_WARMUP = 10;
 
 export interface Shape {
@@ -87,6 +89,8 @@ export interface BenchOptions {
   iterations: number;
   /** Interleaved passes over the config list, samples pooled (runner.ts SweepOptions.rounds). */
   rounds: number;
+  /** --cooldown: ms the card idles before each timed burst, ours and the peers' alike (default 0). */
+  cooldownMs: number;
   json?: string;
   svg?: string;
   peers: boolean;
@@ -129,6 +133,9 @@ options:
   --rounds N            passes over the whole config list, samples pooled per config (default 1):
                         spreads clock and temperature drift over every config; use it to compare
                         configs within a few percent of each other
+  --cooldown MS         idle the card MS milliseconds before each timed burst, ours and the
+                        peers' alike (default 0): under its power cap the clock a burst gets
+                        depends on what ran just before (bench/NOTES.md session 10)
   --json FILE           write every number with its config, card, date and commit
   --svg FILE            draw TFLOP/s against seqlen per schedule
   --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
@@ -160,7 +167,7 @@ exit status: 0 when the sweep ran, 1 when any check failed, the gate failed or t
 flags or a machine without a usable GPU or NVRTC (said in one line before anything starts).`;
 
 const FLAGS_WITH_VALUE = new Set([
-  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--json', '--svg', '--python', '--preset',
+  '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--cooldown', '--json', '--svg', '--python', '--preset',
   '--floor', '--peer-list',
 ]);
 /** Flags that choose or draw the MHA sweep; a preset fixes its own shapes, dtype, mask and load. */
@@ -260,6 +267,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--iterations': explicit.iterations = parseIntFlag(flag, value, MIN_ITERATIONS); break;
       case '--warmup': explicit.warmup = parseIntFlag(flag, value, 1); break;
       case '--rounds': explicit.rounds = parseIntFlag(flag, value, 1); break;
+      case '--cooldown':
+        explicit.cooldownMs = parseIntFlag(flag, value, 0);
+        if (explicit.cooldownMs > MAX_COOLDOWN_MS) throw new UsageError(`--cooldown must be at most ${MAX_COOLDOWN_MS} ms, got ${explicit.cooldownMs}`);
+        break;
       case '--peer-list': explicit.peerList = parseList('--peer-list', value, [...new Set<string>([...PEERS, ...PROBLEM_PEERS])]); break;
       case '--json': case '--svg': case '--python': case '--floor':
         if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
@@ -307,6 +318,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     causal: ci ? [false, true] : explicit.causal ?? (quick ? [false] : [false, true]),
     warmup: explicit.warmup ?? DEFAULT_WARMUP,
     rounds: explicit.rounds ?? 1,
+    cooldownMs: explicit.cooldownMs ?? 0,
     iterations: explicit.iterations ?? DEFAULT_ITERATIONS,
     json: explicit.json,
     svg: explicit.svg,

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchDeps } from '../../src/bench/cli.js';
-import { mergePeerRounds, PeerSession, runPeers, type PeerCell, type PeerShape, type PeersReport } from '../../src/bench/peers.js';
-import { runSweep } from '../../src/bench/runner.js';
+import { mergePeerRounds, peersSpec, PeerSession, problemPeersSpec, runPeers, type PeerCell, type PeerShape, type PeersReport } from '../../src/bench/peers.js';
+import { measure, runSweep } from '../../src/bench/runner.js';
+import { parseBenchArgs } from '../../src/bench/sweep.js';
 import type { AttentionConfig } from '../../src/bench/types.js';
 import { fakeProvider, flops } from './fake.js';
 
@@ -35,6 +36,15 @@ process.stdin.on('data', (d) => {
 
 const okAnswer = `process.stdout.write(JSON.stringify({ versions: { torch: 'fake' }, device: 'H100', results: spec.configs.map((c, i) => ({ config: c, peers: {
   'torch-cudnn': { median_ms: n + i, min_ms: n + i - 0.5, max_ms: n + i + 0.5, samples_ms: [n + i - 0.5, n + i, n + i + 0.5] } } })) }) + '\\n');`;
+
+function hasPython(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function hasTorchlessPython(): boolean {
   try {
@@ -190,5 +200,39 @@ describe('the sweep with --peers --rounds: peers interleaved with our rounds', (
     expect(await runBench(['--quick', '--schedules', 'baseline', '--loads', 'tma', '--peers', '--rounds', '3'], h.deps)).toBe(0);
     expect(calls).toBe(1);
     expect(h.err.filter((l) => l.startsWith('peers: unavailable'))).toEqual(['peers: unavailable: round 1/1: /nope not found'.replace('round 1/1: ', '')]);
+  });
+});
+
+describe('--cooldown: the same idle before every timed burst, ours and the peers\'', () => {
+  it('parses, defaults to 0, and reaches the peers\' spec only when set', () => {
+    expect(parseBenchArgs(['--quick']).cooldownMs).toBe(0);
+    expect(parseBenchArgs(['--quick', '--cooldown', '500']).cooldownMs).toBe(500);
+    expect(JSON.parse(peersSpec([headline], { warmup: 1, iterations: 20, cooldownMs: 500 })).cooldown_ms).toBe(500);
+    expect(JSON.parse(peersSpec([headline], { warmup: 1, iterations: 20 }))).not.toHaveProperty('cooldown_ms');
+    const llama = { batch: 4, headsQ: 32, headsKV: 8, seqQ: 8192, seqK: 8192, headDim: 128, dtype: 'f16' as const, causal: true, layout: 'bnhd' as const, softcap: 0, window: null };
+    expect(JSON.parse(problemPeersSpec([llama], { warmup: 1, iterations: 20, cooldownMs: 250 })).cooldown_ms).toBe(250);
+  });
+
+  it('measure idles between the check and the timed burst (and not without it)', async () => {
+    const stamps: Record<string, number> = {};
+    const prepared = () => Promise.resolve({
+      check: async () => { stamps.check = performance.now(); return { ok: true, relL2: 1e-3, maxAbs: 1e-3, lseMaxErr: 0, nan: false, unwritten: 0 }; },
+      time: async ({ iterations }: { iterations: number }) => { stamps.time = performance.now(); return Array(iterations).fill(1); },
+      dispose: () => {},
+    } as never);
+    await measure('c', 1e12, prepared, { warmup: 1, iterations: 20, cooldownMs: 120 });
+    expect(stamps.time - stamps.check).toBeGreaterThanOrEqual(110);
+    await measure('c', 1e12, prepared, { warmup: 1, iterations: 20 });
+    expect(stamps.time - stamps.check).toBeLessThan(100);
+  });
+
+  it.runIf(hasPython())('bench/peers.py refuses a cooldown outside 0..10000 ms before anything runs', () => {
+    const out = execFileSync('python3', ['-B', '-c', `import peers
+for c in (-1, 20000, 250):
+    try:
+        print(peers.run_spec({"configs": [], "cooldown_ms": c}))
+    except ValueError as e:
+        print("rejected", e)`], { cwd: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bench'), encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['rejected cooldown_ms must be in 0..10000, got -1.0', 'rejected cooldown_ms must be in 0..10000, got 20000.0', '[]']);
   });
 });

@@ -108,6 +108,8 @@ describe('parseBenchArgs', () => {
     [['--warmup', '0'], /--warmup must be at least 1/],
     [['--warmup', '-1'], /--warmup expects a whole number/],
     [['--rounds', '0'], /--rounds must be at least 1/],
+    [['--cooldown', '-5'], /--cooldown expects a whole number, got '-5'/],
+    [['--cooldown', '10001'], /--cooldown must be at most 10000 ms, got 10001/],
     [['--shape', '8,16,8192'], /--shape expects B,H,N,D as four positive whole numbers/],
     [['--shape', '8,16,0,128'], /--shape expects B,H,N,D/],
     [['--shape', '8,16,8192,96'], /--shape head dim D must be one of 64, 128, 256, got 96/],
