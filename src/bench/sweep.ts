@@ -15,6 +15,8 @@ export const HEAD_DIMS: readonly HeadDim[] = [64, 128, 256];
 export const DEFAULT_ITERATIONS = 30;
 /** A median of fewer runs is too easy to flatter with one lucky launch. */
 export const MIN_ITERATIONS = 20;
+/** --cooldown with --peers unless given (measured: bench/NOTES.md session 10). */
+export const DEFAULT_PEERS_COOLDOWN_MS = 500;
 /** --cooldown's ceiling: beyond 10 s per burst a sweep takes hours. */
 export const MAX_COOLDOWN_MS = 10_000;
 export const DEFAULT_WARMUP = 10;
@@ -134,8 +136,9 @@ options:
                         spreads clock and temperature drift over every config; use it to compare
                         configs within a few percent of each other
   --cooldown MS         idle the card MS milliseconds before each timed burst, ours and the
-                        peers' alike (default 0): under its power cap the clock a burst gets
-                        depends on what ran just before (bench/NOTES.md session 10)
+                        peers' alike (default 500 with --peers or --preset ci, else 0): under its
+                        power cap the clock a burst gets depends on what ran just before
+                        (bench/NOTES.md session 10)
   --json FILE           write every number with its config, card, date and commit
   --svg FILE            draw TFLOP/s against seqlen per schedule
   --peers               also time torch SDPA (cuDNN, flash) and a Triton kernel via bench/peers.py
@@ -318,7 +321,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     causal: ci ? [false, true] : explicit.causal ?? (quick ? [false] : [false, true]),
     warmup: explicit.warmup ?? DEFAULT_WARMUP,
     rounds: explicit.rounds ?? 1,
-    cooldownMs: explicit.cooldownMs ?? 0,
+    // With peers, 500 ms by default: without an idle before each burst, the peers timed right after
+    // our rounds lost 6-13% in their later rounds, with it every round agreed (bench/NOTES.md session 10).
+    cooldownMs: explicit.cooldownMs ?? (peers || ci ? DEFAULT_PEERS_COOLDOWN_MS : 0),
     iterations: explicit.iterations ?? DEFAULT_ITERATIONS,
     json: explicit.json,
     svg: explicit.svg,

@@ -131,7 +131,7 @@ describe('stagewise bench', () => {
     const h = harness(undefined, {
       runPeers: async (shapes, opts) => { asked = { shapes, python: opts.python, iterations: opts.iterations }; return peers; },
     });
-    expect(await runBench(['--quick', '--causal', 'both', '--peers', '--python', '/nope'], h.deps)).toBe(0);
+    expect(await runBench(['--quick', '--causal', 'both', '--peers', '--python', '/nope', '--cooldown', '0'], h.deps)).toBe(0);
     expect(asked).toEqual({
       shapes: [
         { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false },
@@ -149,7 +149,7 @@ describe('stagewise bench', () => {
     const json = path.join(dir, 'r.json');
     const { runPeers } = await import('../../src/bench/peers.js');
     const h = harness(undefined, { runPeers, writeFile: async (f, t) => { const { writeFile } = await import('node:fs/promises'); await writeFile(f, t); } });
-    expect(await runBench(['--quick', '--schedules', 'firstDot', '--peers', '--python', '/nonexistent/python3', '--json', json], h.deps)).toBe(0);
+    expect(await runBench(['--quick', '--schedules', 'firstDot', '--peers', '--python', '/nonexistent/python3', '--json', json, '--cooldown', '0'], h.deps)).toBe(0);
     expect(JSON.parse(readFileSync(json, 'utf8')).peers).toEqual({ available: false, reason: '/nonexistent/python3 not found' });
   });
 });

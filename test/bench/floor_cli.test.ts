@@ -77,7 +77,7 @@ function harness(opts: { stagewise?: (c: AttentionConfig) => number; runPeers?: 
 
 /** A real directory, since --update-floor checks it is writable before the sweep; the file itself stays in the fake. */
 const FLOOR = path.join(mkdtempSync(path.join(tmpdir(), 'stagewise-floor-')), 'floor.json');
-const ARGS = ['--preset', 'ci', '--iterations', '20', '--warmup', '1', '--floor', FLOOR];
+const ARGS = ['--preset', 'ci', '--iterations', '20', '--warmup', '1', '--floor', FLOOR, '--cooldown', '0']; // no idle between fake bursts
 
 describe('the gate through stagewise bench', () => {
   it('without a floor: fails with the command that makes one', async () => {

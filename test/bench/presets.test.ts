@@ -288,7 +288,7 @@ describe('stagewise bench --preset', () => {
       opts.onStderr?.('[1/5] torch-cudnn f16 32x1024 Hq32/Hkv8 D128 bnhd causal ... 480.0 TFLOP/s (ran cudnn)');
       return parsePeersOutput(peersOutput(problems), problems, opts.flops);
     }) as typeof runProblemPeers;
-    expect(await runBench(['--preset', 'llama3-8b,gemma2-9b', '--schedules', 'secondDot', '--peers', '--python', 'py3', '--json', '/tmp/p.json'], h.deps)).toBe(0);
+    expect(await runBench(['--preset', 'llama3-8b,gemma2-9b', '--schedules', 'secondDot', '--peers', '--python', 'py3', '--json', '/tmp/p.json', '--cooldown', '0'], h.deps)).toBe(0);
     expect(asked).toEqual([{ problems: llama, python: 'py3' }]);
     expect(h.err).toContain('peers: [1/5] torch-cudnn f16 32x1024 Hq32/Hkv8 D128 bnhd causal ... 480.0 TFLOP/s (ran cudnn)');
     expect(h.err).toContain('peers: gemma2-9b: torch SDPA n/a: torch SDPA has no softcap or sliding window (this problem has softcap 50, window [4096, 0])');
@@ -311,7 +311,7 @@ describe('stagewise bench --preset', () => {
   it('--peers without python: the reason in the table and --json, no number', async () => {
     const h = presetHarness();
     h.deps.runProblemPeers = runProblemPeers;
-    expect(await runBench(['--preset', 'llama3-8b', '--schedules', 'secondDot', '--peers', '--python', '/nonexistent/python3', '--json', '/tmp/p.json'], h.deps)).toBe(0);
+    expect(await runBench(['--preset', 'llama3-8b', '--schedules', 'secondDot', '--peers', '--python', '/nonexistent/python3', '--json', '/tmp/p.json', '--cooldown', '0'], h.deps)).toBe(0);
     expect(h.err).toContain('peers: unavailable: /nonexistent/python3 not found');
     expect(h.out[0]).toContain('peers: n/a: /nonexistent/python3 not found');
     expect(JSON.parse(h.files.get('/tmp/p.json')!).presets.peers).toEqual([{
