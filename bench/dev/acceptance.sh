@@ -56,6 +56,10 @@ for step in $steps; do
     # How much one config moves between rounds, ours and cuDNN's, with clocks (VAR_SHAPE, VAR_CAUSAL, VAR_ROUNDS).
     variance) run variance "${VAR_LIMIT:-240}" bash bench/dev/variance.sh "$out/variance" "${VAR_SHAPE:-16,16,4096,128}" "${VAR_CAUSAL:-0}" "${VAR_ROUNDS:-6}" ;;
     ncu1k) run ncu1k 300 env NCU_ONLY="sw-1k-static cudnn-1k" bash bench/dev/ncu_1k.sh "$out" ;;
+    # Where the 1k kernel's extra DRAM bytes go (session 10: 1.14 against cuDNN's 1.04 TB/s).
+    ncubytes) run ncubytes 200 env NCU_ONLY="sw-1k-static cudnn-1k" \
+      NCU_METRICS=gpu__time_duration.sum,sm__cycles_elapsed.max,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_sectors_srcunit_tex_op_read.sum,lts__t_sectors_srcunit_tex_op_read_lookup_hit.sum,lts__t_sectors_srcunit_tex_op_write.sum,sm__inst_executed_pipe_lsu.sum,smsp__inst_executed_op_global_ld.sum,smsp__inst_executed_op_global_st.sum,smsp__inst_executed_op_shared_ld.sum,smsp__inst_executed_op_shared_st.sum \
+      bash bench/dev/ncu_1k.sh "$out" ;;
     # Session 10's control: the peers in one --serve child or a fresh child per round, with and without
     # --cooldown, at 1k and 2k (where cuDNN's rounds spread most), nvidia-smi sampled beside it.
     peerctl)

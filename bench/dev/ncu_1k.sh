@@ -4,7 +4,9 @@
 set -u
 out=${1:?usage: ncu_1k.sh OUT}
 mkdir -p "$out"
+# NCU_METRICS="a,b,...": those metrics instead of the sections (e.g. DRAM bytes read and written)
 secs=(--section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section InstructionStats)
+[ -n "${NCU_METRICS:-}" ] && secs=(--metrics "$NCU_METRICS")
 prof() { # name "ncu filter args" command...
   local name=$1 filter=$2
   shift 2
