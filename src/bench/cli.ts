@@ -4,12 +4,12 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { GPU_FIX, NVRTC_FIX, type Readiness } from '../runtime/devices.js';
-import { PeerRounds, peerShapes, runPeers, runProblemPeers, type PeersReport } from './peers.js';
+import { PeerRounds, peerShapes, runPeers, runProblemPeers, type PeerSession, type PeerShape, type PeersReport } from './peers.js';
 import { buildFloor, compareWithFloor, defaultFloorPath, formatFloor, formatGate, gatePassed, noFloorLine, parseFloor, runRatios } from './floor.js';
 import { benchSvg } from './plot.js';
 import { loadDefaultProvider } from './provider.js';
 import { buildReport, sourceState, type SourceState } from './report.js';
-import { runSweep, type BenchResult } from './runner.js';
+import { runSweep, type BenchResult, type SweepOptions } from './runner.js';
 import { buildSweep, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './sweep.js';
 import { formatTables } from './table.js';
 import { formatPresetTables } from './preset_table.js';
@@ -117,14 +117,9 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
   if (options.presets.length > 0) return runPresetBench(argv, options, provider, card, deps);
 
   const configs = buildSweep(options);
-  const roundsNote = (options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '') + (options.cooldownMs > 0 ? `, ${options.cooldownMs} ms idle before each burst` : '');
-  deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
-  // --peers: the peers are timed after each of our rounds, by one peers.py child for the whole run,
-  // so each side's median pools rounds taken at the same times (the card's clock moves 5-10% between
-  // rounds under its power cap: bench/NOTES.md session 10).
+  deps.stderr(`stagewise bench: ${configs.length} configs on ${card} (${timingNote(options)})`);
   const shapes = options.peers ? peerShapes(configs) : [];
-  const peerRounds = new PeerRounds(options.python, deps.stderr);
-  const timePeers = (round: number, rounds: number) => peerRounds.time(round, rounds, (session, log) => {
+  const { results, peerRounds } = await roundsWithPeers<BenchResult, PeerShape>(options, deps, (o) => runSweep(provider, configs, o), (session, log) => {
     log(`timing torch SDPA (cuDNN, flash) and Triton on ${shapes.length} shapes with ${options.python}`);
     return deps.runPeers(shapes, {
       python: options.python,
@@ -138,15 +133,6 @@ export async function runBench(argv: readonly string[], overrides: Partial<Bench
       session,
     });
   });
-  let results: BenchResult[];
-  try {
-    results = await runSweep(provider, configs, {
-      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, progress: deps.stderr,
-      ...(options.peers ? { afterRound: timePeers } : {}),
-    });
-  } finally {
-    peerRounds.close();
-  }
   const peers: PeersReport | undefined = options.peers ? peerRounds.merged((s) => provider.flops(s)) : undefined;
 
   deps.stdout(formatTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
@@ -206,29 +192,43 @@ async function runGate(argv: readonly string[], options: BenchOptions, card: str
   return gatePassed(lines);
 }
 
+/** "warm-up 10, 30 timed launches each, 3 interleaved rounds, 500 ms idle before each burst". */
+function timingNote(options: BenchOptions): string {
+  return `warm-up ${options.warmup}, ${options.iterations} timed launches each` +
+    (options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '') +
+    (options.cooldownMs > 0 ? `, ${options.cooldownMs} ms idle before each burst` : '');
+}
+
+/**
+ * Our rounds (`run`, the sweep's or the presets'), and with --peers the peers after each round:
+ * one peers.py child for the whole run, closed on every path, so each side's median pools rounds
+ * taken at the same stretch of the run (bench/NOTES.md session 10).
+ */
+async function roundsWithPeers<R, S>(options: BenchOptions, deps: BenchDeps, run: (o: SweepOptions) => Promise<R[]>,
+  askPeers: (session: PeerSession | undefined, log: (line: string) => void) => Promise<PeersReport<S> | undefined>): Promise<{ results: R[]; peerRounds: PeerRounds<S> }> {
+  const peerRounds = new PeerRounds<S>(options.python, deps.stderr);
+  try {
+    const results = await run({
+      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, progress: deps.stderr,
+      ...(options.peers ? { afterRound: (round: number, rounds: number) => peerRounds.time(round, rounds, askPeers) } : {}),
+    });
+    return { results, peerRounds };
+  } finally {
+    peerRounds.close();
+  }
+}
+
 /** --preset: the model shapes through the tensor API; same readiness gate, exit codes and --json as the sweep. */
 async function runPresetBench(argv: readonly string[], options: BenchOptions, provider: BenchProvider, card: string, deps: BenchDeps): Promise<number> {
   const configs = buildPresetSweep(options.presets, options.schedules);
-  const roundsNote = (options.rounds > 1 ? `, ${options.rounds} interleaved rounds` : '') + (options.cooldownMs > 0 ? `, ${options.cooldownMs} ms idle before each burst` : '');
-  deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (warm-up ${options.warmup}, ${options.iterations} timed launches each${roundsNote})`);
-  // Torch SDPA on the same problems, after each of our rounds (as the sweep's peers); a preset it
-  // cannot pose (softcap, window) says why instead.
-  const peerRounds = new PeerRounds<PresetShape>(options.python, deps.stderr);
-  const timePeers = (round: number, rounds: number) => peerRounds.time(round, rounds, (session, log) =>
+  deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (${timingNote(options)})`);
+  // Torch SDPA on the same problems (a preset it cannot pose, softcap or window, says why instead).
+  const { results, peerRounds } = await roundsWithPeers<PresetResult, PresetShape>(options, deps, (o) => runPresets(provider, configs, o), (session, log) =>
     timePresetProblems(configs, {
       run: deps.runProblemPeers, python: options.python, warmup: options.warmup, iterations: options.iterations, cooldownMs: options.cooldownMs,
       ...(options.peerList ? { peers: options.peerList } : {}),
       timeoutMs: PEERS_TIMEOUT_MS, log, session,
     }));
-  let results: PresetResult[];
-  try {
-    results = await runPresets(provider, configs, {
-      warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, progress: deps.stderr,
-      ...(options.peers ? { afterRound: timePeers } : {}),
-    });
-  } finally {
-    peerRounds.close();
-  }
   const peers = options.peers ? presetPeerReport(configs, results, peerRounds.mergedOrNone(presetFlops), deps.stderr) : undefined;
   deps.stdout(formatPresetTables(results, { card, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, peers }));
   if (options.json !== undefined) {
