@@ -60,6 +60,10 @@ for step in $steps; do
     ncubytes) run ncubytes 200 env NCU_ONLY="sw-1k-static cudnn-1k" \
       NCU_METRICS=gpu__time_duration.sum,sm__cycles_elapsed.max,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_sectors_srcunit_tex_op_read.sum,lts__t_sectors_srcunit_tex_op_read_lookup_hit.sum,lts__t_sectors_srcunit_tex_op_write.sum,sm__inst_executed_pipe_lsu.sum,smsp__inst_executed_op_global_ld.sum,smsp__inst_executed_op_global_st.sum,smsp__inst_executed_op_shared_ld.sum,smsp__inst_executed_op_shared_st.sum \
       bash bench/dev/ncu_1k.sh "$out" ;;
+    # The same two kernels at the card's own clock: L2 and tensor-pipe load against their peaks.
+    ncul2) run ncul2 200 env NCU_ONLY="sw-1k-static cudnn-1k" NCU_EXTRA="--clock-control none" \
+      NCU_METRICS=gpu__time_duration.sum,sm__cycles_elapsed.avg.per_second,lts__cycles_elapsed.avg.per_second,lts__t_sectors.avg.pct_of_peak_sustained_elapsed,lts__t_sectors_srcunit_tex.avg.pct_of_peak_sustained_elapsed,lts__d_sectors.avg.pct_of_peak_sustained_elapsed,sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_elapsed,dram__throughput.avg.pct_of_peak_sustained_elapsed \
+      bash bench/dev/ncu_1k.sh "$out" ;;
     # Session 10's control: the peers in one --serve child or a fresh child per round, with and without
     # --cooldown, at 1k and 2k (where cuDNN's rounds spread most), nvidia-smi sampled beside it.
     peerctl)

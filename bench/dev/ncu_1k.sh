@@ -12,7 +12,8 @@ prof() { # name "ncu filter args" command...
   shift 2
   # NCU_ONLY="name ...": profile only these
   if [ -n "${NCU_ONLY:-}" ] && [[ " $NCU_ONLY " != *" $name "* ]]; then return 0; fi
-  timeout -s KILL 150 ncu $filter --launch-count 1 "${secs[@]}" --print-details all "$@" > "$out/ncu-$name.txt" 2>&1
+  # NCU_EXTRA: more ncu flags, e.g. "--clock-control none" (the card's own clocks, not ncu's base clock)
+  timeout -s KILL 150 ncu $filter ${NCU_EXTRA:-} --launch-count 1 "${secs[@]}" --print-details all "$@" > "$out/ncu-$name.txt" 2>&1
   echo "== ncu $name rc $?"; grep -E "Duration|Compute \(SM\) Throughput|Issue Slots Busy|Registers Per|Executed Ipc A" "$out/ncu-$name.txt" | head -8
 }
 prof sw-1k-static "--kernel-name stagewise_attn_fwd --launch-skip 2" node bench/dev/ncu_target.mjs '{"batch":64,"heads":16,"seqLen":1024,"headDim":128,"causal":false,"schedule":"baseline","scheduler":"static"}'
