@@ -10,7 +10,7 @@ import {
 } from '../runtime/index.js';
 import { NAMED, validate, type Schedule } from '../schedule/index.js';
 import { fillRandom, freshSeed } from './fill.js';
-import { F32_NAN_BITS, NAN_BITS, toFloats, type HalfDtype } from './half.js';
+import { F32_NAN_BITS, halfTable, NAN_BITS, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
 import { persistentArgs } from './workspace.js';
@@ -324,6 +324,64 @@ function hex(seed: number): string {
   return `0x${seed.toString(16).padStart(8, '0')}`;
 }
 
+/** What checkSet compares: the kernel's whole O (16-bit bits) and LSE, the reference's checked rows. */
+export interface CompareInput {
+  /** [heads][n][d] 16-bit bits of `dtype`: the whole output. */
+  oBits: Uint16Array;
+  /** [heads][n] natural-log LSE: the whole output. */
+  lseAll: Float32Array;
+  /** [heads][rows.length][d] float32: the reference for the checked rows. */
+  refO: Float32Array;
+  /** [heads][rows.length]. */
+  refLse: Float32Array;
+  rows: readonly number[];
+  heads: number;
+  n: number;
+  d: number;
+  dtype: HalfDtype;
+}
+
+/**
+ * Pure: every output element scanned for NaN (the poison left in place or one the kernel computed),
+ * and the checked rows against the reference: relative L2 of O, the largest element and LSE errors,
+ * and each (head, row) whose error passes 0.05 (NaN scores Infinity), for the message.
+ */
+export function compareOutputs(c: CompareInput): { unwritten: number; relL2: number; maxAbs: number; lseMaxErr: number; bad: Array<{ head: number; row: number; err: number }> } {
+  const { oBits, lseAll, refO, refLse, rows, heads, n, d, dtype } = c;
+  const infBits = dtype === 'f16' ? 0x7c00 : 0x7f80;
+  let unwritten = 0;
+  for (let i = 0; i < oBits.length; i++) if ((oBits[i] & 0x7fff) > infBits) unwritten++;
+  for (let i = 0; i < lseAll.length; i++) if (Number.isNaN(lseAll[i])) unwritten++;
+  // Only the checked rows are compared, each element through the bits-to-float table: per-element
+  // conversion calls were 2.9 of a 1k check's 3.4 s (bench/NOTES.md session 10).
+  const table = halfTable(dtype);
+  let errSq = 0, refSq = 0, maxAbs = 0, lseMaxErr = 0;
+  const bad: Array<{ head: number; row: number; err: number }> = [];
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const got = (h * n + r) * d;
+      const want = (h * rows.length + i) * d;
+      let rowErr = 0;
+      for (let x = 0; x < d; x++) {
+        const w = refO[want + x];
+        const diff = table[oBits[got + x]] - w;
+        errSq += diff * diff;
+        refSq += w * w;
+        // As Math.max (a NaN sticks), without a call per element: `!(a <= rowErr)` also takes a NaN a.
+        const a = Math.abs(diff);
+        if (rowErr === rowErr && !(a <= rowErr)) rowErr = a;
+      }
+      const lseErr = Math.abs(lseAll[h * n + r] - refLse[h * rows.length + i]);
+      lseMaxErr = Math.max(lseMaxErr, lseErr);
+      maxAbs = Math.max(maxAbs, rowErr);
+      const score = Number.isNaN(rowErr) || Number.isNaN(lseErr) ? Infinity : Math.max(rowErr, lseErr);
+      if (score > 0.05) bad.push({ head: h, row: r, err: score });
+    }
+  }
+  return { unwritten, relL2: Math.sqrt(errSq / refSq), maxAbs, lseMaxErr, bad };
+}
+
 /**
  * One launch on inputs made from `seed` (fresh unless given), outputs poisoned first; every head's
  * checked rows against the GPU fp32 reference; every output element checked for leftover poison.
@@ -361,36 +419,7 @@ async function checkSet(c: CompiledAttention, cfg: AttentionConfig, set: InputSe
   } finally {
     made.forEach((b) => b.dispose());
   }
-  // Any NaN counts: the poison left in place or one the kernel computed.
-  const infBits = dtype === 'f16' ? 0x7c00 : 0x7f80;
-  let unwritten = 0;
-  for (let i = 0; i < oBits.length; i++) if ((oBits[i] & 0x7fff) > infBits) unwritten++;
-  for (let i = 0; i < lseAll.length; i++) if (Number.isNaN(lseAll[i])) unwritten++;
-  // Only the checked rows are compared: convert those, not all of O (at 8x16x8192x128 the whole of O
-  // as floats is 537 MB and most of a bench round's host time).
-  const rowFloats = (h: number, r: number) => toFloats(oBits.subarray((h * n + r) * d, (h * n + r + 1) * d), dtype);
-  let errSq = 0, refSq = 0, maxAbs = 0, lseMaxErr = 0;
-  // Per (head, row): the rows that disagree most, named in the message so they can be rerun.
-  const bad: Array<{ head: number; row: number; err: number }> = [];
-  for (let h = 0; h < bh; h++) {
-    rows.forEach((r, i) => {
-      let rowErr = 0;
-      const got = rowFloats(h, r);
-      for (let x = 0; x < d; x++) {
-        const want = refO[(h * rows.length + i) * d + x];
-        const diff = got[x] - want;
-        errSq += diff * diff;
-        refSq += want * want;
-        rowErr = Math.max(rowErr, Math.abs(diff));
-      }
-      const lseErr = Math.abs(lseAll[h * n + r] - refLse[h * rows.length + i]);
-      lseMaxErr = Math.max(lseMaxErr, lseErr);
-      maxAbs = Math.max(maxAbs, rowErr);
-      const score = Number.isNaN(rowErr) || Number.isNaN(lseErr) ? Infinity : Math.max(rowErr, lseErr);
-      if (score > 0.05) bad.push({ head: h, row: r, err: score });
-    });
-  }
-  const relL2 = Math.sqrt(errSq / refSq);
+  const { unwritten, relL2, maxAbs, lseMaxErr, bad } = compareOutputs({ oBits, lseAll, refO, refLse, rows, heads: bh, n, d, dtype });
   const nan = unwritten > 0 || !Number.isFinite(relL2) || Number.isNaN(lseMaxErr);
   const ok = !nan && relL2 <= REL_L2_TOLERANCE && lseMaxErr <= LSE_TOLERANCE;
   bad.sort((a, b) => b.err - a.err);

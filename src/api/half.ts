@@ -68,10 +68,28 @@ export function floatToBf16Bits(value: number): number {
 
 export type HalfDtype = 'f16' | 'bf16';
 
+const tables: Partial<Record<HalfDtype, Float32Array>> = {};
+
+/**
+ * Every 16-bit pattern of `dtype` as a float (65536 entries, 256 KB, built once): hot loops index it
+ * instead of converting. A 1k bench check spent 2.9 of its 3.4 s in per-element f16ToFloat calls
+ * (bench/NOTES.md session 10).
+ */
+export function halfTable(dtype: HalfDtype): Float32Array {
+  let table = tables[dtype];
+  if (!table) {
+    table = new Float32Array(65536);
+    const conv = dtype === 'f16' ? f16ToFloat : bf16ToFloat;
+    for (let b = 0; b < 65536; b++) table[b] = conv(b);
+    tables[dtype] = table;
+  }
+  return table;
+}
+
 export function toFloats(bits: Uint16Array, dtype: HalfDtype): Float32Array {
   const out = new Float32Array(bits.length);
-  const conv = dtype === 'f16' ? f16ToFloat : bf16ToFloat;
-  for (let i = 0; i < bits.length; i++) out[i] = conv(bits[i]);
+  const table = halfTable(dtype);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
   return out;
 }
 
