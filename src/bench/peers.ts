@@ -227,6 +227,37 @@ export function runProblemPeers<S extends PeerProblem>(problems: readonly S[], o
   return runChild(problems, problemPeersSpec(problems, opts), opts.flops, opts);
 }
 
+/** Why the child could not start. */
+function startFailure(python: string, err: NodeJS.ErrnoException): string {
+  return err.code === 'ENOENT' ? `${python} not found` : `could not start ${python}: ${err.message}`;
+}
+
+function timeoutReason(ms: number): string {
+  return `peers.py took longer than ${Math.round(ms / 1000)} s and was stopped`;
+}
+
+/** The child's stderr: each complete line handed on as it arrives, and the tail kept for an exit's reason. */
+class StderrLines {
+  private partial = '';
+  private tail = '';
+  constructor(private readonly onLine: () => ((line: string) => void) | undefined) {}
+  push(chunk: Buffer): void {
+    const text = this.partial + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.onLine()?.(line);
+    this.tail = (this.tail + chunk.toString('utf8')).slice(-2000);
+  }
+  /** At the child's exit: the unfinished last line, then why it exited ("peers.py exited with status 2: ..."). */
+  exit(code: number | null, signal: NodeJS.Signals | null): string {
+    if (this.partial) this.onLine()?.(this.partial);
+    this.partial = '';
+    const last = this.tail.trim().split('\n').slice(-3).join(' | ');
+    const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+    return `peers.py ${how}${last ? `: ${last}` : ''}`;
+  }
+}
+
 /**
  * The peers of one run timed in rounds interleaved with ours: one report per round -> one report.
  * A cell is ok only when it is ok in every round (else the first round's other status stands, as
@@ -284,8 +315,6 @@ export class PeerSession {
   private child: ChildProcessWithoutNullStreams | undefined;
   private dead: string | undefined;
   private buffered = '';
-  private stderrTail = '';
-  private partial = '';
   private pending: ((r: { line: string } | { reason: string }) => void) | undefined;
   private onStderr: ((line: string) => void) | undefined;
 
@@ -299,7 +328,7 @@ export class PeerSession {
     const child = this.child ?? this.start();
     return new Promise((resolve) => {
       const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.stop(`peers.py took longer than ${Math.round(opts.timeoutMs! / 1000)} s and was stopped`);
+        this.stop(timeoutReason(opts.timeoutMs!));
       }, opts.timeoutMs);
       this.pending = (r) => {
         clearTimeout(timer);
@@ -322,28 +351,18 @@ export class PeerSession {
   private start(): ChildProcessWithoutNullStreams {
     const child = spawn(this.python, [this.script, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      this.stop(err.code === 'ENOENT' ? `${this.python} not found` : `could not start ${this.python}: ${err.message}`);
-    });
+    const stderr = new StderrLines(() => this.onStderr);
+    child.on('error', (err: NodeJS.ErrnoException) => this.stop(startFailure(this.python, err)));
     child.stdin.on('error', () => {});
     child.stdout.on('data', (chunk: Buffer) => {
       this.buffered += chunk.toString('utf8');
       this.answer();
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = this.partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) this.onStderr?.(line);
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
-    });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('close', (code, signal) => {
-      if (this.partial) this.onStderr?.(this.partial);
-      this.partial = '';
+      const why = stderr.exit(code, signal);
       this.answer();
-      const last = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
-      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-      this.stop(`peers.py ${how}${last ? `: ${last}` : ''}`);
+      this.stop(why);
     });
     return child;
   }
@@ -382,38 +401,24 @@ function runChild<S>(shapes: readonly S[], spec: string, flops: (s: S) => number
 
     const child = spawn(opts.python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
-    let stderrTail = '';
-    let partial = '';
+    const stderr = new StderrLines(() => opts.onStderr);
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
       child.kill('SIGKILL');
-      finish({ available: false, reason: `peers.py took longer than ${Math.round(opts.timeoutMs! / 1000)} s and was stopped` });
+      finish({ available: false, reason: timeoutReason(opts.timeoutMs!) });
     }, opts.timeoutMs);
 
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ENOENT' ? `${opts.python} not found` : `could not start ${opts.python}: ${err.message}`;
-      finish({ available: false, reason: why });
-    });
+    child.on('error', (err: NodeJS.ErrnoException) => finish({ available: false, reason: startFailure(opts.python, err) }));
     // The child may exit before reading its spec (e.g. python without the script); its exit says why.
     child.stdin.on('error', () => {});
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) opts.onStderr?.(line);
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2000);
-    });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('close', (code, signal) => {
-      if (partial) opts.onStderr?.(partial);
+      const why = stderr.exit(code, signal);
       const out = Buffer.concat(stdout).toString('utf8');
       if (code !== 0) {
-        const last = stderrTail.trim().split('\n').slice(-3).join(' | ');
-        const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         // peers.py reports "no torch" as JSON with status 0; a non-zero exit is a crash or a missing script.
         const parsed = out.trim() ? parsePeersOutput(out, shapes, flops) : undefined;
-        finish(parsed && !parsed.available && !parsed.reason.startsWith('peers.py printed no JSON')
-          ? parsed
-          : { available: false, reason: `peers.py ${how}${last ? `: ${last}` : ''}` });
+        finish(parsed && !parsed.available && !parsed.reason.startsWith('peers.py printed no JSON') ? parsed : { available: false, reason: why });
         return;
       }
       finish(parsePeersOutput(out, shapes, flops));
@@ -439,14 +444,9 @@ export class PeerRounds<S = PeerShape> {
     if (this.reports.some((r) => r !== undefined && !r.available)) return;
     // STAGEWISE_PEERS_FRESH=1 (a development control, bench/NOTES.md session 10): a fresh child per
     // round instead of the run's one --serve child.
-    if (process.env.STAGEWISE_PEERS_FRESH === '1') {
-      const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
-      this.reports.push(await run(undefined, (line) => this.stderr(`peers: ${tag}${line}`)));
-      return;
-    }
-    this.session ??= new PeerSession(this.python);
+    const session = process.env.STAGEWISE_PEERS_FRESH === '1' ? undefined : (this.session ??= new PeerSession(this.python));
     const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
-    this.reports.push(await run(this.session, (line) => this.stderr(`peers: ${tag}${line}`)));
+    this.reports.push(await run(session, (line) => this.stderr(`peers: ${tag}${line}`)));
   }
 
   /** The pooled report; says so on stderr when it is unavailable. */

@@ -91,7 +91,7 @@ export interface BenchOptions {
   iterations: number;
   /** Interleaved passes over the config list, samples pooled (runner.ts SweepOptions.rounds). */
   rounds: number;
-  /** --cooldown: ms the card idles before each timed burst, ours and the peers' alike (default 0). */
+  /** --cooldown: ms the card idles before each timed burst, ours and the peers' alike (default 500 with peers, else 0). */
   cooldownMs: number;
   json?: string;
   svg?: string;
