@@ -279,9 +279,10 @@ export function mergePeerRounds<S>(rounds: readonly PeersReport<S>[], flops: (s:
     const peers: Record<string, PeerCell> = {};
     for (const name of Object.keys(row.peers)) {
       const cells = ok.map((r) => r.rows[i]?.peers[name]);
-      const bad = cells.find((c) => c === undefined || c.status !== 'ok');
-      if (bad !== undefined || cells.length === 0) {
-        peers[name] = bad ?? { status: 'error', reason: 'peers.py gave no entry in a later round' };
+      // findIndex, not find: a round without this peer's cell is itself the bad entry (undefined).
+      const bad = cells.findIndex((c) => c === undefined || c.status !== 'ok');
+      if (bad >= 0) {
+        peers[name] = cells[bad] ?? { status: 'error', reason: `peers.py gave no entry in round ${bad + 1}/${ok.length}` };
         continue;
       }
       const good = cells as Array<Extract<PeerCell, { status: 'ok' }>>;

@@ -142,6 +142,16 @@ describe('mergePeerRounds', () => {
     expect(merged.rows[0].peers.triton).toMatchObject({ status: 'ok', roundMediansMs: [1, 1] });
   });
 
+  it('a round whose report lacks a peer\'s cell makes that cell an error naming the round (was a crash)', () => {
+    const merged = mergePeerRounds([
+      report([[headline, { 'torch-cudnn': ok([1]), triton: ok([1]) }]]),
+      report([[headline, { 'torch-cudnn': ok([1]) }]]),
+    ], flops);
+    if (!merged.available) throw new Error(merged.reason);
+    expect(merged.rows[0].peers.triton).toEqual({ status: 'error', reason: 'peers.py gave no entry in round 2/2' });
+    expect(merged.rows[0].peers['torch-cudnn']).toMatchObject({ status: 'ok' });
+  });
+
   it('a round without a report makes the run\'s report unavailable, naming the round; one round passes through', () => {
     const one = report([[headline, { 'torch-cudnn': ok([1]) }]]);
     expect(mergePeerRounds([one, { available: false, reason: 'python3 not found' }], flops))
