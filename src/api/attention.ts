@@ -43,6 +43,8 @@ export interface AttentionConfig {
   oStore?: OStore;
   /** Run the steady loop's mask-free trips without mask code (codegen Knobs). */
   peelMasks?: boolean;
+  /** 2: two CTAs of a cluster share each K/V tile (codegen plan kvShare; work in progress, never run on a GPU). */
+  kvShare?: 1 | 2;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.

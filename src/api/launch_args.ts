@@ -69,8 +69,9 @@ export interface LaunchMaps {
 export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMaps {
   return {
     q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
-    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN),
-    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN),
+    // kvShare 2: each CTA of the pair loads half of a K/V tile's rows (and multicasts them).
+    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
+    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
     o: outMap(p),
   };
 }
@@ -91,8 +92,15 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
     blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0, ctas: p.persistent?.smCount ?? 1,
   });
   if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
+  let grid = gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1);
+  if (plan.kvShare === 2) {
+    // Pairs of query blocks of one head, one per cluster of two CTAs (kernels/tiles.cuh decodePairTile).
+    if (space.qBlocks % 2 !== 0) throw new RangeError(`kvShare 2 needs an even number of query blocks per head; seqQ ${p.seqQ} makes ${space.qBlocks} of ${plan.blockM} rows`);
+    grid = [Math.max(2, grid[0] - (grid[0] % 2)), 1, 1];
+  }
   return {
-    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1),
+    grid,
+    ...(plan.kvShare === 2 ? { cluster: [2, 1, 1] as [number, number, number] } : {}),
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,
     params: kernelParams({

@@ -44,6 +44,8 @@ export interface Knobs {
   oStore?: OStore;
   /** Split the steady loop so that trips needing no mask run without mask code (plan.ts peelMasks). */
   peelMasks?: boolean;
+  /** 2: two CTAs of a cluster share each K/V tile (plan.ts kvShare; work in progress). */
+  kvShare?: 1 | 2;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -53,7 +55,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
@@ -129,6 +131,7 @@ interface Checked {
   scheduler?: TileScheduler;
   oStore?: OStore;
   peelMasks?: boolean;
+  kvShare: 1 | 2;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -180,7 +183,12 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError("blockM 192 needs load 'tma' with the producer warpgroup (warpSpecialized): three consumer warpgroups take their 160 registers from it");
   }
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const kvShare = knobs.kvShare ?? 1;
+  if (kvShare !== 1 && kvShare !== 2) throw new RangeError(`kvShare must be 1 or 2, got ${String(kvShare)}`);
+  if (kvShare === 2 && (scheduler !== 'static' || load !== 'tma' || warpSpecialized === false || causal || window || varlen)) {
+    throw new RangeError("kvShare 2 needs scheduler 'static' with load 'tma' and the producer warpgroup, and no causal mask, window or packed sequences (the two CTAs of a pair must visit the same K/V tiles)");
+  }
+  return { kvShare, headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -487,6 +495,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     scheduler,
     oStore,
     peelMasks,
+    kvShare: c.kvShare,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
