@@ -62,6 +62,17 @@ describe('kvShare 2 on the CPU', () => {
     expect(() => choose(NAMED.baseline, { headDim: 128 }, { scheduler: 'static', kvShare: 3 as never })).toThrow(/kvShare must be 1 or 2, got 3/);
   });
 
+  it('the two-CTA deadlock model: every schedule runs through with shared empty barriers; with local ones a producer overwrites its peer\'s slot (negative control)', async () => {
+    const { choose, deadlockModel, persistentTrips } = await import('../../src/codegen/index.js');
+    const { NAMED } = await import('../../src/schedule/index.js');
+    for (const name of ['baseline', 'firstDot', 'secondDot'] as const) {
+      const plan = choose(NAMED[name], { headDim: 128, seqQ: 1024 }, { scheduler: 'static', kvShare: 2 });
+      for (const seq of persistentTrips([1, 2, 3, 4, 5, 8])) expect(deadlockModel(plan, seq), `${name} ${seq}`).toEqual([]);
+      expect(deadlockModel(plan, [4, 4], { sharedEmpty: false }).join('\n'), name).toMatch(/hazard with kvShare 2: CTA \d writes its half of [KV]\(\d+\) into CTA \d's slot/);
+      expect(deadlockModel(plan, [3, 3], { releaseLastV: false }).join('\n'), name).toMatch(/deadlock at tiles T = 3, 3 .*CTA 0 warpgroup 0/);
+    }
+  });
+
   it('pairs tiles 2p and 2p + 1 on one head and adjacent query blocks, every tile once (decodePairTile mirror)', () => {
     // kernels/tiles.cuh decodePairTile, in TS: pair p decoded as a tile of half as many query blocks.
     const decode = (numTiles: number, batchHeads: number, qBlocks: number, headGroup: number, t: number) => {
