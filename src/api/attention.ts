@@ -43,7 +43,7 @@ export interface AttentionConfig {
   oStore?: OStore;
   /** Run the steady loop's mask-free trips without mask code (codegen Knobs). */
   peelMasks?: boolean;
-  /** 2: two CTAs of a cluster share each K/V tile (codegen plan kvShare; work in progress, never run on a GPU). */
+  /** 2: two CTAs of a cluster share each K/V tile by TMA multicast (codegen plan kvShare); default: the plan's choice. */
   kvShare?: 1 | 2;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and

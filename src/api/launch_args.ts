@@ -90,16 +90,12 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
   const space = tileSpace({
     batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
     blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0, ctas: p.persistent?.smCount ?? 1,
+    kvShare: plan.kvShare,
   });
   if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
-  let grid = gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1);
-  if (plan.kvShare === 2) {
-    // Pairs of query blocks of one head, one per cluster of two CTAs (kernels/tiles.cuh decodePairTile).
-    if (space.qBlocks % 2 !== 0) throw new RangeError(`kvShare 2 needs an even number of query blocks per head; seqQ ${p.seqQ} makes ${space.qBlocks} of ${plan.blockM} rows`);
-    grid = [Math.max(2, grid[0] - (grid[0] % 2)), 1, 1];
-  }
   return {
-    grid,
+    // kvShare 2: clusters of two CTAs on query blocks 2i, 2i + 1 of one head (kernels/tiles.cuh decodePairTile).
+    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1, plan.kvShare),
     ...(plan.kvShare === 2 ? { cluster: [2, 1, 1] as [number, number, number] } : {}),
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,

@@ -49,7 +49,7 @@ export interface KernelConfig {
   oStore: OStore;
   /** The steady loop split so that trips needing no mask run without mask code (plan.ts peelMasks). */
   peelMasks: boolean;
-  /** CTAs of a cluster sharing each K/V tile (plan.ts kvShare; 2 is work in progress). */
+  /** CTAs of a cluster sharing each K/V tile (plan.ts kvShare). */
   kvShare: 1 | 2;
 }
 

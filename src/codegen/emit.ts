@@ -153,7 +153,7 @@ function configBlock(plan: KernelPlan): string[] {
   const p = plan.pipeline;
   const pack = plan.dtype === 'f16' ? 'packF16' : 'packBF16';
   return [
-    `constexpr int KV_SHARE = ${plan.kvShare};  // CTAs of a cluster sharing each K/V tile (2: work in progress)`,
+    `constexpr int KV_SHARE = ${plan.kvShare};  // CTAs of a cluster sharing each K/V tile`,
     `constexpr int HEAD_DIM = ${plan.headDim};`,
     `constexpr int BLOCK_M = ${plan.blockM};`,
     `constexpr int BLOCK_N = ${plan.blockN};`,
@@ -271,7 +271,10 @@ function persistentBody(plan: KernelPlan): string[] {
     '    c.seqQ = VARLEN ? cuSeqlensQ[c.batch + 1] - c.qStart : seqQ;',
     '    c.seqK = VARLEN ? cuSeqlensK[c.batch + 1] - c.kStart : seqK;',
     '    c.m0 = tc.qBlock * BLOCK_M;',
-    '    if (c.m0 >= c.seqQ) return false;',
+    // kvShare 2: a block past the end (an odd block count, padded by tileSpace) still runs, on
+    // the zero rows the TMA fills Q with, and stores nothing (O clipped, LSE guarded): its half of
+    // every K/V tile feeds its peer, whose producer and consumers count on it.
+    ...(plan.kvShare === 2 ? [] : ['    if (c.m0 >= c.seqQ) return false;']),
     '    c.off = c.seqK - c.seqQ;',
     '    c.q = gq + c.batch * qBatch + c.hq * qHead + c.qStart * qRow;',
     '    c.k = gk + c.batch * kBatch + c.hk * kHead + c.kStart * kRow;',
