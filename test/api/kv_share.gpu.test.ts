@@ -36,6 +36,22 @@ describeGpu('kvShare 2: two CTAs of a cluster share each K/V tile (multicast)', 
     });
   }
 
+  it('its grid is at most the clusters of two that fit at once (no second wave), and even', async () => {
+    const { compileAttention } = await import('../../src/api/attention.js');
+    const { devices } = await import('../../src/runtime/index.js');
+    const c = await compileAttention({ batch: 8, heads: 16, seqLen: 1024, headDim: 128, dtype: 'f16', causal: false, schedule: 'baseline', load: 'tma', scheduler: 'static', kvShare: 2 });
+    const sms = devices().devices[0].smCount;
+    const clusters = c.fn.maxActiveClusters(2, c.kernel.threads, c.kernel.sharedMemBytes);
+    console.log(`[stagewise] ${sms} SMs fit ${clusters} clusters of two ${c.kernel.sharedMemBytes}-byte CTAs`);
+    expect(clusters).toBeGreaterThan(0);
+    expect(clusters).toBeLessThanOrEqual(Math.floor(sms / 2));
+    expect(c.maxCtas).toBe(2 * clusters);
+    // A kvShare 1 kernel has no cap; one CTA of it per SM.
+    const one = await compileAttention({ batch: 8, heads: 16, seqLen: 1024, headDim: 128, dtype: 'f16', causal: false, schedule: 'baseline', load: 'tma', scheduler: 'static', kvShare: 1 });
+    expect(one.maxCtas).toBeUndefined();
+    expect(() => c.fn.maxActiveClusters(0, 384, 1000)).toThrow(/clusterSize must be/);
+  });
+
   it('the default plan shares K/V where it measured faster (hd128 baseline at 1k) and is correct there', async () => {
     const p = await prepareAttention({ batch: 2, heads: 4, seqLen: 1024, headDim: 128, dtype: 'bf16', causal: false, schedule: 'baseline', load: 'tma', hangTrap: true });
     try {
