@@ -183,11 +183,10 @@ export interface KernelPlan {
    */
   peelMasks: boolean;
   /**
-   * CTAs of a cluster that share each K/V tile: 1, or 2 (work in progress, never run on a GPU):
-   * two CTAs on adjacent query blocks of one head, each loading half of every K/V tile into both
-   * by TMA multicast, so K/V leave L2 once per 256 query rows (bench/NOTES.md session 10). Static
-   * persistent kernel with the producer warpgroup, no mask, fixed lengths, an even number of query
-   * blocks per head.
+   * CTAs of a cluster that share each K/V tile: 1, or 2: two CTAs on adjacent query blocks of one
+   * head, each loading half of every K/V tile into both by TMA multicast, so K/V leave L2 once per
+   * 256 query rows (bench/NOTES.md sessions 10-11). Static persistent kernel with the producer
+   * warpgroup, no mask, fixed lengths; an odd block count is padded with a block past the end.
    */
   kvShare: 1 | 2;
   pipeline: Pipeline;
