@@ -25,8 +25,14 @@ SW_DEVICE void pingpongWait(const Ctx& c) { namedBarSync(BAR_PINGPONG_WG0 + c.wg
 SW_DEVICE void pingpongSignal(const Ctx& c) { namedBarArrive(BAR_PINGPONG_WG0 + (c.wg + 1 == NUM_WG ? 0 : c.wg + 1), 2 * 128); }
 
 // A warp is done reading a slot once its covering wgmma wait returned; one lane arrives for it.
-SW_DEVICE void releaseK(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyK(c, kRing(c, j).slot)); }
-SW_DEVICE void releaseV(const Ctx& c, int j) { if (c.lane == 0) mbarArrive(emptyV(c, vRing(c, j).slot)); }
+// KV_SHARE 2: the peer CTA's producer writes this slot too, so the warp frees it in both CTAs.
+SW_DEVICE void releaseSlot(const Ctx& c, u32 bar) {
+  if (c.lane != 0) return;
+  mbarArrive(bar);
+  if constexpr (KV_SHARE == 2) mbarArriveCluster(bar, c.rank ^ 1u);
+}
+SW_DEVICE void releaseK(const Ctx& c, int j) { releaseSlot(c, emptyK(c, kRing(c, j).slot)); }
+SW_DEVICE void releaseV(const Ctx& c, int j) { releaseSlot(c, emptyV(c, vRing(c, j).slot)); }
 // A persistent CTA's producer loads a warpgroup's next Q block once each of its warps' last
 // S = Q K^T of this tile retired (the caller's wgmma wait covers MMA0(j)); each warpgroup frees
 // its own block, so the first to finish a tile's QK^T is the first to get its next Q. Later dummy
@@ -150,13 +156,14 @@ SW_DEVICE void tileRange(Ctx& c) {
 
 SW_DEVICE void initBarriers(const Ctx& c) {
   if (c.tid == 0) {
+    // KV_SHARE 2: a slot is empty once every warp of both CTAs released it.
     for (int i = 0; i < K_BUFS; ++i) {
       mbarInit(fullK(c, i), Loads::FULL_ARRIVALS);
-      mbarInit(emptyK(c, i), NUM_WARPS);
+      mbarInit(emptyK(c, i), KV_SHARE * NUM_WARPS);
     }
     for (int i = 0; i < V_BUFS; ++i) {
       mbarInit(fullV(c, i), Loads::FULL_ARRIVALS);
-      mbarInit(emptyV(c, i), NUM_WARPS);
+      mbarInit(emptyV(c, i), KV_SHARE * NUM_WARPS);
     }
     for (int w = 0; w < NUM_WG; ++w) mbarInit(fullQ(c, w), 1);
     if (PERSISTENT) {
@@ -174,7 +181,10 @@ SW_DEVICE void initBarriers(const Ctx& c) {
   // stores before the async proxy's (TMA, wgmma) accesses.
   for (u32 off = c.tid * 16; off < V_BUFS * Smem::TILE_BYTES; off += blockDim.x * 16) stShared128(c.base + Smem::V + off, 0u);
   fenceProxyAsync();
-  __syncthreads();
+  // KV_SHARE 2: the peer's first multicast may land in these slots and signal these barriers as
+  // soon as its producer starts, so both CTAs' barriers and zeroed V slots come first.
+  if constexpr (KV_SHARE == 2) clusterSync();
+  else __syncthreads();
 }
 
 SW_DEVICE void initRegs(Regs& r) {

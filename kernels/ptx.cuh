@@ -68,6 +68,29 @@ SW_DEVICE void tmaLoad4d(u32 dst, const TmaDesc* map, int c0, int c1, int c2, in
       "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];"
       :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar) : "memory");
 }
+// ---- two CTAs of a cluster sharing K/V (KV_SHARE 2) -------------------------------------------------
+// The same load, written at dst (and its mbarrier signalled) in every CTA of ctaMask.
+SW_DEVICE void tmaLoad4dMulticast(u32 dst, const TmaDesc* map, int c0, int c1, int c2, int c3, u32 bar, u16 ctaMask) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3, %4, %5}], [%6], %7;"
+      :: "r"(dst), "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar), "h"(ctaMask) : "memory");
+}
+SW_DEVICE u32 clusterCtaRank() { u32 r; asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(r)); return r; }
+// Arrives on the mbarrier at the same shared-memory offset in CTA `rank` of the cluster. The
+// default semantics (release at CTA scope), as for a local arrive: a consumer's arrive only says its
+// wgmma reads of the slot retired (its wait returned), which orders them before the peer's TMA
+// overwrites the slot. `.release.cluster` would also fence this thread's earlier writes at cluster
+// scope, which nothing here needs (session 11: with it the pair ran 37% slower than one CTA).
+SW_DEVICE void mbarArriveCluster(u32 bar, u32 rank) {
+  u32 remote;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(bar), "r"(rank));
+  asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" :: "r"(remote) : "memory");
+}
+// Every thread of every CTA of the cluster: what each did before is visible to all after.
+SW_DEVICE void clusterSync() {
+  asm volatile("barrier.cluster.arrive.release;\n\tbarrier.cluster.wait.acquire;" ::: "memory");
+}
+
 // Shared -> global (the O tile): rows and columns past the tensor's extent are not written.
 SW_DEVICE void tmaStore4d(const TmaDesc* map, u32 src, int c0, int c1, int c2, int c3) {
   asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%2, %3, %4, %5}], [%1];"

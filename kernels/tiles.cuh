@@ -21,3 +21,12 @@ SW_HOST_DEVICE TileCoord decodeTile(const TileWork& w, int t, bool reversed) {
   const int i = r / heads;
   return {section * w.headGroup + (r - i * heads), reversed ? w.qBlocks - 1 - i : i};
 }
+
+// KV_SHARE 2: tiles 2p and 2p + 1 are the two halves of pair
+// p, query blocks 2i and 2i + 1 of one head (qBlocks even), so a cluster's two CTAs (blockIdx.x 2k
+// and 2k + 1 under the static stride, an even grid) always read the same K/V tiles.
+SW_HOST_DEVICE TileCoord decodePairTile(const TileWork& w, int t) {
+  const TileWork pairs{w.numTiles / 2, w.batchHeads, w.qBlocks / 2, w.headGroup, w.counter};
+  const TileCoord p = decodeTile(pairs, t >> 1, false);
+  return {p.bh, 2 * p.qBlock + (t & 1)};
+}

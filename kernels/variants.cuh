@@ -9,7 +9,7 @@
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
-// Expects: HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, MASKED, VARLEN,
+// Expects: KV_SHARE, HEAD_DIM, BLOCK_M, BLOCK_N, NUM_WG, K_BUFS, V_BUFS, S_TILES, P_TILES, A_TILES, MASKED, VARLEN,
 // PRODUCER_WARPGROUP, PRODUCER_REGS, CONSUMER_REGS, PERSISTENT, TILE_SLOTS, ALIGNMENT_SLACK, HOPPER_MAX_SHARED_BYTES, struct Smem, PACK(lo, hi), and from
 // wgmma.cuh WGMMA_S, WGMMA_O_REGS, WGMMA_O_SHARED.
 #pragma once
@@ -44,6 +44,8 @@ static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUF
               Smem::TILE_FULL >= Smem::EMPTY_Q + 8 * NUM_WG && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
               Smem::TILE_IDS >= Smem::TILE_EMPTY + 8 * TILE_SLOTS && Smem::END >= Smem::TILE_IDS + 4 * TILE_SLOTS,
               "mbarriers overlap");
+static_assert(KV_SHARE == 1 || (KV_SHARE == 2 && PERSISTENT && PRODUCER_WARPGROUP && !MASKED && !VARLEN && (BLOCK_N / 2) % 8 == 0),
+              "two CTAs share K/V only in the static persistent kernel with the producer warpgroup, unmasked, fixed lengths, half tiles on 1024 B");
 static_assert(Smem::END + ALIGNMENT_SLACK <= Smem::LAUNCH_BYTES, "the layout does not fit the launch's dynamic shared memory");
 static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks for more shared memory than Hopper has");
 
@@ -76,6 +78,7 @@ struct Ctx {
   int tiles;           // number of KV tiles this CTA visits
   int ring0;           // ring position of KV tile 0 (a persistent CTA's rings run on across its tiles)
   u32 qParity;         // phase of the Q barrier this tile waits for (a persistent CTA reloads Q per tile)
+  u32 rank;            // KV_SHARE 2: this CTA's rank in its cluster of two (0 otherwise)
   float scaleLog2;     // softmax scale * log2(e)
   float capScale, capLog2;  // softcap: tanh(s * scale / cap) * cap * log2(e)
   const TmaDesc* tmQ; const TmaDesc* tmK; const TmaDesc* tmV;
@@ -184,11 +187,23 @@ struct TmaLoads {
   static SW_DEVICE void load(const Ctx& c, const TmaDesc* map, u32 dst, u32 fullOff, u32 emptyOff, int j, Ring ring) {
     if (c.tid == ISSUER_TID) {
       // Loaders start waiting on parity 1, which a fresh barrier reports complete: every slot begins empty.
+      // KV_SHARE 2: this empty barrier counts both CTAs' warps, so the slot is free in both.
       mbarWait(c.base + emptyOff + 8 * ring.slot, ring.parity ^ 1);
+      // KV_SHARE 2: the whole tile's bytes, half from this CTA's copy and half from the peer's
+      // (a peer's bytes landing first only run the count below zero; the phase waits for this arrival).
       expectTx(c.base + fullOff + 8 * ring.slot, Smem::TILE_BYTES);
+      if constexpr (KV_SHARE == 2) {
+        // This CTA's half of the rows, into both CTAs: row offset rank * BLOCK_N / 2 of each 64-column block.
+        const int half = static_cast<int>(c.rank) * (BLOCK_N / 2);
 #pragma unroll
-      for (int b = 0; b < HEAD_DIM / 64; ++b)
-        tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
+        for (int b = 0; b < HEAD_DIM / 64; ++b)
+          tmaLoad4dMulticast(dst + b * BLOCK_N * 128 + half * 128, map, b * 64, c.kStart + kvRow(c, j) + half, c.hk, c.tmaBatch,
+                             c.base + fullOff + 8 * ring.slot, 0x3);
+      } else {
+#pragma unroll
+        for (int b = 0; b < HEAD_DIM / 64; ++b)
+          tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
+      }
     }
   }
   // Warpgroup w's 64-row Q block, on its own barrier (fullQ(c, w)).

@@ -100,6 +100,8 @@ enum CUtensorMapDataType : int { CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6, CU_TENSOR_
     CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,        \
                  CUstream, void**, void**))                                                                \
   X(cuLaunchKernelEx, "cuLaunchKernelEx", CUresult (*)(const CUlaunchConfig*, CUfunction, void**, void**)) \
+  X(cuOccupancyMaxActiveClusters, "cuOccupancyMaxActiveClusters",                                          \
+    CUresult (*)(int*, CUfunction, const CUlaunchConfig*))                                                 \
   X(cuEventCreate, "cuEventCreate", CUresult (*)(CUevent*, unsigned))                                      \
   X(cuEventDestroy, "cuEventDestroy_v2", CUresult (*)(CUevent))                                            \
   X(cuEventRecord, "cuEventRecord", CUresult (*)(CUevent, CUstream))                                       \

@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"moduleUnload", guarded<ModuleUnload>},
       {"moduleGetFunction", guarded<ModuleGetFunction>},
       {"funcSetMaxDynamicShared", guarded<FuncSetMaxDynamicShared>},
+      {"funcMaxActiveClusters", guarded<FuncMaxActiveClusters>},
       {"funcAttributes", guarded<FuncAttributes>},
       {"timeLaunches", guarded<TimeLaunches>},
       {"specPrepare", guarded<SpecPrepare>},

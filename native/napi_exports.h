@@ -23,6 +23,7 @@ Napi::Value ModuleLoad(const Napi::CallbackInfo& info);
 Napi::Value ModuleUnload(const Napi::CallbackInfo& info);
 Napi::Value ModuleGetFunction(const Napi::CallbackInfo& info);
 Napi::Value FuncSetMaxDynamicShared(const Napi::CallbackInfo& info);
+Napi::Value FuncMaxActiveClusters(const Napi::CallbackInfo& info);
 Napi::Value FuncAttributes(const Napi::CallbackInfo& info);
 Napi::Value TimeLaunches(const Napi::CallbackInfo& info);
 Napi::Value SpecPrepare(const Napi::CallbackInfo& info);

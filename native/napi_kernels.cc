@@ -118,6 +118,27 @@ Napi::Value FuncAttributes(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// funcMaxActiveClusters(kernel, clusterX, threads, sharedMemBytes) -> how many clusters of clusterX
+// CTAs (threads each, that much dynamic shared memory) the device runs at once: a persistent grid
+// of clusters larger than that runs a second wave (cuOccupancyMaxActiveClusters).
+Napi::Value FuncMaxActiveClusters(const Napi::CallbackInfo& info) {
+  KernelHandle& kernel = unwrapHandle<KernelHandle>(info[0]);
+  const unsigned clusterX = static_cast<unsigned>(integerIn(info[1], "clusterX", 1, 16));
+  const unsigned threads = static_cast<unsigned>(integerIn(info[2], "threads", 1, 1024));
+  const unsigned smem = static_cast<unsigned>(integerIn(info[3], "sharedMemBytes", 0, 2147483647.0));
+  ensureContext(kernel.device());
+  CUlaunchAttribute attr{};
+  attr.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+  attr.value.clusterDim.x = clusterX;
+  attr.value.clusterDim.y = 1;
+  attr.value.clusterDim.z = 1;
+  // The grid only has to be a multiple of the cluster; the answer does not depend on it.
+  CUlaunchConfig config{clusterX, 1, 1, threads, 1, 1, smem, nullptr, &attr, 1};
+  int clusters = 0;
+  check(driver().cuOccupancyMaxActiveClusters(&clusters, kernel.get(), &config), "cuOccupancyMaxActiveClusters");
+  return Napi::Number::New(info.Env(), clusters);
+}
+
 // specPrepare(spec) -> handle: the spec checked and encoded once (no driver call, no device needed).
 Napi::Value SpecPrepare(const Napi::CallbackInfo& info) {
   return wrapHandle(info.Env(), new PreparedSpec{specArg(info[0])});

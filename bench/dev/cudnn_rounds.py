@@ -1,7 +1,8 @@
 # Development tool (GPU): torch cuDNN SDPA timed in separate rounds, each with fresh inputs, to see
 # how much its median moves between rounds (session 10: the gate's 4k-16k configs moved 5-10%).
 # usage: python3 bench/dev/cudnn_rounds.py B H N D causal(0|1) ROUNDS [ITERATIONS]
-import sys, time
+# COOLDOWN_MS: idle before each round's timed burst (as bench --cooldown).
+import os, sys, time
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -12,6 +13,10 @@ with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
     for r in range(rounds):
         sets = [tuple(torch.randn(b, h, n, d, device='cuda', dtype=torch.float16) for _ in range(3)) for _ in range(2)]
         f = lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=bool(causal))
+        for i in range(10):
+            f(*sets[i % 2])
+        torch.cuda.synchronize()
+        time.sleep(float(os.environ.get('COOLDOWN_MS', '0')) / 1000)
         for i in range(10):
             f(*sets[i % 2])
         torch.cuda.synchronize()

@@ -3,13 +3,21 @@
 // prepared and checked once, then timed in ROUNDS interleaved rounds of a few launches each, so clock
 // drift spreads over every config; the reported number pools every sample of a config.
 // usage: node bench/dev/tile_sweep.mjs '[{"schedule":"baseline","blockN":144}, ...]' [ROUNDS=3]
+// SWEEP_BASE='{"batch":64,"seqLen":1024}' overrides fields of the base shape.
 // Any AttentionConfig field may appear in a config (schedule, blockN, pingpong, pShared, headDim, ...).
 import { flops, prepareAttention } from '../../dist/api/index.js';
 import { median, tflops } from '../../dist/bench/stats.js';
+import { planSummary } from '../../dist/codegen/index.js';
 
 const cfgs = JSON.parse(process.argv[2]);
 const rounds = Number(process.argv[3] ?? 3);
-const base = { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma' };
+// SWEEP_COOLDOWN_MS: idle before every timed burst (the power limiter; bench/NOTES.md session 10).
+const cooldown = Number(process.env.SWEEP_COOLDOWN_MS ?? 0);
+// SWEEP_ITER / SWEEP_WARMUP: launches per timed burst (default 10 / 3; the bench's are 30 / 10).
+const iterations = Number(process.env.SWEEP_ITER ?? 10);
+const warmup = Number(process.env.SWEEP_WARMUP ?? 3);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const base = { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma', ...JSON.parse(process.env.SWEEP_BASE ?? '{}') };
 
 const runs = [];
 try {
@@ -21,7 +29,8 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const run of runs) {
       if (!run.ok) continue;
-      const t = await run.p.time({ warmup: 3, iterations: 10 });
+      if (cooldown > 0) await sleep(cooldown);
+      const t = await run.p.time({ warmup, iterations });
       run.samples.push(...t);
       run.perRound.push(tflops(flops(run.cfg), median(t)).toFixed(1));
     }
@@ -30,7 +39,7 @@ try {
     const k = p.compiled.kernel;
     const tile = `n${k.config.blockN} k${k.plan.kBuffers}v${k.plan.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
     const result = ok ? `${tflops(flops(cfg), median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
-    console.log(`${JSON.stringify(c)}  ${tile}  ${result}`);
+    console.log(`${JSON.stringify(c)}  ${tile} [${planSummary(k.plan)}, ${k.sharedMemBytes} B]  ${result}`);
   }
 } finally {
   for (const run of runs) run.p.dispose();

@@ -13,7 +13,7 @@ import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, halfTable, NAN_BITS, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
-import { persistentArgs } from './workspace.js';
+import { clusterCtaCap, persistentArgs } from './workspace.js';
 import type { AttentionOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { attentionTensors, type AttentionOutput, type RunOptions } from './tensor_attention.js';
@@ -43,6 +43,8 @@ export interface AttentionConfig {
   oStore?: OStore;
   /** Run the steady loop's mask-free trips without mask code (codegen Knobs). */
   peelMasks?: boolean;
+  /** 2: two CTAs of a cluster share each K/V tile by TMA multicast (codegen plan kvShare); default: the plan's choice. */
+  kvShare?: 1 | 2;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.
@@ -62,6 +64,8 @@ export interface CompiledAttention {
   /** NVRTC's log (ptxas -v: registers, spills). */
   log: string;
   cached: boolean;
+  /** The most CTAs one wave of this kernel holds where the SM count is not the bound (workspace.ts clusterCtaCap). */
+  maxCtas?: number;
 }
 
 export interface CheckResult {
@@ -169,7 +173,8 @@ export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttentio
     entry = buildAttention(cfg).then((b) => {
       const fn = Module.load(b.cubin).getFunction(b.kernel.name);
       fn.setMaxDynamicSharedMemory(b.kernel.sharedMemBytes);
-      return { kernel: b.kernel, fn, log: b.log, cached: b.cached };
+      const maxCtas = clusterCtaCap(b.kernel, fn);
+      return { kernel: b.kernel, fn, log: b.log, cached: b.cached, ...(maxCtas !== undefined ? { maxCtas } : {}) };
     });
     entry.catch(() => {
       compiled.delete(key);
@@ -207,7 +212,7 @@ export function launchConfig(c: CompiledAttention, cfg: AttentionConfig, b: Requ
     scale: cfg.scale ?? 1 / Math.sqrt(d),
     softcap: 0,
     ...(c.kernel.plan.scheduler !== 'grid'
-      ? { persistent: persistentArgs(b.q.device, undefined, cfg.persistentCtas) }
+      ? { persistent: persistentArgs(b.q.device, undefined, cfg.persistentCtas, c.maxCtas) }
       : {}),
   });
 }

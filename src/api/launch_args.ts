@@ -69,8 +69,9 @@ export interface LaunchMaps {
 export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMaps {
   return {
     q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
-    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN),
-    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN),
+    // kvShare 2: each CTA of the pair loads half of a K/V tile's rows (and multicasts them).
+    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
+    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
     o: outMap(p),
   };
 }
@@ -89,10 +90,13 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
   const space = tileSpace({
     batch: p.batch, headsQ: p.headsQ, headsKV: p.headsKV, headDim: p.headDim, seqQ: p.seqQ, seqK: p.seqK,
     blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0, ctas: p.persistent?.smCount ?? 1,
+    kvShare: plan.kvShare,
   });
   if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
   return {
-    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1),
+    // kvShare 2: clusters of two CTAs on query blocks 2i, 2i + 1 of one head (kernels/tiles.cuh decodePairTile).
+    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1, plan.kvShare),
+    ...(plan.kvShare === 2 ? { cluster: [2, 1, 1] as [number, number, number] } : {}),
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,
     params: kernelParams({

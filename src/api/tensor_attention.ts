@@ -10,7 +10,7 @@ import { resolveSchedule } from './attention.js';
 import { launchFor, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
-import { persistentArgs } from './workspace.js';
+import { clusterCtaCap, persistentArgs } from './workspace.js';
 import { completionOf } from './completion.js';
 import type { Schedule } from '../schedule/index.js';
 
@@ -36,6 +36,8 @@ export interface AttentionOutput {
 interface Compiled {
   kernel: GeneratedKernel;
   fn: KernelFunction;
+  /** workspace.ts clusterCtaCap. */
+  maxCtas?: number;
 }
 
 const kernels = new Map<string, Promise<Compiled>>();
@@ -57,7 +59,8 @@ function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
     entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {
       const fn = Module.load(r.cubin, { device: p.device }).getFunction(kernel.name);
       fn.setMaxDynamicSharedMemory(kernel.sharedMemBytes);
-      return { kernel, fn };
+      const maxCtas = clusterCtaCap(kernel, fn);
+      return { kernel, fn, ...(maxCtas !== undefined ? { maxCtas } : {}) };
     });
     entry.catch(() => kernels.delete(key));
     kernels.set(key, entry);
@@ -156,7 +159,7 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
         }
       : null,
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
-    ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas) } : {}),
+    ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas, c.maxCtas) } : {}),
   };
   const mapKey = JSON.stringify([
     c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),

@@ -1,6 +1,7 @@
 // What a persistent launch needs beyond its operands: the device's SM count and L2 size (for the
 // grid and the scheduler's head sections) and the dynamic scheduler's tile counter.
-import { DeviceBuffer, devices, type Stream } from '../runtime/index.js';
+import type { GeneratedKernel } from '../codegen/index.js';
+import { DeviceBuffer, devices, type KernelFunction, type Stream } from '../runtime/index.js';
 import type { LaunchProblem } from './launch_args.js';
 
 export interface DeviceShape {
@@ -46,9 +47,28 @@ export function tileCounter(device: number, stream?: Stream): DeviceBuffer {
   return b;
 }
 
-/** A persistent launch's arguments: the device's shape (its SM count capped by `ctas`) and the stream's tile counter. */
-export function persistentArgs(device: number, stream?: Stream, ctas?: number): NonNullable<LaunchProblem['persistent']> {
+/**
+ * The most CTAs a persistent launch of this loaded kernel runs in one wave, where its SM count is
+ * not the bound: kvShare 2 launches clusters of two CTAs, which must sit on two SMs of one GPC at
+ * once, and a GPC with an odd number of free SMs leaves one idle (an H100 SXM fits 66 clusters of
+ * two 230 KB CTAs on its 132 SMs, bench/NOTES.md session 11; another part may fit fewer). A larger
+ * grid would run its last clusters as a second wave, doubling the kernel's time. Undefined: no cap.
+ */
+export function clusterCtaCap(kernel: GeneratedKernel, fn: KernelFunction): number | undefined {
+  if (kernel.plan.kvShare !== 2) return undefined;
+  const clusters = fn.maxActiveClusters(2, kernel.threads, kernel.sharedMemBytes);
+  if (clusters < 1) {
+    throw new RangeError(`kvShare 2: device ${fn.device} fits no cluster of two CTAs with ${kernel.sharedMemBytes} bytes of shared memory each; use kvShare 1`);
+  }
+  return 2 * clusters;
+}
+
+/**
+ * A persistent launch's arguments: the device's shape (its SM count capped by `ctas`, and by
+ * `cap`, clusterCtaCap's bound) and the stream's tile counter.
+ */
+export function persistentArgs(device: number, stream?: Stream, ctas?: number, cap?: number): NonNullable<LaunchProblem['persistent']> {
   const shape = deviceShape(device);
   const counter = tileCounter(device, stream);
-  return { smCount: ctas ?? shape.smCount, l2Bytes: shape.l2Bytes, tileCounter: counter };
+  return { smCount: Math.min(ctas ?? shape.smCount, cap ?? Infinity), l2Bytes: shape.l2Bytes, tileCounter: counter };
 }

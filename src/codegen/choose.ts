@@ -44,6 +44,8 @@ export interface Knobs {
   oStore?: OStore;
   /** Split the steady loop so that trips needing no mask run without mask code (plan.ts peelMasks). */
   peelMasks?: boolean;
+  /** 1 or 2: CTAs of a cluster sharing each K/V tile by TMA multicast (plan.ts kvShare); default the plan's choice. */
+  kvShare?: 1 | 2;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -53,7 +55,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
@@ -129,6 +131,7 @@ interface Checked {
   scheduler?: TileScheduler;
   oStore?: OStore;
   peelMasks?: boolean;
+  kvShare?: 1 | 2;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -180,7 +183,9 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError("blockM 192 needs load 'tma' with the producer warpgroup (warpSpecialized): three consumer warpgroups take their 160 registers from it");
   }
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
-  return { headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const kvShare = knobs.kvShare;
+  if (kvShare !== undefined && kvShare !== 1 && kvShare !== 2) throw new RangeError(`kvShare must be 1 or 2, got ${String(kvShare)}`);
+  return { ...(kvShare !== undefined ? { kvShare } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -450,6 +455,43 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
   return s;
 }
 
+/**
+ * Head dims where two CTAs sharing each K/V tile measured faster than one (static persistent
+ * kernel, no turn): hd128 +1.1% at 1k and +0.9% at 2k (H200), +1.1% at 1k (H100); with a ping-pong
+ * turn -0.4..-1.1% (NOTES 2026-11-28 session 11).
+ */
+export const KV_SHARE_HEAD_DIMS: readonly number[] = [128];
+
+/** The kvShare knob, checked against the plan, else the measured default. */
+function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions: string[]): 1 | 2 {
+  const fits = scheduler === 'static' && v.loads === 'tma-producer' && !c.causal && !c.window && !c.varlen;
+  if (c.kvShare !== undefined) {
+    if (c.kvShare === 2 && !fits) {
+      throw new RangeError(
+        "kvShare 2 needs scheduler 'static' with load 'tma' and the producer warpgroup, and no causal mask, window or packed sequences (the two CTAs of a pair must visit the same K/V tiles); " +
+          `this plan has scheduler '${scheduler}', loads ${v.loads}${c.causal ? ', causal' : ''}${c.window ? ', a window' : ''}${c.varlen ? ', packed sequences' : ''}`,
+      );
+    }
+    return c.kvShare;
+  }
+  const qBlocks = c.seqQ === undefined ? undefined : Math.ceil(c.seqQ / c.blockM);
+  const why =
+    !fits ? `scheduler ${scheduler}${scheduler === 'static' ? ' with a mask, a window, packed sequences or no producer warpgroup' : ''}`
+    : v.turn !== 'none' ? 'a ping-pong turn (-0.4..-1.1% at 1k-2k)'
+    : c.blockM !== 128 ? `blockM ${c.blockM} (not measured)`
+    : !KV_SHARE_HEAD_DIMS.includes(c.headDim) ? `head dim ${c.headDim} (not measured)`
+    : qBlocks === undefined ? 'no query length given'
+    : c.seqQ! > LENGTH_BREAKPOINTS[0] ? `a length class (${c.seqQ}), not the exact length: the parity of the block count is unknown`
+    : qBlocks % 2 !== 0 ? `${qBlocks} query blocks per head, an odd count: a pair's second CTA would compute a block past the end`
+    : null;
+  decisions.push(
+    why === null
+      ? 'kvShare 2: two CTAs of a cluster share each K/V tile by TMA multicast, K/V read once per 256 query rows: +0.9..+1.1% at hd128 1k-2k (NOTES 2026-11-28 session 11)'
+      : `kvShare 1: ${why} (two CTAs share K/V by default in the static persistent kernel at hd ${KV_SHARE_HEAD_DIMS.join('/')}, with no turn and an even number of query blocks; NOTES 2026-11-28 session 11)`,
+  );
+  return why === null ? 2 : 1;
+}
+
 export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
   validate(schedule);
   const checked = checkInput(problem, knobs);
@@ -461,6 +503,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
+  const kvShare = chooseKvShare(c, v, scheduler, decisions);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
@@ -487,6 +530,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     scheduler,
     oStore,
     peelMasks,
+    kvShare,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
@@ -541,6 +585,9 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, blockM 192, P in registers, ping-pong', knobs: { ...producer, blockM: 192, pShared: false, pingpong: true, scheduler: 'grid' } },
     { label: 'tma-producer, blockM 192, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, blockM: 192, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, blockM 192, P in registers, static tiles, O by TMA', knobs: { ...producer, blockM: 192, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma' } },
+    // Two CTAs of a cluster sharing each K/V tile (no mask only), with and without a turn.
+    { label: 'tma-producer, P in registers, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', kvShare: 2 } },
+    { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2 } },
   );
   return out;
 }

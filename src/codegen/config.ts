@@ -49,6 +49,8 @@ export interface KernelConfig {
   oStore: OStore;
   /** The steady loop split so that trips needing no mask run without mask code (plan.ts peelMasks). */
   peelMasks: boolean;
+  /** CTAs of a cluster sharing each K/V tile (plan.ts kvShare). */
+  kvShare: 1 | 2;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -77,5 +79,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     scheduler: plan.scheduler,
     oStore: plan.oStore,
     peelMasks: plan.peelMasks,
+    kvShare: plan.kvShare,
   };
 }

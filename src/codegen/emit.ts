@@ -153,6 +153,7 @@ function configBlock(plan: KernelPlan): string[] {
   const p = plan.pipeline;
   const pack = plan.dtype === 'f16' ? 'packF16' : 'packBF16';
   return [
+    `constexpr int KV_SHARE = ${plan.kvShare};  // CTAs of a cluster sharing each K/V tile`,
     `constexpr int HEAD_DIM = ${plan.headDim};`,
     `constexpr int BLOCK_M = ${plan.blockM};`,
     `constexpr int BLOCK_N = ${plan.blockN};`,
@@ -258,10 +259,11 @@ function persistentBody(plan: KernelPlan): string[] {
     '  c.tmQ = &tmQ; c.tmK = &tmK; c.tmV = &tmV;',
     '  c.qRow = qRow; c.kRow = kRow; c.vRow = vRow;',
     '  c.ring0 = 0; c.qParity = 0;',
+    `  c.rank = ${plan.kvShare === 2 ? 'clusterCtaRank()' : '0'};`,
     '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter};',
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
     '  const auto setTile = [&](int t) -> bool {',
-    '    const TileCoord tc = decodeTile(w, t, MASKED);',
+    `    const TileCoord tc = ${plan.kvShare === 2 ? 'decodePairTile(w, t)' : 'decodeTile(w, t, MASKED)'};`,
     '    c.batch = tc.bh / headsQ; c.hq = tc.bh - c.batch * headsQ; c.hk = c.hq / groupSize;',
     '    c.tmaBatch = VARLEN ? 0 : c.batch;',
     '    c.qStart = VARLEN ? cuSeqlensQ[c.batch] : 0;',
@@ -269,7 +271,10 @@ function persistentBody(plan: KernelPlan): string[] {
     '    c.seqQ = VARLEN ? cuSeqlensQ[c.batch + 1] - c.qStart : seqQ;',
     '    c.seqK = VARLEN ? cuSeqlensK[c.batch + 1] - c.kStart : seqK;',
     '    c.m0 = tc.qBlock * BLOCK_M;',
-    '    if (c.m0 >= c.seqQ) return false;',
+    // kvShare 2: a block past the end (an odd block count, padded by tileSpace) still runs, on
+    // the zero rows the TMA fills Q with, and stores nothing (O clipped, LSE guarded): its half of
+    // every K/V tile feeds its peer, whose producer and consumers count on it.
+    ...(plan.kvShare === 2 ? [] : ['    if (c.m0 >= c.seqQ) return false;']),
     '    c.off = c.seqK - c.seqQ;',
     '    c.q = gq + c.batch * qBatch + c.hq * qHead + c.qStart * qRow;',
     '    c.k = gk + c.batch * kBatch + c.hk * kHead + c.kStart * kRow;',
@@ -284,6 +289,8 @@ function persistentBody(plan: KernelPlan): string[] {
     '  if (c.wg == NUM_WG) {',
     '    producerRegisters();',
     '    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setTile);',
+    // KV_SHARE 2: no CTA leaves while its peer may still arrive on its barriers (see the end).
+    ...(plan.kvShare === 2 ? ['    clusterSync();'] : []),
     '    return;',
     '  }',
     '  consumerRegisters();',
@@ -314,6 +321,8 @@ function persistentBody(plan: KernelPlan): string[] {
     '    ++qUses;',
     '  }',
     '  OStore::drain(c);',
+    // KV_SHARE 2: the peer's consumers release K/V slots here too (remote arrives) until its last tile.
+    ...(plan.kvShare === 2 ? ['  clusterSync();'] : []),
   ];
 }
 

@@ -182,6 +182,13 @@ export interface KernelPlan {
    * or right edge and the last partial tile run the checked body. Off: one checked loop.
    */
   peelMasks: boolean;
+  /**
+   * CTAs of a cluster that share each K/V tile: 1, or 2: two CTAs on adjacent query blocks of one
+   * head, each loading half of every K/V tile into both by TMA multicast, so K/V leave L2 once per
+   * 256 query rows (bench/NOTES.md sessions 10-11). Static persistent kernel with the producer
+   * warpgroup, no mask, fixed lengths; an odd block count is padded with a block past the end.
+   */
+  kvShare: 1 | 2;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -378,5 +385,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}`;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}`;
 }

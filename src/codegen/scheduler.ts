@@ -42,6 +42,13 @@ export interface TileSpaceInput {
   l2Bytes: number;
   /** CTAs of the persistent launch (tiles in flight at once). */
   ctas: number;
+  /**
+   * 2: two CTAs of a cluster take query blocks 2i and 2i + 1 of one head and share its K/V tiles
+   * (plan.ts kvShare). An odd block count gets one more block per head, past the sequence's end:
+   * its CTA computes on Q rows the TMA zero-fills and stores nothing (its O rows are clipped, its
+   * LSE rows guarded), while its half of every K/V tile feeds its peer. Default 1.
+   */
+  kvShare?: 1 | 2;
 }
 
 /** The share of L2 the K/V of one section may fill: the rest holds Q and O in flight. */
@@ -56,7 +63,8 @@ export const L2_SHARE = 0.5;
  * Sections hold whole GQA groups and never more K/V than the L2 share.
  */
 export function tileSpace(x: TileSpaceInput): TileSpace {
-  const qBlocks = Math.max(1, Math.ceil(x.seqQ / x.blockM));
+  const blocks = Math.max(1, Math.ceil(x.seqQ / x.blockM));
+  const qBlocks = x.kvShare === 2 ? blocks + (blocks % 2) : blocks;
   const batchHeads = x.batch * x.headsQ;
   const group = x.headsQ / x.headsKV;
   const kvHeadBytes = Math.max(1, 2 * x.seqK * x.headDim * 2); // K and V of one K/V head, 16-bit
@@ -76,9 +84,26 @@ export function decodeTile(s: TileSpace, t: number): { bh: number; qBlock: numbe
   return { bh: section * s.headGroup + (r - i * heads), qBlock: s.reversed ? s.qBlocks - 1 - i : i };
 }
 
-/** CTAs of a persistent launch: one per SM (a CTA fills an SM's shared memory), never more than tiles. */
-export function persistentGrid(numTiles: number, smCount: number): number {
-  return Math.max(1, Math.min(numTiles, smCount));
+/**
+ * Tile t of a paired order (kvShare 2; mirrors decodePairTile in kernels/tiles.cuh): tiles 2p and
+ * 2p + 1 are query blocks 2i and 2i + 1 of one head, pair p decoded as a tile of a space with half
+ * as many query blocks. A static stride by an even grid hands them to CTAs 2k and 2k + 1, one
+ * cluster. Never reversed: the pairs serve unmasked work only.
+ */
+export function decodePairTile(s: TileSpace, t: number): { bh: number; qBlock: number } {
+  if (s.qBlocks % 2 !== 0) throw new RangeError(`decodePairTile: ${s.qBlocks} query blocks per head do not pair up`);
+  const p = decodeTile({ ...s, qBlocks: s.qBlocks / 2, numTiles: s.numTiles / 2, reversed: false }, t >> 1);
+  return { bh: p.bh, qBlock: 2 * p.qBlock + (t & 1) };
+}
+
+/**
+ * CTAs of a persistent launch: one per SM (a CTA fills an SM's shared memory), never more than
+ * tiles. Clusters of `clusterSize` CTAs (kvShare 2: pairs) need a multiple of it, at least one
+ * cluster; numTiles is then a multiple of it too (tileSpace pads the query blocks).
+ */
+export function persistentGrid(numTiles: number, smCount: number, clusterSize: 1 | 2 = 1): number {
+  const g = Math.max(1, Math.min(numTiles, smCount));
+  return Math.max(clusterSize, g - (g % clusterSize));
 }
 
 /** The tiles CTA `cta` of `grid` computes under the static scheduler: cta, cta + grid, ... */
@@ -112,6 +137,6 @@ export function dynamicTiles(s: TileSpace, grid: number, pick: (running: number[
 }
 
 /** The launch grid for a scheduler: the tile space itself ('grid') or a persistent one. */
-export function gridFor(scheduler: TileScheduler, s: TileSpace, smCount: number): [number, number, number] {
-  return scheduler === 'grid' ? [s.qBlocks, s.batchHeads, 1] : [persistentGrid(s.numTiles, smCount), 1, 1];
+export function gridFor(scheduler: TileScheduler, s: TileSpace, smCount: number, clusterSize: 1 | 2 = 1): [number, number, number] {
+  return scheduler === 'grid' ? [s.qBlocks, s.batchHeads, 1] : [persistentGrid(s.numTiles, smCount, clusterSize), 1, 1];
 }

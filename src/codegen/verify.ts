@@ -284,129 +284,176 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
  * turn t once warpgroup W-1 signalled turn t-1, warpgroup w > 0 once warpgroup w-1 signalled turn t;
  * the turns run on across tiles.
  */
-function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true, publishAt: 'start' | 'end' = 'start'): string[] {
+function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true, publishAt: 'start' | 'end' = 'start', sharedEmpty = true): string[] {
+  const first = deadlockRun(plan, trips, releaseLastV, publishAt, sharedEmpty, 0);
+  return first.length || plan.kvShare === 1 ? first : deadlockRun(plan, trips, releaseLastV, publishAt, sharedEmpty, 1);
+}
+
+function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: boolean, publishAt: 'start' | 'end', sharedEmpty: boolean, lead: number): string[] {
   const p = plan.pipeline;
   const W = plan.consumerWarpgroups;
+  // kvShare 2: two CTAs on the same trips, each producer issuing its half of every K/V tile into
+  // both; a CTA's tile has landed once both halves did. Each CTA's empty barrier counts both CTAs'
+  // warps (sharedEmpty); without that (the negative control) a producer may write a half into the
+  // peer's slot the peer has not released: reported as a hazard.
+  const C = plan.kvShare;
   const events: Event[] = [];
   runProgramOps(plan, trips, (e) => events.push(e), releaseLastV);
   const rings: Record<Tile, number> = { K: p.kBuffers, V: p.vBuffers };
   const perWarpgroup = <T>(make: () => T): T[] => Array.from({ length: W }, make);
-  const loadedBy: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
-  const released: Record<Tile, Array<Set<number>>> = { K: perWarpgroup(() => new Set()), V: perWarpgroup(() => new Set()) };
-  const qLoaded = perWarpgroup(() => new Set<number>()); // per warpgroup's Q block: tiles loaded
-  const qReleased = perWarpgroup(() => new Set<number>());
-  const slotFree = (t: Tile, g: number) => g < rings[t] || released[t].slice(0, W).every((set) => set.has(g - rings[t]));
+  const perCta = <T>(make: () => T): T[] => Array.from({ length: C }, make);
+  // loadedBy[t][c][part]: tiles whose part `part` has landed in CTA c (part = the issuing CTA's
+  // rank with kvShare 2; the warpgroup for cp.async; 0 otherwise).
+  const loadedBy: Record<Tile, Array<Array<Set<number>>>> = { K: perCta(() => perWarpgroup(() => new Set())), V: perCta(() => perWarpgroup(() => new Set())) };
+  const released: Record<Tile, Array<Array<Set<number>>>> = { K: perCta(() => perWarpgroup(() => new Set())), V: perCta(() => perWarpgroup(() => new Set())) };
+  const qLoaded = perCta(() => perWarpgroup(() => new Set<number>())); // per warpgroup's Q block: tiles loaded
+  const qReleased = perCta(() => perWarpgroup(() => new Set<number>()));
+  const releasedIn = (t: Tile, c: number, g: number) => g < rings[t] || released[t][c].slice(0, W).every((set) => set.has(g - rings[t]));
+  // The producer of CTA c waits on its own empty barrier: both CTAs' releases with sharedEmpty.
+  const slotFree = (t: Tile, c: number, g: number) => (C === 2 && sharedEmpty ? [0, 1] : [c]).every((x) => releasedIn(t, x, g));
   const producer = plan.loads === 'tma-producer';
   const cp = plan.loads === 'cp.async';
-  const loaded = (t: Tile, g: number) => (cp ? loadedBy[t].slice(0, W).every((s) => s.has(g)) : loadedBy[t][0].has(g));
+  const loaded = (t: Tile, c: number, g: number) =>
+    cp ? loadedBy[t][c].slice(0, W).every((s) => s.has(g)) : Array.from({ length: C }, (_, part) => loadedBy[t][c][part].has(g)).every(Boolean);
   // The producer's order; a grid kernel's Q is loaded before the loop.
   // 'P': the dynamic scheduler's producer publishes tile n's id in slot n % TILE_SLOTS, once every
   // consumer warpgroup has read the id that slot held (tile n - TILE_SLOTS).
   type Load = ['K' | 'V', number] | ['Q', number, number] | ['P', number];
   const order: Load[] = [];
   const dynamic = plan.scheduler === 'dynamic';
-  const published = new Set<number>();
-  const idRead = perWarpgroup(() => new Set<number>());
+  const published = perCta(() => new Set<number>());
+  const idRead = perCta(() => perWarpgroup(() => new Set<number>()));
   let g0 = 0;
   trips.forEach((T, n) => {
     if (dynamic && publishAt === 'start') order.push(['P', n]);
     // The persistent producer (producerTiles) loads K(0) before the Q blocks; the grid one Q first (producerLoop).
     const qs = Array.from({ length: W }, (_, w): Load => ['Q', n, w]);
     if (producer) order.push(...(plan.scheduler === 'grid' ? [...qs, ['K', g0]] as Load[] : [['K', g0], ...qs] as Load[]), ['V', g0]);
-    else for (const set of qLoaded) set.add(n);
+    else for (const c of qLoaded) for (const set of c) set.add(n);
     for (let j = producer ? 1 : 0; j < T; j++) order.push(['K', g0 + j], ['V', g0 + j]);
     if (dynamic && publishAt === 'end') order.push(['P', n]);
     g0 += T;
   });
-  const canLoad = ([t, x, w]: Load): boolean =>
-    t === 'Q' ? x === 0 || qReleased[w as number].has(x - 1)
-      : t === 'P' ? x < TILE_SLOTS || idRead.slice(0, W).every((set) => set.has(x - TILE_SLOTS))
-      : slotFree(t, x);
-  let next = 0;
-  const pc = perWarpgroup(() => 0);
-  const turnsSignalled = perWarpgroup(() => 0);
-  const turnsPassed = perWarpgroup(() => 0);
-  const barrierArrived = perWarpgroup(() => 0); // cp.async: CTA-wide barriers reached (and waiting) per warpgroup
-  const barrierPassed = perWarpgroup(() => 0);
-  const step = (w: number): boolean => {
-    if (pc[w] >= events.length) return false;
-    const e = events[pc[w]];
+  const canLoad = (c: number, [t, x, w]: Load): boolean =>
+    t === 'Q' ? x === 0 || qReleased[c][w as number].has(x - 1)
+      : t === 'P' ? x < TILE_SLOTS || idRead[c].slice(0, W).every((set) => set.has(x - TILE_SLOTS))
+      : slotFree(t, c, x);
+  const next = perCta(() => 0);
+  const pc = perCta(() => perWarpgroup(() => 0));
+  const turnsSignalled = perCta(() => perWarpgroup(() => 0));
+  const turnsPassed = perCta(() => perWarpgroup(() => 0));
+  const barrierArrived = perCta(() => perWarpgroup(() => 0)); // cp.async: CTA-wide barriers reached (and waiting) per warpgroup
+  const barrierPassed = perCta(() => perWarpgroup(() => 0));
+  const step = (c: number, w: number): boolean => {
+    if (pc[c][w] >= events.length) return false;
+    const e = events[pc[c][w]];
     if (e.kind === 'turnWait') {
-      const t = turnsPassed[w];
-      const ok = w === 0 ? t === 0 || turnsSignalled[W - 1] >= t : turnsSignalled[w - 1] >= t + 1;
+      const t = turnsPassed[c][w];
+      const ok = w === 0 ? t === 0 || turnsSignalled[c][W - 1] >= t : turnsSignalled[c][w - 1] >= t + 1;
       if (!ok) return false;
-      turnsPassed[w]++;
+      turnsPassed[c][w]++;
     } else if (e.kind === 'turnSignal') {
-      turnsSignalled[w]++;
+      turnsSignalled[c][w]++;
     } else if (e.kind === 'tileEnd') {
-      released.V[w].add(e.lastV);
+      released.V[c][w].add(e.lastV);
     } else if (e.kind === 'tileStart') {
-      if (!published.has(e.n)) return false;
-      idRead[w].add(e.n);
+      if (!published[c].has(e.n)) return false;
+      idRead[c][w].add(e.n);
     } else {
       const { op, ring: g } = e;
       if (op === 'loadK' || op === 'loadV') {
         const t: Tile = op === 'loadK' ? 'K' : 'V';
         if (!producer && (cp || w === 0)) {
-          if (!slotFree(t, g)) return false;
-          loadedBy[t][cp ? w : 0].add(g);
+          if (!slotFree(t, c, g)) return false;
+          loadedBy[t][c][cp ? w : 0].add(g);
         }
       } else if (op === 'MMA0' || op === 'MMA1') {
         const t: Tile = op === 'MMA0' ? 'K' : 'V';
-        if (op === 'MMA0' && qReleased[w].has(e.n)) {
+        if (op === 'MMA0' && qReleased[c][w].has(e.n)) {
           // A wait on Q after its release may meet the barrier's next phase (the refill): parity
           // waits tell two phases apart, not three.
           throw new Error(`internal: MMA0(${e.j}) of tile ${e.n} waits for Q after warpgroup ${w} released it`);
         }
-        if (op === 'MMA0' && !qLoaded[w].has(e.n)) return false;
+        if (op === 'MMA0' && !qLoaded[c][w].has(e.n)) return false;
         if (cp && W > 1) {
           // The cp.async wait ends in a barrier over every warpgroup; each warpgroup issued its part
           // of the tile before reaching it (a load precedes its matmul in program order).
-          if (barrierArrived[w] === barrierPassed[w]) barrierArrived[w]++;
-          if (barrierArrived.some((x) => x < barrierArrived[w])) return false;
-          barrierPassed[w] = barrierArrived[w];
-          if (!loaded(t, g)) throw new Error(`internal: ${op}(${e.j}) passed the cp.async barrier before its tile was loaded`);
-        } else if (!loaded(t, g)) return false;
+          if (barrierArrived[c][w] === barrierPassed[c][w]) barrierArrived[c][w]++;
+          if (barrierArrived[c].some((x) => x < barrierArrived[c][w])) return false;
+          barrierPassed[c][w] = barrierArrived[c][w];
+          if (!loaded(t, c, g)) throw new Error(`internal: ${op}(${e.j}) passed the cp.async barrier before its tile was loaded`);
+        } else if (!loaded(t, c, g)) return false;
       }
       if (op === 'Softmax') {
-        released.K[w].add(g);
-        if (e.last) qReleased[w].add(e.n);
+        released.K[c][w].add(g);
+        if (e.last) qReleased[c][w].add(e.n);
       }
-      if (op === p.releaseVAt && e.j >= 1) released.V[w].add(g - 1);
+      if (op === p.releaseVAt && e.j >= 1) released.V[c][w].add(g - 1);
     }
-    pc[w]++;
+    pc[c][w]++;
     return true;
   };
   const tiles = trips.length > 1 ? `tiles T = ${trips.join(', ')}` : `T = ${trips[0]}`;
-  for (;;) {
+  const cta = (c: number) => (C > 1 ? `CTA ${c} ` : '');
+  let hazard: string | undefined;
+  // One producer load of CTA c if it may issue one (its part lands in every CTA that shares it).
+  const produce = (c: number): boolean => {
+    if (!producer || next[c] >= order.length || !canLoad(c, order[next[c]])) return false;
+    const [t, x, w] = order[next[c]++];
+    if (t === 'Q') qLoaded[c][w as number].add(x);
+    else if (t === 'P') published[c].add(x);
+    else {
+      for (let d = 0; d < C; d++) {
+        if (!releasedIn(t, d, x) && hazard === undefined) {
+          hazard = `hazard with kvShare ${C}: ${cta(c)}writes its half of ${t}(${x}) into CTA ${d}'s slot ${x % rings[t]} before CTA ${d}'s warpgroups released ${t}(${x - rings[t]}) (rings K ${p.kBuffers} / V ${p.vBuffers}, ${tiles})`;
+        }
+        loadedBy[t][d][C > 1 ? c : 0].add(x);
+      }
+    }
+    return true;
+  };
+  // Everything CTA c can do now, or (one = true) a single step of it.
+  const advance = (c: number, one = false): boolean => {
     let moved = false;
-    while (producer && next < order.length && canLoad(order[next])) {
-      const [t, x, w] = order[next++];
-      if (t === 'Q') qLoaded[w as number].add(x);
-      else if (t === 'P') published.add(x);
-      else loadedBy[t][0].add(x);
+    for (;;) {
+      let any = false;
+      while (produce(c)) { any = true; if (one) return true; }
+      for (let w = 0; w < W; w++) while (step(c, w)) { any = true; if (one) return true; }
+      if (!any) return moved;
       moved = true;
     }
-    for (let w = 0; w < W; w++) while (step(w)) moved = true;
-    if (pc.every((x) => x >= events.length)) return [];
+  };
+  // kvShare 2: CTA `lead` runs as far ahead as it can before its peer takes one step, so a
+  // producer that may write a slot its peer still reads does (the model's other order is the
+  // caller's second run, lead 1).
+  for (;;) {
+    let moved = false;
+    if (C === 1) moved = advance(0);
+    else moved = advance(lead) || advance(1 - lead, true);
+    if (hazard !== undefined) return [hazard];
+    if (pc.every((ws) => ws.every((x) => x >= events.length))) return [];
     if (!moved) {
-      const at = pc.map((x, w) => {
+      const at = pc.flatMap((ws, c) => ws.map((x, w) => {
         const e = events[x];
-        return `warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})${trips.length > 1 ? ` of tile ${e.n}` : ''}` : e.kind}`;
-      });
-      const prod = producer ? `, the producer at ${next < order.length ? `${order[next][0]}(${order[next][1]}${order[next][0] === 'Q' ? `, block ${order[next][2]}` : ''})` : 'the end'}` : '';
+        return `${cta(c)}warpgroup ${w} at ${!e ? 'the end' : e.kind === 'op' ? `${e.op}(${e.j})${trips.length > 1 ? ` of tile ${e.n}` : ''}` : e.kind}`;
+      }));
+      const prod = producer
+        ? next.map((x, c) => `, ${cta(c)}the producer at ${x < order.length ? `${order[x][0]}(${order[x][1]}${order[x][0] === 'Q' ? `, block ${order[x][2]}` : ''})` : 'the end'}`).join('')
+        : '';
       return [`deadlock at ${tiles} with rings K ${p.kBuffers} / V ${p.vBuffers}: ${at.join(', ')}${prod}; no process can move`];
     }
   }
 }
 
 /**
- * The deadlock model over one CTA's sequence of tiles, for the tests' negative controls: without
- * the release of each tile's last V slot (emit.ts, persistentBody), or with the dynamic scheduler's
- * tile id published after the tile's loads instead of before them, a persistent CTA must deadlock.
+ * The deadlock model over one CTA's sequence of tiles (two CTAs with kvShare 2), for the tests'
+ * negative controls: without the release of each tile's last V slot (emit.ts, persistentBody), or
+ * with the dynamic scheduler's tile id published after the tile's loads instead of before them, a
+ * persistent CTA must deadlock; with kvShare 2 and empty barriers that count only their own CTA's
+ * warps (sharedEmpty false), a producer must overwrite a slot its peer still reads.
  */
-export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean; publishAt?: 'start' | 'end' } = {}): string[] {
-  return deadlockReasons(plan, trips, opts.releaseLastV ?? true, opts.publishAt ?? 'start');
+export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean; publishAt?: 'start' | 'end'; sharedEmpty?: boolean } = {}): string[] {
+  return deadlockReasons(plan, trips, opts.releaseLastV ?? true, opts.publishAt ?? 'start', opts.sharedEmpty ?? true);
 }
 
 /**

@@ -73,6 +73,19 @@ export class KernelFunction {
     native().funcSetMaxDynamicShared(this[HANDLE], bytes);
   }
 
+  /**
+   * How many clusters of `clusterSize` CTAs (`threads` each, `sharedMemBytes` of dynamic shared
+   * memory) the device runs at once; set the shared-memory limit first. A persistent grid of more
+   * clusters than this runs a second wave.
+   */
+  maxActiveClusters(clusterSize: number, threads: number, sharedMemBytes: number): number {
+    requireInteger(clusterSize, 'maxActiveClusters: clusterSize', 1, 16);
+    requireInteger(threads, 'maxActiveClusters: threads', 1, 1024);
+    requireInteger(sharedMemBytes, 'maxActiveClusters: sharedMemBytes', 0, 2 ** 31 - 1);
+    this.requireLive();
+    return native().funcMaxActiveClusters(this[HANDLE], clusterSize, threads, sharedMemBytes);
+  }
+
   attributes(): KernelAttributes {
     this.requireLive();
     return native().funcAttributes(this[HANDLE]);

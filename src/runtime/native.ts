@@ -42,6 +42,7 @@ export interface NativeAddon {
   moduleUnload(module: NativeHandle): void;
   moduleGetFunction(module: NativeHandle, name: string): NativeHandle;
   funcSetMaxDynamicShared(fn: NativeHandle, bytes: number): void;
+  funcMaxActiveClusters(fn: NativeHandle, clusterX: number, threads: number, sharedMemBytes: number): number;
   funcAttributes(fn: NativeHandle): { numRegs: number; localSizeBytes: number; maxThreadsPerBlock: number; sharedSizeBytes: number };
   /** A spec checked and encoded once, as a native handle (no device needed). */
   specPrepare(spec: NativeLaunchSpec): NativeHandle;

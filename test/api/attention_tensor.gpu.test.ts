@@ -35,6 +35,8 @@ interface Case {
   schedule: 'baseline' | 'firstDot' | 'secondDot';
   /** The tile scheduler; a persistent one on a few CTAs, so each walks many tiles. */
   scheduler: 'grid' | 'static' | 'dynamic';
+  /** 2: two CTAs of a cluster share K/V (static tiles, no mask only). */
+  kvShare: 1 | 2;
   ctas: number;
   /** Multiply inputs by this (a softmax without max subtraction would overflow). */
   magnitude: number;
@@ -59,11 +61,13 @@ function cases(): Case[] {
       ...(windowed ? { window: [side(), side()] as [number, number] } : {}),
       ...(r() < 0.35 ? { softcap: pick([20, 30, 50]) } : {}),
       schedule: pick(['baseline', 'firstDot', 'secondDot'] as const), magnitude: i % 7 === 3 ? 30 : 1,
-      scheduler: (['grid', 'static', 'dynamic'] as const)[i % 3], ctas: 1 + Math.floor(r() * 4),
+      scheduler: (['grid', 'static', 'dynamic'] as const)[i % 3], ctas: 1 + Math.floor(r() * 4), kvShare: 1,
     };
+    // Half the unmasked static cases share K/V between two CTAs (GQA, both layouts, Nq != Nkv, odd block counts).
+    if (c.scheduler === 'static' && !c.causal && !c.window && r() < 0.5) c.kvShare = 2;
     c.name = `#${i} ${c.schedule} ${c.dtype} hd${c.headDim} B${c.batch} Hq${hq}/Hkv${hkv} Nq${nq} Nk${nk} ${c.layout}${c.viaView ? ' (view)' : ''}` +
       `${c.causal ? ' causal' : ''}${c.window ? ` window[${c.window}]` : ''}${c.softcap ? ` softcap${c.softcap}` : ''}${c.magnitude > 1 ? ` x${c.magnitude}` : ''}` +
-      `${c.scheduler === 'grid' ? '' : ` ${c.scheduler} tiles on ${c.ctas} CTAs`}`;
+      `${c.scheduler === 'grid' ? '' : ` ${c.scheduler} tiles on ${c.ctas} CTAs`}${c.kvShare === 2 ? ' kvShare 2' : ''}`;
     out.push(c);
   }
   return out;
@@ -175,7 +179,7 @@ describeGpu('attention(q, k, v) matches the general fp32 reference', () => {
       try {
         const opts = {
           causal: c.causal, layout: c.layout, out, lse, schedule: c.schedule,
-          knobs: { scheduler: c.scheduler, hangTrap: true }, ...(c.scheduler === 'grid' ? {} : { ctas: c.ctas }),
+          knobs: { scheduler: c.scheduler, kvShare: c.kvShare, hangTrap: true }, ...(c.scheduler === 'grid' ? {} : { ctas: c.ctas }),
           ...(c.window ? { window: c.window } : {}), ...(c.softcap ? { softcap: c.softcap } : {}),
         };
         const res = await attention(q, k, v, opts);

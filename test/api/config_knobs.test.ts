@@ -35,7 +35,7 @@ describe('config API knobs', () => {
     expect(compared).toBeGreaterThan(100);
   });
 
-  it('both values of oStore and peelMasks reach the plan through the config (a dropped knob gives the default for one of them)', () => {
+  it('both values of oStore and peelMasks (and each variant kvShare) reach the plan through the config (a dropped knob gives the default for one of them)', () => {
     const base: AttentionConfig = { batch: 1, heads: 2, seqLen: 1000, headDim: 128, dtype: 'f16', causal: true, schedule: 'baseline', load: 'tma', warpSpecialized: true };
     for (const scheduler of ['grid', 'static', 'dynamic'] as const) {
       for (const oStore of ['registers', 'tma'] as const) expect(attentionPlan({ ...base, scheduler, oStore }).oStore, `${scheduler} ${oStore}`).toBe(oStore);
@@ -43,7 +43,9 @@ describe('config API knobs', () => {
     }
     for (const { label, knobs } of variantKnobs()) {
       const { warpSpecialized: _ws, ...plain } = base;
-      const plan = attentionPlan({ ...plain, schedule: 'secondDot', ...knobs });
+      // kvShare 2 serves unmasked work only.
+      const plan = attentionPlan({ ...plain, schedule: 'secondDot', ...knobs, ...(knobs.kvShare === 2 ? { causal: false } : {}) });
+      if (knobs.kvShare !== undefined) expect(plan.kvShare, label).toBe(knobs.kvShare);
       if (knobs.oStore !== undefined) expect(plan.oStore, label).toBe(knobs.oStore);
       if (knobs.peelMasks !== undefined) expect(plan.peelMasks, label).toBe(knobs.peelMasks);
       if (knobs.scheduler !== undefined) expect(plan.scheduler, label).toBe(knobs.scheduler);

@@ -3,7 +3,7 @@
 // section of heads whose K/V fit the L2 share. Negative controls: the cover check flags a missing
 // and a repeated tile, and a scheduler that skips a stride is caught.
 import { describe, expect, it } from 'vitest';
-import { decodeTile, dynamicTiles, gridFor, L2_SHARE, persistentGrid, staticTiles, tileSpace, type TileSpace, type TileSpaceInput } from '../../src/codegen/index.js';
+import { decodePairTile, decodeTile, dynamicTiles, gridFor, L2_SHARE, persistentGrid, staticTiles, tileSpace, type TileSpace, type TileSpaceInput } from '../../src/codegen/index.js';
 import { seededRandom } from '../../src/api/random.js';
 
 /** What is wrong with a cover of 0..numTiles-1 by per-CTA lists: a missing or a repeated tile. */
@@ -180,5 +180,55 @@ describe('the default scheduler (choose.ts, measured)', () => {
     expect(at({ seqQ: 1024 }, { scheduler: 'grid' }).scheduler).toBe('grid');
     expect(at({ seqQ: 1024 }).decisions.join('\n')).toMatch(/scheduler static: .*NOTES 2026-11-27 session 5/);
     expect(() => at({ seqQ: 0 })).toThrow(/seqQ must be a positive integer, got 0/);
+  });
+});
+
+describe('pairs of CTAs sharing K/V (kvShare 2)', () => {
+  /** What breaks the pairing: cluster k is CTAs 2k and 2k + 1; their i-th tiles must be blocks 2p, 2p + 1 of one head. */
+  function pairProblems(x: TileSpaceInput, grid: number): string[] {
+    const s = tileSpace({ ...x, kvShare: 2 });
+    const real = Math.ceil(x.seqQ / x.blockM);
+    const problems: string[] = [];
+    if (s.qBlocks % 2 !== 0 || s.qBlocks - real > 1 || s.qBlocks < real) problems.push(`${real} blocks padded to ${s.qBlocks}`);
+    const per = Array.from({ length: grid }, (_, i) => staticTiles(s, grid, i));
+    for (let k = 0; 2 * k < grid; k++) {
+      const [a, b] = [per[2 * k], per[2 * k + 1] ?? []];
+      if (a.length !== b.length) problems.push(`cluster ${k}: CTA ${2 * k} takes ${a.length} tiles, CTA ${2 * k + 1} ${b.length}`);
+      a.forEach((t, i) => {
+        const [da, db] = [decodePairTile(s, t), b[i] === undefined ? undefined : decodePairTile(s, b[i])];
+        if (!db || da.bh !== db.bh || da.qBlock % 2 !== 0 || db.qBlock !== da.qBlock + 1) problems.push(`cluster ${k} tile ${i}: ${JSON.stringify(da)} and ${JSON.stringify(db)} are not blocks 2p, 2p + 1 of one head`);
+      });
+    }
+    const seen = new Map<string, number>();
+    for (const ts of per) for (const t of ts) { const d = decodePairTile(s, t); const key = `${d.bh},${d.qBlock}`; seen.set(key, (seen.get(key) ?? 0) + 1); }
+    for (let bh = 0; bh < s.batchHeads; bh++) for (let q = 0; q < s.qBlocks; q++) if (seen.get(`${bh},${q}`) !== 1) problems.push(`head ${bh} block ${q} taken ${seen.get(`${bh},${q}`) ?? 0} times`);
+    return problems.slice(0, 3);
+  }
+
+  const unmasked = () => [
+    ...shapes().filter((x) => !x.masked),
+    // Odd block counts (a block past the end pads each head), partial last blocks, one block.
+    ...[1, 100, 129, 300, 1000, 1152, 2047].map((seq) => ({ blockM: 128, l2Bytes: H100.l2Bytes, ctas: H100.smCount, batch: 3, headsQ: 5, headsKV: 5, headDim: 128, seqQ: seq, seqK: seq + 7, masked: false })),
+  ];
+
+  it('every block of every head once; the two CTAs of each cluster always on one head, blocks 2p and 2p + 1', () => {
+    for (const x of unmasked()) {
+      const s = tileSpace({ ...x, kvShare: 2 });
+      for (const sms of [1, 2, 3, 7, 78, 131, 132, 1000]) {
+        const grid = persistentGrid(s.numTiles, sms, 2);
+        expect(grid % 2, `${JSON.stringify(x)} on ${sms}`).toBe(0);
+        expect(gridFor('static', s, sms, 2)).toEqual([grid, 1, 1]);
+        expect(pairProblems(x, grid), `${JSON.stringify(x)} grid ${grid}`).toEqual([]);
+      }
+    }
+  });
+
+  it('an odd grid splits clusters across heads (negative control), and an odd block count does not pair', () => {
+    const x = unmasked()[0];
+    const s = tileSpace({ ...x, kvShare: 2 });
+    expect(pairProblems(x, 131).join('\n')).toMatch(/not blocks 2p, 2p \+ 1 of one head|takes \d+ tiles/);
+    expect(() => decodePairTile(tileSpace({ ...x, seqQ: 3 * 128 }), 0)).toThrow(/3 query blocks per head do not pair up/);
+    expect(tileSpace({ ...x, seqQ: 3 * 128, kvShare: 2 }).qBlocks).toBe(4);
+    expect(s.numTiles % 2).toBe(0);
   });
 });

@@ -4,12 +4,13 @@
 // differ from the kernel's arguments is caught.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodeTile, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+import { decodePairTile, decodeTile, tileSpace, type TileSpace } from '../../src/codegen/index.js';
 import { buildHost, hostCxx } from '../host_cxx.js';
 
 const hasCxx = await hostCxx('tiles.cuh matches scheduler.ts');
 
-// Reads "batchHeads qBlocks headGroup reversed" lines; prints "bh qBlock" for every tile of each.
+// Reads "batchHeads qBlocks headGroup reversed" lines (reversed 2: the paired order, decodePairTile);
+// prints "bh qBlock" for every tile of each.
 const HOST = `
 #define SW_HOST_DEVICE inline
 #include <cstdio>
@@ -19,7 +20,7 @@ int main() {
   while (std::scanf("%d %d %d %d", &bh, &qb, &g, &rev) == 4) {
     const TileWork w{bh * qb, bh, qb, g, nullptr};
     for (int t = 0; t < w.numTiles; ++t) {
-      const TileCoord c = decodeTile(w, t, rev != 0);
+      const TileCoord c = rev == 2 ? decodePairTile(w, t) : decodeTile(w, t, rev != 0);
       std::printf("%d %d\\n", c.bh, c.qBlock);
     }
   }
@@ -35,6 +36,8 @@ function spaces(): TileSpace[] {
         // Both query tile heights: 128 rows, and 192 (three consumer warpgroups) where the head dim allows it.
         for (const blockM of headDim <= 128 ? [128, 192] : [128]) {
           out.push(tileSpace({ batch, headsQ, headsKV, headDim, seqQ: seq, seqK: seq, blockM, masked, l2Bytes: 50 << 20, ctas }));
+          // The paired order of kvShare 2 (unmasked only; odd block counts padded).
+          if (!masked) out.push({ ...tileSpace({ batch, headsQ, headsKV, headDim, seqQ: seq, seqK: seq, blockM, masked, l2Bytes: 50 << 20, ctas, kvShare: 2 }), paired: true } as TileSpace);
         }
       }
     }
@@ -44,7 +47,7 @@ function spaces(): TileSpace[] {
 
 async function kernelDecode(list: TileSpace[]): Promise<string> {
   const exe = await buildHost('tiles', HOST, '-O1');
-  const input = list.map((s) => `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${s.reversed ? 1 : 0}`).join('\n');
+  const input = list.map((s) => `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${paired(s) ? 2 : s.reversed ? 1 : 0}`).join('\n');
   const child = execFile(exe, { maxBuffer: 64 << 20 });
   const out = new Promise<string>((resolve, reject) => {
     let text = '';
@@ -56,8 +59,9 @@ async function kernelDecode(list: TileSpace[]): Promise<string> {
   return out;
 }
 
+const paired = (s: TileSpace) => (s as TileSpace & { paired?: boolean }).paired === true;
 const expected = (list: TileSpace[]) =>
-  list.flatMap((s) => Array.from({ length: s.numTiles }, (_, t) => { const d = decodeTile(s, t); return `${d.bh} ${d.qBlock}`; })).join('\n') + '\n';
+  list.flatMap((s) => Array.from({ length: s.numTiles }, (_, t) => { const d = paired(s) ? decodePairTile(s, t) : decodeTile(s, t); return `${d.bh} ${d.qBlock}`; })).join('\n') + '\n';
 
 describe.skipIf(!hasCxx)('tiles.cuh matches scheduler.ts', () => {
   it('decodes every tile of every launch as the TypeScript scheduler does', async () => {

@@ -39,7 +39,7 @@ describe('every plan choose() returns passes every model', () => {
       new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
     );
     expect(new Set(plans.map((p) => p.consumerWarpgroups))).toEqual(new Set([1, 2, 3]));
-    expect(VARIANT_KNOBS).toHaveLength(25);
+    expect(VARIANT_KNOBS).toHaveLength(27);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
@@ -188,7 +188,7 @@ describe('the plan is plain data', () => {
     const plan = choose(NAMED.secondDot, { headDim: 128 });
     expect(plan.decisions.join('\n')).toMatch(/loads tma-producer: .*NOTES/);
     expect(plan.decisions.join('\n')).toMatch(/turn step: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { blockM: 128, warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers', peelMasks: false }).decisions).toEqual([]);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { blockM: 128, warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers', peelMasks: false, kvShare: 1 }).decisions).toEqual([]);
   });
 });
 
