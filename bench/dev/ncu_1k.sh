@@ -17,6 +17,7 @@ prof() { # name "ncu filter args" command...
   echo "== ncu $name rc $?"; grep -E "Duration|Compute \(SM\) Throughput|Issue Slots Busy|Registers Per|Executed Ipc A" "$out/ncu-$name.txt" | head -8
 }
 prof sw-1k-static "--kernel-name stagewise_attn_fwd --launch-skip 2" node bench/dev/ncu_target.mjs '{"batch":64,"heads":16,"seqLen":1024,"headDim":128,"causal":false,"schedule":"baseline","scheduler":"static"}'
+prof sw-1k-kv1 "--kernel-name stagewise_attn_fwd --launch-skip 2" node bench/dev/ncu_target.mjs '{"batch":64,"heads":16,"seqLen":1024,"headDim":128,"causal":false,"schedule":"baseline","scheduler":"static","kvShare":1}'
 prof sw-1k-causal-dynamic "--kernel-name stagewise_attn_fwd --launch-skip 2" node bench/dev/ncu_target.mjs '{"batch":64,"heads":16,"seqLen":1024,"headDim":128,"causal":true,"schedule":"baseline","scheduler":"dynamic"}'
 # torch: 3 randn launches, then 5 SDPA calls (the 3rd is profiled)
 prof cudnn-1k "--launch-skip 5" python3 bench/dev/ncu_cudnn.py 64 16 1024 128 0
