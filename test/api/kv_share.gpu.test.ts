@@ -21,6 +21,14 @@ for (const schedule of ['baseline', 'secondDot'] as const) {
   }
 }
 
+// Three consumer warpgroups (192-row blocks) in pairs: a knob only, not a default.
+for (const [seqLen, headDim] of [[1000, 128], [577, 64], [2304, 64]] as const) {
+  cases.push({
+    name: `baseline blockM 192 1x3x${seqLen}x${headDim} on 3 CTAs`,
+    cfg: { batch: 1, heads: 3, seqLen, headDim, dtype: 'bf16', causal: false, schedule: 'baseline', load: 'tma', scheduler: 'static', blockM: 192, kvShare: 2, hangTrap: true, persistentCtas: 3 },
+  });
+}
+
 describeGpu('kvShare 2: two CTAs of a cluster share each K/V tile (multicast)', () => {
   for (const c of cases) {
     it(c.name, async () => {
