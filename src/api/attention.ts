@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type TileScheduler } from '../codegen/index.js';
 import {
-  compile, devices, DeviceBuffer, launch, Module, synchronize, timeLaunches,
+  compile, devices, DeviceBuffer, launch, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
 } from '../runtime/index.js';
 import { NAMED, validate, type Schedule } from '../schedule/index.js';
@@ -13,7 +13,7 @@ import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, halfTable, NAN_BITS, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
-import { clusterCtaCap, persistentArgs } from './workspace.js';
+import { loadKernel, persistentArgs } from './workspace.js';
 import type { AttentionOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { attentionTensors, type AttentionOutput, type RunOptions } from './tensor_attention.js';
@@ -171,10 +171,7 @@ export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttentio
   let entry = compiled.get(key);
   if (!entry) {
     entry = buildAttention(cfg).then((b) => {
-      const fn = Module.load(b.cubin).getFunction(b.kernel.name);
-      fn.setMaxDynamicSharedMemory(b.kernel.sharedMemBytes);
-      const maxCtas = clusterCtaCap(b.kernel, fn);
-      return { kernel: b.kernel, fn, log: b.log, cached: b.cached, ...(maxCtas !== undefined ? { maxCtas } : {}) };
+      return { kernel: b.kernel, ...loadKernel(b.cubin, b.kernel), log: b.log, cached: b.cached };
     });
     entry.catch(() => {
       compiled.delete(key);

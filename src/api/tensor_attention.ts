@@ -5,12 +5,12 @@
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
 // the JavaScript thread (calls queued together share one wait: completion.ts).
 import { chooseFrom, emit, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
-import { compile, launchPrepared, Module, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig, type TensorMap } from '../runtime/index.js';
+import { compile, launchPrepared, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
 import { launchFor, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
-import { clusterCtaCap, persistentArgs } from './workspace.js';
+import { loadKernel, persistentArgs } from './workspace.js';
 import { completionOf } from './completion.js';
 import type { Schedule } from '../schedule/index.js';
 
@@ -57,10 +57,7 @@ function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
     };
     const kernel = emit(chooseFrom(resolveSchedule(schedule), input));
     entry = compile(kernel.source, { name: 'stagewise_attention.cu', headers: kernel.headers, options: ['-lineinfo'] }).then((r) => {
-      const fn = Module.load(r.cubin, { device: p.device }).getFunction(kernel.name);
-      fn.setMaxDynamicSharedMemory(kernel.sharedMemBytes);
-      const maxCtas = clusterCtaCap(kernel, fn);
-      return { kernel, fn, ...(maxCtas !== undefined ? { maxCtas } : {}) };
+      return { kernel, ...loadKernel(r.cubin, kernel, p.device) };
     });
     entry.catch(() => kernels.delete(key));
     kernels.set(key, entry);

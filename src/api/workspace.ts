@@ -1,7 +1,7 @@
 // What a persistent launch needs beyond its operands: the device's SM count and L2 size (for the
 // grid and the scheduler's head sections) and the dynamic scheduler's tile counter.
 import type { GeneratedKernel } from '../codegen/index.js';
-import { DeviceBuffer, devices, type KernelFunction, type Stream } from '../runtime/index.js';
+import { DeviceBuffer, devices, Module, type KernelFunction, type Stream } from '../runtime/index.js';
 import type { LaunchProblem } from './launch_args.js';
 
 export interface DeviceShape {
@@ -61,6 +61,17 @@ export function clusterCtaCap(kernel: GeneratedKernel, fn: KernelFunction): numb
     throw new RangeError(`kvShare 2: device ${fn.device} fits no cluster of two CTAs with ${kernel.sharedMemBytes} bytes of shared memory each; use kvShare 1`);
   }
   return 2 * clusters;
+}
+
+/**
+ * A generated kernel's cubin loaded on `device` (default 0): its function, allowed the launch's
+ * dynamic shared memory, and clusterCtaCap's bound where it has one.
+ */
+export function loadKernel(cubin: Uint8Array, kernel: GeneratedKernel, device?: number): { fn: KernelFunction; maxCtas?: number } {
+  const fn = Module.load(cubin, device !== undefined ? { device } : undefined).getFunction(kernel.name);
+  fn.setMaxDynamicSharedMemory(kernel.sharedMemBytes);
+  const maxCtas = clusterCtaCap(kernel, fn);
+  return { fn, ...(maxCtas !== undefined ? { maxCtas } : {}) };
 }
 
 /**

@@ -460,7 +460,7 @@ function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: stri
  * kernel, no turn): hd128 +1.1% at 1k and +0.9% at 2k (H200), +1.1% at 1k (H100); with a ping-pong
  * turn -0.4..-1.1% (NOTES 2026-11-28 session 11).
  */
-export const KV_SHARE_HEAD_DIMS: readonly number[] = [128];
+const KV_SHARE_HEAD_DIMS: readonly number[] = [128];
 
 /** The kvShare knob, checked against the plan, else the measured default. */
 function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions: string[]): 1 | 2 {
