@@ -33,12 +33,25 @@ SW_DEVICE void releaseSlot(const Ctx& c, u32 bar) {
 }
 SW_DEVICE void releaseK(const Ctx& c, int j) { releaseSlot(c, emptyK(c, kRing(c, j).slot)); }
 SW_DEVICE void releaseV(const Ctx& c, int j) { releaseSlot(c, emptyV(c, vRing(c, j).slot)); }
-// A persistent CTA's producer loads a warpgroup's next Q block once each of its warps' last
-// S = Q K^T of this tile retired (the caller's wgmma wait covers MMA0(j)); each warpgroup frees
-// its own block, so the first to finish a tile's QK^T is the first to get its next Q. Later dummy
-// MMA0s still read the block while it refills, into an S tile nobody reads.
+// A persistent CTA's producer refills a warpgroup's Q buffer once the warpgroup is done with it.
+// Without O in Q's place: once each of its warps' last S = Q K^T of this tile retired (the caller's
+// wgmma wait covers MMA0(j)); each warpgroup frees its own block, so the first to finish a tile's
+// QK^T is the first to get its next Q. Later dummy MMA0s still read the block while it refills,
+// into an S tile nobody reads.
+// O in Q's place (two Q buffers): the previous tile's buffer held that tile's O until its TMA store
+// read it; at this tile's first softmax (MMA0(0) retired, the store issued a whole QK^T ago) the
+// store's issuer waits for those reads and frees the buffer, and the producer loads the fill after
+// next into it.
 SW_DEVICE void releaseQ(const Ctx& c, int j) {
-  if (PERSISTENT && j == c.tiles - 1 && c.lane == 0) mbarArrive(emptyQ(c, c.wg));
+  if constexpr (PERSISTENT && !Smem::O_IN_Q) {
+    if (j == c.tiles - 1 && c.lane == 0) mbarArrive(emptyQ(c, c.wg, c.qUse));
+  } else if constexpr (PERSISTENT) {
+    // Hazard (WAR on the previous Q buffer, O_IN_Q): O's TMA store reads it; the refill waits for that.
+    if (j == 0 && c.qUse > 0 && oStoreIssuer(c)) {
+      bulkWaitRead<0>();
+      mbarArrive(emptyQ(c, c.wg, c.qUse - 1));
+    }
+  }
 }
 
 // ---- matmuls --------------------------------------------------------------------------------------
@@ -50,7 +63,7 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
   // the sequence are ordered by the fences that follow each wgmma wait.
   fenceS<SB>(r);
   wgmmaFence();
-  QDesc::template mma0<SB>(r, c.base + Smem::Q + c.wg * Smem::Q_WG_BYTES, kTile(c, j));
+  QDesc::template mma0<SB>(r, qBlock(c, c.wg, c.qUse), kTile(c, j));
 }
 
 // MMA1(j): O += P(j) V(j). V stays row-major in shared memory and is read MN-major (transpose-b),
@@ -165,9 +178,12 @@ SW_DEVICE void initBarriers(const Ctx& c) {
       mbarInit(fullV(c, i), Loads::FULL_ARRIVALS);
       mbarInit(emptyV(c, i), KV_SHARE * NUM_WARPS);
     }
-    for (int w = 0; w < NUM_WG; ++w) mbarInit(fullQ(c, w), 1);
+    for (int u = 0; u < static_cast<int>(Smem::Q_BUFS); ++u)
+      for (int w = 0; w < NUM_WG; ++w) mbarInit(fullQ(c, w, u), 1);
     if (PERSISTENT) {
-      for (int w = 0; w < NUM_WG; ++w) mbarInit(emptyQ(c, w), 4);  // the warpgroup's four warps
+      // The warpgroup's four warps, or with O in Q's place the O store's issuer (releaseQ).
+      for (int u = 0; u < static_cast<int>(Smem::Q_BUFS); ++u)
+        for (int w = 0; w < NUM_WG; ++w) mbarInit(emptyQ(c, w, u), Smem::O_IN_Q ? 1 : 4);
       for (int i = 0; i < TILE_SLOTS; ++i) {
         mbarInit(c.base + Smem::TILE_FULL + 8 * i, 1);
         mbarInit(c.base + Smem::TILE_EMPTY + 8 * i, NUM_WARPS);
@@ -258,8 +274,10 @@ SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
     const int next = Tiles::next(c, w, t);
     if (setTile(t) && c.tiles > 0) {
       Loads::loadK(c, 0);
+      c.qUse = qUses;
       for (int w = 0; w < NUM_WG; ++w) {
-        mbarWait(emptyQ(c, w), (qUses & 1) ^ 1);  // a fresh barrier reports parity 1 complete
+        // The fill before in this buffer released (a fresh barrier reports parity 1 complete).
+        mbarWait(emptyQ(c, w, qUses), qFillParity(qUses) ^ 1);
         Loads::loadQBlock(c, w);
       }
       Loads::loadV(c, 0);

@@ -29,19 +29,22 @@ static_assert(Smem::Q_WG_BYTES == 64 * HEAD_DIM * 2, "Q block size disagrees wit
 static_assert(Smem::TILE_BYTES == BLOCK_N * HEAD_DIM * 2, "K/V tile size disagrees with BLOCK_N x HEAD_DIM");
 static_assert(Smem::Q % 1024 == 0 && Smem::K % 1024 == 0 && Smem::V % 1024 == 0 && Smem::TILE_BYTES % 1024 == 0,
               "Q, K and V tiles must keep 1024-byte alignment");
-static_assert(Smem::K >= Smem::Q + NUM_WG * Smem::Q_WG_BYTES, "Q overlaps the K ring");
+static_assert(Smem::Q_BUF_BYTES == NUM_WG * Smem::Q_WG_BYTES && (Smem::Q_BUFS == 1 || (Smem::Q_BUFS == 2 && PERSISTENT)),
+              "a Q buffer is one 64-row block per warpgroup; two buffers only in a persistent kernel");
+static_assert(Smem::K >= Smem::Q + Smem::Q_BUFS * Smem::Q_BUF_BYTES, "Q overlaps the K ring");
 static_assert(Smem::V >= Smem::K + K_BUFS * Smem::TILE_BYTES, "the K ring overlaps the V ring");
-// O either in Q's place (O_IN_Q) or after the V ring. In Q's place only without a tile loop: a
-// persistent CTA loads the next tile's Q while this tile's O may still be in the tile.
-static_assert(Smem::O_IN_Q ? (Smem::O == Smem::Q && Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES && !PERSISTENT)
+// O either in Q's place (O_IN_Q) or after the V ring. In Q's place without a tile loop, or with two
+// Q buffers (tile n's O in tile n's buffer): a persistent CTA with one buffer loads the next tile's
+// Q while this tile's O may still be in it.
+static_assert(Smem::O_IN_Q ? (Smem::O == Smem::Q && Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES && (!PERSISTENT || Smem::Q_BUFS == 2))
                            : (Smem::O >= Smem::V + V_BUFS * Smem::TILE_BYTES && Smem::O % 1024 == 0),
               "the V ring overlaps the O tiles, they lose 1024-byte alignment, or O sits in Q's place in a persistent kernel");
 static_assert(Smem::O_BYTES == 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "one O tile per warpgroup, Q's size");
 static_assert(Smem::P >= (Smem::O_IN_Q ? Smem::V + V_BUFS * Smem::TILE_BYTES : Smem::O + Smem::O_BYTES), "the O tiles or the V ring overlap the P tiles");
 static_assert(Smem::P_SBO == BLOCK_N * 16 && Smem::P_WG_BYTES == 8 * Smem::P_SBO, "P tile geometry");
 static_assert(Smem::FULL_K % 8 == 0 && Smem::EMPTY_K >= Smem::FULL_K + 8 * K_BUFS && Smem::FULL_V >= Smem::EMPTY_K + 8 * K_BUFS &&
-              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 * NUM_WG &&
-              Smem::TILE_FULL >= Smem::EMPTY_Q + 8 * NUM_WG && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
+              Smem::EMPTY_V >= Smem::FULL_V + 8 * V_BUFS && Smem::FULL_Q >= Smem::EMPTY_V + 8 * V_BUFS && Smem::EMPTY_Q >= Smem::FULL_Q + 8 * Smem::Q_BUFS * NUM_WG &&
+              Smem::TILE_FULL >= Smem::EMPTY_Q + 8 * Smem::Q_BUFS * NUM_WG && Smem::TILE_EMPTY >= Smem::TILE_FULL + 8 * TILE_SLOTS &&
               Smem::TILE_IDS >= Smem::TILE_EMPTY + 8 * TILE_SLOTS && Smem::END >= Smem::TILE_IDS + 4 * TILE_SLOTS,
               "mbarriers overlap");
 static_assert(KV_SHARE == 1 || (KV_SHARE == 2 && PERSISTENT && PRODUCER_WARPGROUP && !MASKED && !VARLEN && (BLOCK_N / 2) % 8 == 0),
@@ -77,7 +80,7 @@ struct Ctx {
   int kvTile0;         // first KV tile this CTA visits (windows skip the ones before)
   int tiles;           // number of KV tiles this CTA visits
   int ring0;           // ring position of KV tile 0 (a persistent CTA's rings run on across its tiles)
-  u32 qParity;         // phase of the Q barrier this tile waits for (a persistent CTA reloads Q per tile)
+  int qUse;            // this tile's Q fill: a persistent CTA's count of tiles that loaded Q (buffer qUse % Q_BUFS)
   u32 rank;            // KV_SHARE 2: this CTA's rank in its cluster of two (0 otherwise)
   float scaleLog2;     // softmax scale * log2(e)
   float capScale, capLog2;  // softcap: tanh(s * scale / cap) * cap * log2(e)
@@ -114,9 +117,13 @@ SW_DEVICE u32 fullK(const Ctx& c, u32 slot) { return c.base + Smem::FULL_K + 8 *
 SW_DEVICE u32 emptyK(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_K + 8 * slot; }
 SW_DEVICE u32 fullV(const Ctx& c, u32 slot) { return c.base + Smem::FULL_V + 8 * slot; }
 SW_DEVICE u32 emptyV(const Ctx& c, u32 slot) { return c.base + Smem::EMPTY_V + 8 * slot; }
-// Warpgroup w's Q block: landed (fullQ), and in a persistent CTA free for the next tile (emptyQ).
-SW_DEVICE u32 fullQ(const Ctx& c, int w) { return c.base + Smem::FULL_Q + 8 * w; }
-SW_DEVICE u32 emptyQ(const Ctx& c, int w) { return c.base + Smem::EMPTY_Q + 8 * w; }
+// Warpgroup w's Q block of Q fill u (buffer u % Q_BUFS): landed (fullQ, phase (u / Q_BUFS) & 1), and
+// in a persistent CTA free for a later fill (emptyQ).
+SW_DEVICE u32 qBuf(int u) { return static_cast<u32>(u % Smem::Q_BUFS); }
+SW_DEVICE u32 qFillParity(int u) { return static_cast<u32>((u / Smem::Q_BUFS) & 1); }
+SW_DEVICE u32 qBlock(const Ctx& c, int w, int u) { return c.base + Smem::Q + qBuf(u) * Smem::Q_BUF_BYTES + w * Smem::Q_WG_BYTES; }
+SW_DEVICE u32 fullQ(const Ctx& c, int w, int u) { return c.base + Smem::FULL_Q + 8 * (qBuf(u) * NUM_WG + w); }
+SW_DEVICE u32 emptyQ(const Ctx& c, int w, int u) { return c.base + Smem::EMPTY_Q + 8 * (qBuf(u) * NUM_WG + w); }
 SW_DEVICE u32 kTile(const Ctx& c, int j) { return c.base + Smem::K + kRing(c, j).slot * Smem::TILE_BYTES; }
 SW_DEVICE u32 vTile(const Ctx& c, int j) { return c.base + Smem::V + vRing(c, j).slot * Smem::TILE_BYTES; }
 
@@ -159,7 +166,7 @@ struct CpAsyncLoads {
   }
   // Q is committed as the oldest group, so the first wait for a K tile covers it too.
   static SW_DEVICE void loadQ(const Ctx& c) {
-    for (int w = 0; w < NUM_WG; ++w) cpAsyncTile(c, c.base + Smem::Q + w * Smem::Q_WG_BYTES, c.q, c.qRow, c.m0 + w * 64, 64, c.seqQ);
+    for (int w = 0; w < NUM_WG; ++w) cpAsyncTile(c, qBlock(c, w, c.qUse), c.q, c.qRow, c.m0 + w * 64, 64, c.seqQ);
     cpAsyncCommit();
   }
   static SW_DEVICE void waitQ(const Ctx&) {}
@@ -206,13 +213,14 @@ struct TmaLoads {
       }
     }
   }
-  // Warpgroup w's 64-row Q block, on its own barrier (fullQ(c, w)).
+  // Warpgroup w's 64-row Q block of fill c.qUse, on its own barrier (fullQ).
   static SW_DEVICE void loadQBlock(const Ctx& c, int w) {
     if (c.tid == ISSUER_TID) {
-      expectTx(fullQ(c, w), Smem::Q_WG_BYTES);
+      const u32 full = fullQ(c, w, c.qUse);
+      expectTx(full, Smem::Q_WG_BYTES);
 #pragma unroll
       for (int b = 0; b < HEAD_DIM / 64; ++b)
-        tmaLoad4d(c.base + Smem::Q + w * Smem::Q_WG_BYTES + b * 64 * 128, c.tmQ, b * 64, c.qStart + c.m0 + w * 64, c.hq, c.tmaBatch, fullQ(c, w));
+        tmaLoad4d(qBlock(c, w, c.qUse) + b * 64 * 128, c.tmQ, b * 64, c.qStart + c.m0 + w * 64, c.hq, c.tmaBatch, full);
     }
   }
   static SW_DEVICE void loadQ(const Ctx& c) {
@@ -222,7 +230,7 @@ struct TmaLoads {
   static SW_DEVICE void waitK(const Ctx& c, int j) { const Ring r = kRing(c, j); mbarWait(fullK(c, r.slot), r.parity); }
   static SW_DEVICE void waitV(const Ctx& c, int j) { const Ring r = vRing(c, j); mbarWait(fullV(c, r.slot), r.parity); }
   // Complete after the tile's first MMA0: one poll each later time.
-  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(fullQ(c, c.wg), c.qParity); }
+  static SW_DEVICE void waitQ(const Ctx& c) { mbarWait(fullQ(c, c.wg, c.qUse), qFillParity(c.qUse)); }
 };
 
 // ---- tile schedulers of the persistent kernel: the order and the hand-off (src/codegen/scheduler.ts, line for line) ----
@@ -410,19 +418,24 @@ struct OStoreRegisters {
 // tile is next written (and before the CTA exits). Rows past the tensor's extent are not written,
 // so a block at the end of a sequence is safe (never used for packed sequences; plan.ts OStore).
 // (A template so that the layout check below only applies to kernels that use it.)
+// The thread of each warpgroup that issues its O tile's TMA store (and so alone can wait for its reads).
+SW_DEVICE bool oStoreIssuer(const Ctx& c) { return c.tid % 128 == 0; }
 template <int N = 0>
 struct OStoreTmaPolicy {
   static_assert(N != 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "oStore tma without O tiles in the layout");
-  static SW_DEVICE bool issuer(const Ctx& c) { return c.tid % 128 == 0; }
+  static SW_DEVICE bool issuer(const Ctx& c) { return oStoreIssuer(c); }
   static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16*, long long, const TmaDesc* tmO) {
-    const u32 tile = c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
-    // Hazard (WAR on Q, O_IN_Q): the tile is this warpgroup's own Q block, read only by its own
-    // QK^T wgmmas (dummies past the end included). Each warp's wgmmaWait<0> before storeOutput
-    // retires its own; the namedBarSync below orders all four warps' waits before any thread
-    // writes, so it is needed even where no earlier store can be reading the tile (one CTA per
-    // tile). No other warpgroup reads the block and, one CTA per tile, nothing loads Q again.
-    // Hazard (WAR on the O tile): the previous tile's TMA store may still read it. Its issuer waits
-    // for those reads; the barrier then lets every thread of the warpgroup write.
+    const u32 tile = Smem::O_IN_Q ? qBlock(c, c.wg, c.qUse) : c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
+    // Hazard (WAR on Q, O_IN_Q): the tile is this warpgroup's own Q block of this tile, read only by
+    // its own QK^T wgmmas (dummies past the end included). Each warp's wgmmaWait<0> before
+    // storeOutput retires its own; the namedBarSync below orders all four warps' waits before any
+    // thread writes, so it is needed even where no earlier store can be reading the tile (one CTA
+    // per tile). No other warpgroup reads the block. One CTA per tile, nothing loads Q again; with
+    // two Q buffers the producer refills this one only after releaseQ (attention.cuh) saw this
+    // store's reads done, in the next tile.
+    // Hazard (WAR on the O tile): the previous tile's TMA store may still read it (O's own tiles;
+    // with two Q buffers it used the other buffer). Its issuer waits for those reads; the barrier
+    // then lets every thread of the warpgroup write.
     if (issuer(c)) bulkWaitRead<0>();
     namedBarSync(BAR_O_WG0 + c.wg, 128);
     const int row0 = (c.warp % 4) * 16 + c.lane / 4;  // the thread's first row within the warpgroup's 64

@@ -80,6 +80,9 @@ for step in $steps; do
     checkprof) run checkprof 150 bash -c "node --cpu-prof --cpu-prof-dir '$out/cpuprof' bench/dev/check_profile.mjs '{\"batch\":64,\"heads\":16,\"seqLen\":1024,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\"}' 3 && node bench/dev/check_profile.mjs '{\"batch\":8,\"heads\":16,\"seqLen\":8192,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\"}' 3" ;;
     # Two CTAs sharing K/V (kvShare 2, session 11): its own GPU tests, then its matrix variants.
     kvshare) run kvshare 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/kv_share.gpu.test.ts ;;
+    # Session 12: the Q-buffer variants of the matrix, then qBuffers 1 against 2 (bench/dev/qbuf_ab.sh).
+    qbuf) run qbuf 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="tiles" npx vitest run test/api/attention.gpu.test.ts ;;
+    qbufab) run qbufab "${QBUF_LIMIT:-300}" bash bench/dev/qbuf_ab.sh ;;
     kvmatrix) run kvmatrix 250 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="K/V shared" npx vitest run test/api/attention.gpu.test.ts ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;

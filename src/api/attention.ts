@@ -45,6 +45,8 @@ export interface AttentionConfig {
   peelMasks?: boolean;
   /** 2: two CTAs of a cluster share each K/V tile by TMA multicast (codegen plan kvShare); default: the plan's choice. */
   kvShare?: 1 | 2;
+  /** 1 or 2: Q buffers of a persistent kernel (codegen plan qBuffers); default: the plan's choice. */
+  qBuffers?: 1 | 2;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.

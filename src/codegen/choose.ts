@@ -46,6 +46,8 @@ export interface Knobs {
   peelMasks?: boolean;
   /** 1 or 2: CTAs of a cluster sharing each K/V tile by TMA multicast (plan.ts kvShare); default the plan's choice. */
   kvShare?: 1 | 2;
+  /** 1 or 2: Q buffers of a persistent kernel (plan.ts qBuffers); default the plan's choice. */
+  qBuffers?: 1 | 2;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -55,7 +57,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
@@ -132,6 +134,7 @@ interface Checked {
   oStore?: OStore;
   peelMasks?: boolean;
   kvShare?: 1 | 2;
+  qBuffers?: 1 | 2;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -185,7 +188,12 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (warpSpecialized && load !== 'tma') throw new RangeError("warpSpecialized needs load 'tma' (one producer thread issues bulk copies)");
   const kvShare = knobs.kvShare;
   if (kvShare !== undefined && kvShare !== 1 && kvShare !== 2) throw new RangeError(`kvShare must be 1 or 2, got ${String(kvShare)}`);
-  return { ...(kvShare !== undefined ? { kvShare } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const qBuffers = knobs.qBuffers;
+  if (qBuffers !== undefined && qBuffers !== 1 && qBuffers !== 2) throw new RangeError(`qBuffers must be 1 or 2, got ${String(qBuffers)}`);
+  if (qBuffers === 2 && scheduler === 'grid') {
+    throw new RangeError("qBuffers 2 needs a persistent kernel (scheduler 'static' or 'dynamic'): one CTA per tile loads Q once");
+  }
+  return { ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -310,11 +318,25 @@ function chooseTiling(c: Sized, v: Variant, nest: LoopNest, res: Resources, oSto
   );
 }
 
-function layoutOf(c: Pick<Sized, 'headDim' | 'blockM'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
+function layoutOf(c: Pick<Sized, 'headDim' | 'blockM' | 'qBuffers'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
+  const qBuffers = qBuffersFor(c, oStore, scheduler);
   return smemLayout({
-    headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma', oInQ: oStoreInQ(oStore, scheduler),
+    headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers, qBuffers,
+    pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma', oInQ: oStoreInQ(oStore, scheduler, qBuffers),
   });
+}
+
+/**
+ * The qBuffers knob (checkInput refuses 2 for one CTA per tile), else 2 where a persistent kernel
+ * with two consumer warpgroups stores O by TMA: the second Q buffer costs the shared memory O's own
+ * tiles would (O is staged in its tile's Q buffer), so the rings and the KV tile stay as they were.
+ * 1 elsewhere: with O from registers it would cost 32 KB at hd128 (not measured); with three
+ * consumer warpgroups (160 registers each) ptxas spilled 76 B (hd64, 192 rows, static, O by TMA).
+ * Measured: bench/NOTES.md session 12.
+ */
+function qBuffersFor(c: Pick<Sized, 'qBuffers' | 'blockM'>, oStore: OStore, scheduler: TileScheduler): 1 | 2 {
+  if (scheduler === 'grid') return 1;
+  return c.qBuffers ?? (oStore === 'tma' && c.blockM === 128 ? 2 : 1);
 }
 
 /**
@@ -506,6 +528,16 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const kvShare = chooseKvShare(c, v, scheduler, decisions);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
+  const qBuffers = qBuffersFor(c, oStore, scheduler);
+  if (c.qBuffers === undefined && scheduler !== 'grid') {
+    decisions.push(
+      qBuffers === 2
+        ? "qBuffers 2: tile n + 1's Q loads while tile n runs, and O is staged for its TMA store in its own tile's Q buffer (the shared memory O's tiles took) (NOTES 2026-11-28 session 12)"
+        : c.blockM !== 128
+          ? `qBuffers 1: ${c.blockM} query rows (three consumer warpgroups at 160 registers: ptxas spilled 76 B with two Q buffers)`
+          : 'qBuffers 1: O leaves from registers, so a second Q buffer would cost shared memory of its own (not measured)',
+    );
+  }
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
   if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop measured -6%..+5% at causal 1k-4k, no gain (NOTES 2026-11-27 session 7)');
@@ -531,6 +563,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     oStore,
     peelMasks,
     kvShare,
+    qBuffers,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
@@ -585,6 +618,10 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, blockM 192, P in registers, ping-pong', knobs: { ...producer, blockM: 192, pShared: false, pingpong: true, scheduler: 'grid' } },
     { label: 'tma-producer, blockM 192, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, blockM: 192, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, blockM 192, P in registers, static tiles, O by TMA', knobs: { ...producer, blockM: 192, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma' } },
+    // One Q buffer where two are the default (persistent, O by TMA at 128 rows), and two with O from
+    // registers (a knob): the Q hand-off's other protocols.
+    { label: 'tma-producer, P in registers, static tiles, O by TMA, one Q buffer', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 1 } },
+    { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, O from registers, two Q buffers', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', oStore: 'registers', qBuffers: 2 } },
     // Two CTAs of a cluster sharing each K/V tile (no mask only), with and without a turn.
     { label: 'tma-producer, P in registers, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', kvShare: 2 } },
     { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2 } },

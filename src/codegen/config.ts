@@ -51,6 +51,8 @@ export interface KernelConfig {
   peelMasks: boolean;
   /** CTAs of a cluster sharing each K/V tile (plan.ts kvShare). */
   kvShare: 1 | 2;
+  /** Q buffers of a persistent kernel (plan.ts qBuffers). */
+  qBuffers: 1 | 2;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -80,5 +82,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     oStore: plan.oStore,
     peelMasks: plan.peelMasks,
     kvShare: plan.kvShare,
+    qBuffers: plan.qBuffers,
   };
 }

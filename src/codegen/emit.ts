@@ -122,7 +122,7 @@ export function emitPipeline(plan: KernelPlan): string[] {
 function smemStruct(plan: KernelPlan): string[] {
   const l = plan.smem;
   const fields: Array<[string, number]> = [
-    ['Q', l.q], ['Q_WG_BYTES', l.qWarpgroupBytes], ['K', l.k], ['V', l.v], ['TILE_BYTES', l.tileBytes], ['O', l.o], ['O_BYTES', l.oBytes],
+    ['Q', l.q], ['Q_WG_BYTES', l.qWarpgroupBytes], ['Q_BUFS', l.qBuffers], ['Q_BUF_BYTES', l.qBufferBytes], ['K', l.k], ['V', l.v], ['TILE_BYTES', l.tileBytes], ['O', l.o], ['O_BYTES', l.oBytes],
     ['P', l.p], ['P_WG_BYTES', l.pWarpgroupBytes], ['P_SBO', l.pSbo],
     ['FULL_K', l.fullK], ['EMPTY_K', l.emptyK], ['FULL_V', l.fullV], ['EMPTY_V', l.emptyV], ['FULL_Q', l.fullQ],
     ['EMPTY_Q', l.emptyQ], ['TILE_FULL', l.tileFull], ['TILE_EMPTY', l.tileEmpty], ['TILE_IDS', l.tileIds],
@@ -200,7 +200,7 @@ function gridBody(plan: KernelPlan): string[] {
     '  c.scaleLog2 = scaleLog2; c.capScale = capScale; c.capLog2 = capLog2;',
     '  c.tmQ = &tmQ; c.tmK = &tmK; c.tmV = &tmV;',
     '  c.qRow = qRow; c.kRow = kRow; c.vRow = vRow;',
-    '  c.ring0 = 0; c.qParity = 0;',
+    '  c.ring0 = 0; c.qUse = 0;',
     '  c.q = gq + c.batch * qBatch + c.hq * qHead + c.qStart * qRow;',
     '  c.k = gk + c.batch * kBatch + c.hk * kHead + c.kStart * kRow;',
     '  c.v = gv + c.batch * vBatch + c.hk * vHead + c.kStart * vRow;',
@@ -258,7 +258,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '  c.scaleLog2 = scaleLog2; c.capScale = capScale; c.capLog2 = capLog2;',
     '  c.tmQ = &tmQ; c.tmK = &tmK; c.tmV = &tmV;',
     '  c.qRow = qRow; c.kRow = kRow; c.vRow = vRow;',
-    '  c.ring0 = 0; c.qParity = 0;',
+    '  c.ring0 = 0; c.qUse = 0;',
     `  c.rank = ${plan.kvShare === 2 ? 'clusterCtaRank()' : '0'};`,
     '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter};',
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
@@ -305,7 +305,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '      continue;',
     '    }',
     '    const int T = c.tiles;',
-    '    c.qParity = qUses & 1;',
+    '    c.qUse = qUses;',
     // Fresh per tile: nothing of a tile's accumulators is live into the next (kept across the tile
     // loop, the S tiles a two-tile schedule leaves in flight made ptxas serialise every wgmma, C7514).
     '    Regs r;',

@@ -111,6 +111,10 @@ export interface SmemLayout {
   q: number;
   /** One warpgroup's 64 query rows. */
   qWarpgroupBytes: number;
+  /** Q buffers (1, or 2 in a persistent kernel that loads tile n + 1's Q during tile n). */
+  qBuffers: 1 | 2;
+  /** One Q buffer: a 64-row block per warpgroup. */
+  qBufferBytes: number;
   k: number;
   v: number;
   /** One K or V tile. */
@@ -118,20 +122,27 @@ export interface SmemLayout {
   /** O tiles (oStore 'tma'): one per warpgroup, qWarpgroupBytes each, laid out as Q's (at q when oInQ); 0 bytes otherwise. */
   o: number;
   oBytes: number;
-  /** The O tiles sit in Q's place (o === q): one CTA per tile, where Q is dead by the epilogue. */
+  /**
+   * The O tiles sit in Q's place (o === q), where Q is dead by the epilogue: one CTA per tile, or
+   * the current tile's buffer of two Q buffers.
+   */
   oInQ: boolean;
   /** P tiles (P in shared memory), per tile and warpgroup pWarpgroupBytes; 0 bytes otherwise. */
   p: number;
   pWarpgroupBytes: number;
   /** Step between 8-row groups of a P tile (K-major, no swizzle). */
   pSbo: number;
-  /** mbarriers, 8 bytes each: full and empty per K slot, per V slot; full per warpgroup's Q block. */
+  /** mbarriers, 8 bytes each: full and empty per K slot, per V slot; full per Q buffer and warpgroup's Q block. */
   fullK: number;
   emptyK: number;
   fullV: number;
   emptyV: number;
   fullQ: number;
-  /** Persistent kernel: each warpgroup's Q block released for the next tile (one arrival per warp of that warpgroup). */
+  /**
+   * Persistent kernel, per Q buffer and warpgroup: the Q block free for a later tile. One buffer:
+   * one arrival per warp of that warpgroup after the tile's last QK^T. Two: one arrival by the O
+   * store's issuer once the store staged there has read it (or, without O in Q, as with one).
+   */
   emptyQ: number;
   /** Persistent kernel: tile-id slots (int32 each) and their full / empty barriers. */
   tileFull: number;
@@ -189,6 +200,11 @@ export interface KernelPlan {
    * warpgroup, no mask, fixed lengths; an odd block count is padded with a block past the end.
    */
   kvShare: 1 | 2;
+  /**
+   * Q buffers per warpgroup: 1, or 2 in a persistent kernel, where the producer loads tile n + 1's
+   * Q while tile n runs and a TMA-stored O is staged in its tile's own buffer (smem.ts oStoreInQ).
+   */
+  qBuffers: 1 | 2;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -385,5 +401,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}`;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}`;
 }

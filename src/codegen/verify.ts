@@ -42,7 +42,7 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
   for (const T of trips) {
     const found = [
       ...(models.has('waits') ? waitReasons(plan, T) : []),
-      ...(models.has('deadlock') ? deadlockReasons(plan, [T]) : []),
+      ...(models.has('deadlock') ? deadlockReasons(plan, [T], PLAN_MODEL) : []),
       // With a producer warpgroup the loads do not run where the expansion places them: slot reuse
       // is ordered by the empty barriers, which the deadlock model covers.
       ...(models.has('hazards') && plan.loads !== 'tma-producer' ? hazardReasons(plan, T) : []),
@@ -55,7 +55,7 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
   // A persistent CTA runs tile after tile: Q's hand-off, the rings and the turns carry across.
   if (!reasons.length && models.has('deadlock') && plan.scheduler !== 'grid') {
     for (const seq of persistentTrips(trips)) {
-      const found = deadlockReasons(plan, seq);
+      const found = deadlockReasons(plan, seq, PLAN_MODEL);
       if (found.length) {
         reasons.push(...found);
         break;
@@ -125,7 +125,7 @@ function smemReasons(plan: KernelPlan): string[] {
   const p = plan.pipeline;
   const want = smemLayout({
     headDim: plan.headDim, blockM: plan.blockM, blockN: plan.blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers,
-    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0, oTile: plan.oStore === 'tma', oInQ: oStoreInQ(plan.oStore, plan.scheduler),
+    pSharedTiles: plan.pOperand === 'shared' ? p.pTiles : 0, qBuffers: plan.qBuffers, oTile: plan.oStore === 'tma', oInQ: oStoreInQ(plan.oStore, plan.scheduler, plan.qBuffers),
   });
   const r: string[] = [];
   for (const key of Object.keys(want) as Array<keyof typeof want>) {
@@ -243,8 +243,11 @@ type Event =
   | { kind: 'op'; op: OpName; j: number; n: number; ring: number; last: boolean }
   | { kind: 'turnWait' }
   | { kind: 'turnSignal' }
-  /** A persistent tile's end: after its last wgmma wait, the tile's last V slot is released. */
-  | { kind: 'tileEnd'; lastV: number }
+  /**
+   * A persistent tile's end: after its last wgmma wait, the tile's last V slot is released (lastV,
+   * null in the negative control without that release) and O is staged for its store.
+   */
+  | { kind: 'tileEnd'; n: number; lastV: number | null }
   /** A dynamic scheduler's tile start: the consumers wait for tile n's id, read it and free its slot. */
   | { kind: 'tileStart'; n: number };
 
@@ -266,7 +269,7 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
         if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
       },
     });
-    if (plan.scheduler !== 'grid' && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring + T - 1 });
+    if (plan.scheduler !== 'grid') yieldEvent({ kind: 'tileEnd', n, lastV: releaseLastV ? ring + T - 1 : null });
     ring += T;
   });
 }
@@ -275,21 +278,34 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
  * Consumers block at MMA0(j) until K(j) (and the tile's Q) landed and at MMA1(j) until V(j) did;
  * slots are released (per warpgroup; a slot is free once every warpgroup released it) at the ops
  * the program releases them (K(j) at Softmax(j), V(j-1) at the plan's releaseVAt, each warpgroup's
- * Q block at its tile's last Softmax). Loads come from a producer that loads K(0), Q(block 0),
- * ..., Q(block W-1), V(0), K(1), V(1), ... of each tile in turn, each once its slot is free (Q block
- * w once warpgroup w released the previous tile's), or
+ * Q block at its tile's last Softmax; with O staged in Q's place in a persistent kernel (two Q
+ * buffers), tile n's buffer at tile n + 1's first Softmax, once O(n)'s store read it). Loads come
+ * from a producer that loads K(0), Q(block 0), ..., Q(block W-1), V(0), K(1), V(1), ... of each
+ * tile in turn, each once its slot is free (Q block w of tile n once warpgroup w released tile
+ * n - qBuffers's), or
  * from the consumers' program: one thread of warpgroup 0 for TMA, every thread (every consumer warpgroup,
  * each waiting for the slot) for cp.async, whose matmuls then also meet at a CTA-wide barrier.
  * With turns (a token passed round the W warpgroups: 0, 1, ..., W-1, 0, ...), warpgroup 0 passes
  * turn t once warpgroup W-1 signalled turn t-1, warpgroup w > 0 once warpgroup w-1 signalled turn t;
  * the turns run on across tiles.
  */
-function deadlockReasons(plan: KernelPlan, trips: readonly number[], releaseLastV = true, publishAt: 'start' | 'end' = 'start', sharedEmpty = true): string[] {
-  const first = deadlockRun(plan, trips, releaseLastV, publishAt, sharedEmpty, 0);
-  return first.length || plan.kvShare === 1 ? first : deadlockRun(plan, trips, releaseLastV, publishAt, sharedEmpty, 1);
+interface ModelOptions {
+  releaseLastV: boolean;
+  publishAt: 'start' | 'end';
+  sharedEmpty: boolean;
+  /** Where a Q buffer is released: the plan's point, or (negative control) the last Softmax even where O is staged in it. */
+  qRelease: 'plan' | 'lastSoftmax';
 }
 
-function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: boolean, publishAt: 'start' | 'end', sharedEmpty: boolean, lead: number): string[] {
+/** The model of the program as emitted (the negative controls change one of these). */
+const PLAN_MODEL: ModelOptions = { releaseLastV: true, publishAt: 'start', sharedEmpty: true, qRelease: 'plan' };
+
+function deadlockReasons(plan: KernelPlan, trips: readonly number[], o: ModelOptions): string[] {
+  const first = deadlockRun(plan, trips, o, 0);
+  return first.length || plan.kvShare === 1 ? first : deadlockRun(plan, trips, o, 1);
+}
+
+function deadlockRun(plan: KernelPlan, trips: readonly number[], { releaseLastV, publishAt, sharedEmpty, qRelease }: ModelOptions, lead: number): string[] {
   const p = plan.pipeline;
   const W = plan.consumerWarpgroups;
   // kvShare 2: two CTAs on the same trips, each producer issuing its half of every K/V tile into
@@ -308,6 +324,11 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
   const released: Record<Tile, Array<Array<Set<number>>>> = { K: perCta(() => perWarpgroup(() => new Set())), V: perCta(() => perWarpgroup(() => new Set())) };
   const qLoaded = perCta(() => perWarpgroup(() => new Set<number>())); // per warpgroup's Q block: tiles loaded
   const qReleased = perCta(() => perWarpgroup(() => new Set<number>()));
+  // O staged in its tile's Q buffer (two buffers, persistent): tiles whose O was written there
+  // (tileEnd) and read out by its store, which the issuer knows at the next tile's first Softmax.
+  const oInQ = plan.smem.oInQ && plan.scheduler !== 'grid';
+  const qBuffers = plan.smem.qBuffers;
+  const oReadOut = perCta(() => perWarpgroup(() => new Set<number>()));
   const releasedIn = (t: Tile, c: number, g: number) => g < rings[t] || released[t][c].slice(0, W).every((set) => set.has(g - rings[t]));
   // The producer of CTA c waits on its own empty barrier: both CTAs' releases with sharedEmpty.
   const slotFree = (t: Tile, c: number, g: number) => (C === 2 && sharedEmpty ? [0, 1] : [c]).every((x) => releasedIn(t, x, g));
@@ -335,7 +356,7 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
     g0 += T;
   });
   const canLoad = (c: number, [t, x, w]: Load): boolean =>
-    t === 'Q' ? x === 0 || qReleased[c][w as number].has(x - 1)
+    t === 'Q' ? x < qBuffers || qReleased[c][w as number].has(x - qBuffers)
       : t === 'P' ? x < TILE_SLOTS || idRead[c].slice(0, W).every((set) => set.has(x - TILE_SLOTS))
       : slotFree(t, c, x);
   const next = perCta(() => 0);
@@ -355,7 +376,7 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
     } else if (e.kind === 'turnSignal') {
       turnsSignalled[c][w]++;
     } else if (e.kind === 'tileEnd') {
-      released.V[c][w].add(e.lastV);
+      if (e.lastV !== null) released.V[c][w].add(e.lastV);
     } else if (e.kind === 'tileStart') {
       if (!published[c].has(e.n)) return false;
       idRead[c][w].add(e.n);
@@ -386,7 +407,12 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
       }
       if (op === 'Softmax') {
         released.K[c][w].add(g);
-        if (e.last) qReleased[c][w].add(e.n);
+        // The previous tile's O store read its buffer: known (bulk wait) at this first Softmax.
+        if (oInQ && e.j === 0 && e.n > 0) oReadOut[c][w].add(e.n - 1);
+        // releaseQ (attention.cuh): with O staged in Q, the previous tile's buffer here.
+        if (oInQ && qRelease === 'plan') {
+          if (e.j === 0 && e.n > 0) qReleased[c][w].add(e.n - 1);
+        } else if (e.last) qReleased[c][w].add(e.n);
       }
       if (op === p.releaseVAt && e.j >= 1) released.V[c][w].add(g - 1);
     }
@@ -400,7 +426,13 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
   const produce = (c: number): boolean => {
     if (!producer || next[c] >= order.length || !canLoad(c, order[next[c]])) return false;
     const [t, x, w] = order[next[c]++];
-    if (t === 'Q') qLoaded[c][w as number].add(x);
+    if (t === 'Q') {
+      const old = x - qBuffers;
+      if (oInQ && old >= 0 && !oReadOut[c][w as number].has(old) && hazard === undefined) {
+        hazard = `hazard with O in Q's place: ${cta(c)}the producer loads Q(${x}, block ${w}) into the buffer where tile ${old}'s O waits for its store (qBuffers ${qBuffers}, ${tiles})`;
+      }
+      qLoaded[c][w as number].add(x);
+    }
     else if (t === 'P') published[c].add(x);
     else {
       for (let d = 0; d < C; d++) {
@@ -450,10 +482,12 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], releaseLastV: b
  * negative controls: without the release of each tile's last V slot (emit.ts, persistentBody), or
  * with the dynamic scheduler's tile id published after the tile's loads instead of before them, a
  * persistent CTA must deadlock; with kvShare 2 and empty barriers that count only their own CTA's
- * warps (sharedEmpty false), a producer must overwrite a slot its peer still reads.
+ * warps (sharedEmpty false), a producer must overwrite a slot its peer still reads; with O staged in
+ * a Q buffer and the buffer released at its tile's last Softmax (qRelease 'lastSoftmax'), the
+ * producer must refill it while that O waits for its store.
  */
-export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: { releaseLastV?: boolean; publishAt?: 'start' | 'end'; sharedEmpty?: boolean } = {}): string[] {
-  return deadlockReasons(plan, trips, opts.releaseLastV ?? true, opts.publishAt ?? 'start', opts.sharedEmpty ?? true);
+export function deadlockModel(plan: KernelPlan, trips: readonly number[], opts: Partial<ModelOptions> = {}): string[] {
+  return deadlockReasons(plan, trips, { releaseLastV: opts.releaseLastV ?? true, publishAt: opts.publishAt ?? 'start', sharedEmpty: opts.sharedEmpty ?? true, qRelease: opts.qRelease ?? 'plan' });
 }
 
 /**

@@ -67,7 +67,7 @@ describe('oStore', () => {
     expect(src).toContain(`static constexpr u32 O_BYTES = ${plan.smem.oBytes};`);
     expect(emit(choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'registers' })).source).toContain('using OStore = OStoreRegisters;');
   });
-  it('one CTA per tile puts O in Q\'s place (Q is dead by the epilogue); a persistent kernel never does', () => {
+  it('one CTA per tile puts O in Q\'s place (Q is dead by the epilogue); a persistent kernel only with two Q buffers', () => {
     for (const headDim of [64, 128, 256]) {
       const own = smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 1, oTile: true });
       const inQ = smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 1, oTile: true, oInQ: true });
@@ -76,21 +76,47 @@ describe('oStore', () => {
       expect(inQ.oBytes).toBe(own.oBytes);
       expect(inQ.p).toBe(inQ.v + 2 * inQ.tileBytes);
       expect(own.launchBytes - inQ.launchBytes).toBe(own.oBytes);
+      // Two Q buffers with O in the current one cost what one buffer and O's own tiles do, but for
+      // the second buffer's two barriers per warpgroup.
+      const two = smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 1, oTile: true, oInQ: true, qBuffers: 2 });
+      expect(two.k - two.q).toBe(2 * two.qBufferBytes);
+      expect(two.o).toBe(two.q);
+      expect(two.launchBytes - own.launchBytes).toBe(2 * 2 * 8);
       // Without O tiles there is nothing to place.
       expect(smemLayout({ headDim, blockM: 128, blockN: 64, kBuffers: 2, vBuffers: 2, pSharedTiles: 0, oTile: false, oInQ: true }).oInQ).toBe(false);
     }
     const grid = choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid' });
     expect(grid.smem.oInQ).toBe(true);
+    expect(grid.qBuffers).toBe(1);
     // So at hd128 the K ring keeps its third slot, and hd256 its 80-wide KV tile.
     expect(grid.pipeline.kBuffers).toBe(3);
     expect(choose(NAMED.secondDot, { headDim: 256 }, { oStore: 'tma', scheduler: 'grid' }).blockN).toBe(80);
     expect(emit(grid).source).toContain('static constexpr bool O_IN_Q = true;');
+    expect(() => choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid', qBuffers: 2 })).toThrow(/qBuffers 2 needs a persistent kernel/);
     for (const scheduler of ['static', 'dynamic'] as const) {
-      const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
+      const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler, qBuffers: 1 });
       expect(p.smem.oInQ, scheduler).toBe(false);
-      // Negative control: the smem model refuses a persistent plan whose O was put in Q's place.
+      // Negative control: the smem model refuses a one-buffer persistent plan whose O was put in Q's place.
       const forged = { ...p, smem: smemLayout({ headDim: 128, blockM: 128, blockN: p.blockN, kBuffers: p.pipeline.kBuffers, vBuffers: p.pipeline.vBuffers, pSharedTiles: 0, oTile: true, oInQ: true }) };
       expect(verify(forged, { models: ['smem'] }).join('\n')).toMatch(/smem\.o 0: the layout .* puts it at/);
+      // The default: two Q buffers, O in the current one, the same rings and KV tile as with one.
+      const d = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
+      expect(d.qBuffers, scheduler).toBe(2);
+      expect(d.smem.oInQ, scheduler).toBe(true);
+      expect([d.blockN, d.pipeline.kBuffers, d.pipeline.vBuffers]).toEqual([p.blockN, p.pipeline.kBuffers, p.pipeline.vBuffers]);
+      expect(d.decisions.join('\n')).toMatch(/qBuffers 2: /);
+      const src = emit(d).source;
+      expect(src).toContain('static constexpr u32 Q_BUFS = 2;');
+      expect(src).toContain('static constexpr bool O_IN_Q = true;');
+      // Negative control: a two-buffer plan laid out with one buffer is refused.
+      const oneBuf = { ...d, smem: smemLayout({ headDim: 128, blockM: 128, blockN: d.blockN, kBuffers: d.pipeline.kBuffers, vBuffers: d.pipeline.vBuffers, pSharedTiles: 0, oTile: true, oInQ: true }) };
+      expect(verify(oneBuf, { models: ['smem'] }).join('\n')).toMatch(/smem\.qBuffers 1: the layout .* puts it at 2/);
     }
+    // With O from registers a second buffer is a knob (32 KB more at hd128), not the default.
+    const regs = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'registers', scheduler: 'dynamic' });
+    expect(regs.qBuffers).toBe(1);
+    const regs2 = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'registers', scheduler: 'dynamic', qBuffers: 2 });
+    expect([regs2.qBuffers, regs2.smem.oInQ, regs2.smem.k - regs2.smem.q]).toEqual([2, false, 2 * regs2.smem.qBufferBytes]);
   });
+
 });
