@@ -83,6 +83,7 @@ for step in $steps; do
     # Session 12: the Q-buffer variants of the matrix, then qBuffers 1 against 2 (bench/dev/qbuf_ab.sh).
     qbuf) run qbuf 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="tiles" npx vitest run test/api/attention.gpu.test.ts ;;
     qbufab) run qbufab "${QBUF_LIMIT:-300}" bash bench/dev/qbuf_ab.sh ;;
+    ncusrc) run ncusrc 300 bash bench/dev/ncu_source.sh "$out" ;;
     kvmatrix) run kvmatrix 250 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="K/V shared" npx vitest run test/api/attention.gpu.test.ts ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;

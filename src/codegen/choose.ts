@@ -319,7 +319,7 @@ function chooseTiling(c: Sized, v: Variant, nest: LoopNest, res: Resources, oSto
 }
 
 function layoutOf(c: Pick<Sized, 'headDim' | 'blockM' | 'qBuffers'>, v: Pick<Variant, 'pOperand'>, p: Pipeline, blockN: number, oStore: OStore, scheduler: TileScheduler) {
-  const qBuffers = qBuffersFor(c, oStore, scheduler);
+  const qBuffers = qBuffersFor(c, scheduler);
   return smemLayout({
     headDim: c.headDim, blockM: c.blockM, blockN, kBuffers: p.kBuffers, vBuffers: p.vBuffers, qBuffers,
     pSharedTiles: v.pOperand === 'shared' ? p.pTiles : 0, oTile: oStore === 'tma', oInQ: oStoreInQ(oStore, scheduler, qBuffers),
@@ -327,16 +327,18 @@ function layoutOf(c: Pick<Sized, 'headDim' | 'blockM' | 'qBuffers'>, v: Pick<Var
 }
 
 /**
- * The qBuffers knob (checkInput refuses 2 for one CTA per tile), else 2 where a persistent kernel
- * with two consumer warpgroups stores O by TMA: the second Q buffer costs the shared memory O's own
- * tiles would (O is staged in its tile's Q buffer), so the rings and the KV tile stay as they were.
- * 1 elsewhere: with O from registers it would cost 32 KB at hd128 (not measured); with three
- * consumer warpgroups (160 registers each) ptxas spilled 76 B (hd64, 192 rows, static, O by TMA).
- * Measured: bench/NOTES.md session 12.
+ * The qBuffers knob (checkInput refuses 2 for one CTA per tile), else 1. Two Q buffers measured
+ * slower on an H100 (NOTES 2026-11-28 session 12): with O staged in its tile's Q buffer, -2.3..-3.8%
+ * at hd128 1k-2k, causal and not (the store's issuer waits at the next tile's first softmax for the
+ * store to have read the buffer); with O from registers -1.0..+0.5% against one buffer, so loading
+ * the next tile's Q a whole tile early buys nothing: one buffer's latency was hidden already. The
+ * knob stays for the lead that needs the next tile's Q resident while a tile ends (its first QK^T
+ * issued before the epilogue). With three consumer warpgroups ptxas spilled 76 B (hd64, 192 rows,
+ * static, O by TMA), and the static 1k kernel with K/V shared by two CTAs 8 B.
  */
-function qBuffersFor(c: Pick<Sized, 'qBuffers' | 'blockM'>, oStore: OStore, scheduler: TileScheduler): 1 | 2 {
+function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 2 {
   if (scheduler === 'grid') return 1;
-  return c.qBuffers ?? (oStore === 'tma' && c.blockM === 128 ? 2 : 1);
+  return c.qBuffers ?? 1;
 }
 
 /**
@@ -528,15 +530,9 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const kvShare = chooseKvShare(c, v, scheduler, decisions);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
-  const qBuffers = qBuffersFor(c, oStore, scheduler);
+  const qBuffers = qBuffersFor(c, scheduler);
   if (c.qBuffers === undefined && scheduler !== 'grid') {
-    decisions.push(
-      qBuffers === 2
-        ? "qBuffers 2: tile n + 1's Q loads while tile n runs, and O is staged for its TMA store in its own tile's Q buffer (the shared memory O's tiles took) (NOTES 2026-11-28 session 12)"
-        : c.blockM !== 128
-          ? `qBuffers 1: ${c.blockM} query rows (three consumer warpgroups at 160 registers: ptxas spilled 76 B with two Q buffers)`
-          : 'qBuffers 1: O leaves from registers, so a second Q buffer would cost shared memory of its own (not measured)',
-    );
+    decisions.push('qBuffers 1: two Q buffers measured -2.3..-3.8% with O staged in them and -1.0..+0.5% with O from registers at hd128 1k-2k (NOTES 2026-11-28 session 12)');
   }
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
@@ -618,9 +614,8 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, blockM 192, P in registers, ping-pong', knobs: { ...producer, blockM: 192, pShared: false, pingpong: true, scheduler: 'grid' } },
     { label: 'tma-producer, blockM 192, P in shared, ping-pong, dynamic tiles', knobs: { ...producer, blockM: 192, pShared: true, pingpong: true, scheduler: 'dynamic' } },
     { label: 'tma-producer, blockM 192, P in registers, static tiles, O by TMA', knobs: { ...producer, blockM: 192, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma' } },
-    // One Q buffer where two are the default (persistent, O by TMA at 128 rows), and two with O from
-    // registers (a knob): the Q hand-off's other protocols.
-    { label: 'tma-producer, P in registers, static tiles, O by TMA, one Q buffer', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 1 } },
+    // Two Q buffers (a knob): O staged in the current one (static), and O from registers (dynamic).
+    { label: 'tma-producer, P in registers, static tiles, O by TMA, two Q buffers', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 2 } },
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, O from registers, two Q buffers', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', oStore: 'registers', qBuffers: 2 } },
     // Two CTAs of a cluster sharing each K/V tile (no mask only), with and without a turn.
     { label: 'tma-producer, P in registers, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', kvShare: 2 } },

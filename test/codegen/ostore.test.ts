@@ -94,17 +94,18 @@ describe('oStore', () => {
     expect(emit(grid).source).toContain('static constexpr bool O_IN_Q = true;');
     expect(() => choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid', qBuffers: 2 })).toThrow(/qBuffers 2 needs a persistent kernel/);
     for (const scheduler of ['static', 'dynamic'] as const) {
-      const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler, qBuffers: 1 });
+      const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
+      expect(p.qBuffers, scheduler).toBe(1);
       expect(p.smem.oInQ, scheduler).toBe(false);
+      expect(p.decisions.join('\n')).toMatch(/qBuffers 1: two Q buffers measured/);
       // Negative control: the smem model refuses a one-buffer persistent plan whose O was put in Q's place.
       const forged = { ...p, smem: smemLayout({ headDim: 128, blockM: 128, blockN: p.blockN, kBuffers: p.pipeline.kBuffers, vBuffers: p.pipeline.vBuffers, pSharedTiles: 0, oTile: true, oInQ: true }) };
       expect(verify(forged, { models: ['smem'] }).join('\n')).toMatch(/smem\.o 0: the layout .* puts it at/);
-      // The default: two Q buffers, O in the current one, the same rings and KV tile as with one.
-      const d = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
+      // Two Q buffers (a knob): O in the current one, the same rings and KV tile as with one.
+      const d = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler, qBuffers: 2 });
       expect(d.qBuffers, scheduler).toBe(2);
       expect(d.smem.oInQ, scheduler).toBe(true);
       expect([d.blockN, d.pipeline.kBuffers, d.pipeline.vBuffers]).toEqual([p.blockN, p.pipeline.kBuffers, p.pipeline.vBuffers]);
-      expect(d.decisions.join('\n')).toMatch(/qBuffers 2: /);
       const src = emit(d).source;
       expect(src).toContain('static constexpr u32 Q_BUFS = 2;');
       expect(src).toContain('static constexpr bool O_IN_Q = true;');
