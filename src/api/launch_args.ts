@@ -1,7 +1,7 @@
 // From a validated problem to the kernel's launch: the grid, the four TMA descriptors (O's for the store) (4-D: element,
 // token, head, batch, over the operands' own strides, so any layout is read without a copy) and the
 // argument list in the kernel's order (codegen/abi.ts).
-import { gridFor, kernelParams, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
+import { fastDivisor, gridFor, kernelParams, tileDivisors, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
 import { encodeTensorMap, type DeviceBuffer, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import type { HalfDtype } from './half.js';
 
@@ -114,6 +114,8 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
       capScale: softcap ? p.scale / p.softcap : 0,
       capLog2: softcap ? p.softcap * Math.LOG2E : 0,
       numTiles: space.numTiles, qBlocks: space.qBlocks, headGroup: space.headGroup,
+      ...tileDivisors(space, plan.kvShare === 2),
+      divHeadsQ: fastDivisor(p.headsQ), divGroupSize: fastDivisor(p.headsQ / p.headsKV),
       tileCounter: plan.scheduler === 'dynamic' ? { ptr: p.persistent!.tileCounter, offsetBytes: 0 } : null,
     }),
   };

@@ -41,6 +41,13 @@ const PARAMS = [
   ['numTiles', 'i32', 'int'],
   ['qBlocks', 'i32', 'int'],
   ['headGroup', 'i32', 'int'],
+  // Division magics (kernels/tiles.cuh fastDiv; scheduler.ts fastDivisor, tileDivisors): the tile
+  // decode's three, then by headsQ and by groupSize.
+  ['divSection', 'i64', 'unsigned long long'],
+  ['divGroup', 'i64', 'unsigned long long'],
+  ['divLastGroup', 'i64', 'unsigned long long'],
+  ['divHeadsQ', 'i64', 'unsigned long long'],
+  ['divGroupSize', 'i64', 'unsigned long long'],
   /** The dynamic scheduler's two counters (zero between launches on a stream); null otherwise. */
   ['tileCounter', 'ptr', 'int* __restrict__'],
 ] as const satisfies ReadonlyArray<readonly [string, Kind, string]>;

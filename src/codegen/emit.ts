@@ -260,11 +260,11 @@ function persistentBody(plan: KernelPlan): string[] {
     '  c.qRow = qRow; c.kRow = kRow; c.vRow = vRow;',
     '  c.ring0 = 0; c.qUse = 0;',
     `  c.rank = ${plan.kvShare === 2 ? 'clusterCtaRank()' : '0'};`,
-    '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter};',
+    '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter, divSection, divGroup, divLastGroup};',
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
     '  const auto setTile = [&](int t) -> bool {',
     `    const TileCoord tc = ${plan.kvShare === 2 ? 'decodePairTile(w, t)' : 'decodeTile(w, t, MASKED)'};`,
-    '    c.batch = tc.bh / headsQ; c.hq = tc.bh - c.batch * headsQ; c.hk = c.hq / groupSize;',
+    '    c.batch = fastDiv(tc.bh, divHeadsQ); c.hq = tc.bh - c.batch * headsQ; c.hk = fastDiv(c.hq, divGroupSize);',
     '    c.tmaBatch = VARLEN ? 0 : c.batch;',
     '    c.qStart = VARLEN ? cuSeqlensQ[c.batch] : 0;',
     '    c.kStart = VARLEN ? cuSeqlensK[c.batch] : 0;',

@@ -85,6 +85,43 @@ export function decodeTile(s: TileSpace, t: number): { bh: number; qBlock: numbe
 }
 
 /**
+ * The magic of n / d for 0 <= n < 2^31 by a multiply-high and a shift (kernels/tiles.cuh fastDiv),
+ * as one 64-bit kernel argument: shift * 2^32 + mul, mul = ceil(2^(32 + shift) / d) with
+ * shift = ceil(log2 d) - 1; 0 for d = 1 (fastDiv returns n).
+ */
+export function fastDivisor(d: number): number {
+  if (!Number.isInteger(d) || d < 1 || d > 0x7fffffff) throw new RangeError(`fastDivisor: the divisor must be an integer in 1..2^31 - 1, got ${d}`);
+  if (d === 1) return 0;
+  let c = 0;
+  while (2 ** c < d) c++;
+  const shift = c - 1;
+  const mul = ((1n << BigInt(32 + shift)) + BigInt(d) - 1n) / BigInt(d);
+  return shift * 2 ** 32 + Number(mul);
+}
+
+/** floor(n / d) as the kernel computes it from fastDivisor(d) (the CPU tests' mirror of fastDiv). */
+export function fastDivide(n: number, magic: number): number {
+  const mul = magic % 2 ** 32;
+  if (mul === 0) return n;
+  const shift = Math.floor(magic / 2 ** 32);
+  return Number(((BigInt(n) * BigInt(mul)) >> 32n) >> BigInt(shift));
+}
+
+/**
+ * The tile decode's divisors as the kernel takes them (TileWork in kernels/tiles.cuh): by a
+ * section's tiles (headGroup x the decoded space's query blocks: half as many for the paired order
+ * of kvShare 2), by headGroup, and by the last section's heads.
+ */
+export function tileDivisors(s: TileSpace, paired: boolean): { divSection: number; divGroup: number; divLastGroup: number } {
+  const sections = Math.ceil(s.batchHeads / s.headGroup);
+  return {
+    divSection: fastDivisor(s.headGroup * (paired ? s.qBlocks / 2 : s.qBlocks)),
+    divGroup: fastDivisor(s.headGroup),
+    divLastGroup: fastDivisor(s.batchHeads - (sections - 1) * s.headGroup),
+  };
+}
+
+/**
  * Tile t of a paired order (kvShare 2; mirrors decodePairTile in kernels/tiles.cuh): tiles 2p and
  * 2p + 1 are query blocks 2i and 2i + 1 of one head, pair p decoded as a tile of a space with half
  * as many query blocks. A static stride by an even grid hands them to CTAs 2k and 2k + 1, one

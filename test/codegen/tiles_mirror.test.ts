@@ -4,12 +4,13 @@
 // differ from the kernel's arguments is caught.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodePairTile, decodeTile, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+import { decodePairTile, decodeTile, fastDivide, fastDivisor, tileDivisors, tileSpace, type TileSpace } from '../../src/codegen/index.js';
 import { buildHost, hostCxx } from '../host_cxx.js';
 
 const hasCxx = await hostCxx('tiles.cuh matches scheduler.ts');
 
-// Reads "batchHeads qBlocks headGroup reversed" lines (reversed 2: the paired order, decodePairTile);
+// Reads "batchHeads qBlocks headGroup reversed divSection divGroup divLastGroup" lines (reversed 2:
+// the paired order, decodePairTile; the divisors' magics as the launch passes them, tileDivisors);
 // prints "bh qBlock" for every tile of each.
 const HOST = `
 #define SW_HOST_DEVICE inline
@@ -17,8 +18,9 @@ const HOST = `
 #include "tiles.cuh"
 int main() {
   int bh, qb, g, rev;
-  while (std::scanf("%d %d %d %d", &bh, &qb, &g, &rev) == 4) {
-    const TileWork w{bh * qb, bh, qb, g, nullptr};
+  unsigned long long ds, dg, dl;
+  while (std::scanf("%d %d %d %d %llu %llu %llu", &bh, &qb, &g, &rev, &ds, &dg, &dl) == 7) {
+    const TileWork w{bh * qb, bh, qb, g, nullptr, ds, dg, dl};
     for (int t = 0; t < w.numTiles; ++t) {
       const TileCoord c = rev == 2 ? decodePairTile(w, t) : decodeTile(w, t, rev != 0);
       std::printf("%d %d\\n", c.bh, c.qBlock);
@@ -47,7 +49,10 @@ function spaces(): TileSpace[] {
 
 async function kernelDecode(list: TileSpace[]): Promise<string> {
   const exe = await buildHost('tiles', HOST, '-O1');
-  const input = list.map((s) => `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${paired(s) ? 2 : s.reversed ? 1 : 0}`).join('\n');
+  const input = list.map((s) => {
+    const d = tileDivisors(s, paired(s));
+    return `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${paired(s) ? 2 : s.reversed ? 1 : 0} ${d.divSection} ${d.divGroup} ${d.divLastGroup}`;
+  }).join('\n');
   const child = execFile(exe, { maxBuffer: 64 << 20 });
   const out = new Promise<string>((resolve, reject) => {
     let text = '';
@@ -74,4 +79,22 @@ describe.skipIf(!hasCxx)('tiles.cuh matches scheduler.ts', () => {
     expect(other.length).toBeGreaterThan(0);
     expect((await kernelDecode(other)) === expected(other.map((s) => ({ ...s, headGroup: s.headGroup + 1 })))).toBe(false);
   }, 60_000);
+});
+
+describe('fastDivisor: n / d by a multiply-high and a shift (the tile decode\'s divisions)', () => {
+  it('equals floor(n / d) for every d up to 4096 at the edges of n, and for random n and d below 2^31', () => {
+    const ns = (d: number) => [0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, 0x7fffffff, 0x7fffffff - 1, 0x7fffffff - (0x7fffffff % d)];
+    for (let d = 1; d <= 4096; d++) for (const n of ns(d)) expect(fastDivide(n, fastDivisor(d)), `${n} / ${d}`).toBe(Math.floor(n / d));
+    let x = 0x9e3779b9;
+    const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0), x);
+    for (let k = 0; k < 20000; k++) {
+      const d = 1 + (rand() % (k % 2 ? 0x7fffffff : 1 << (1 + (k % 20))));
+      const n = rand() & 0x7fffffff;
+      expect(fastDivide(n, fastDivisor(d)), `${n} / ${d}`).toBe(Math.floor(n / d));
+    }
+    // Negative control: a magic one too small in its multiplier is wrong somewhere.
+    const bad = (d: number) => fastDivisor(d) - 1;
+    expect([3, 7, 100, 12345].some((d) => ns(d).some((n) => fastDivide(n, bad(d)) !== Math.floor(n / d)))).toBe(true);
+    expect(() => fastDivisor(0)).toThrow(/divisor must be an integer in 1\.\.2\^31 - 1/);
+  });
 });
