@@ -39,7 +39,9 @@ describe('every plan choose() returns passes every model', () => {
       new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
     );
     expect(new Set(plans.map((p) => p.consumerWarpgroups))).toEqual(new Set([1, 2, 3]));
-    expect(VARIANT_KNOBS).toHaveLength(27);
+    // Both Q-buffer protocols of a persistent kernel (one buffer; two, with O staged in them or not).
+    expect(new Set(hd128.filter((p) => p.scheduler !== 'grid').map((p) => `${p.qBuffers} ${p.smem.oInQ}`))).toEqual(new Set(['1 false', '2 true', '2 false']));
+    expect(VARIANT_KNOBS).toHaveLength(29);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
