@@ -4,7 +4,9 @@
 #   bash .devkit/gpu-run bash bench/dev/acceptance.sh "$OUT" [steps]
 # steps (default all): smoke tests ci llama overhead. Logs and JSON go to OUT. Also, not in the
 # default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k),
-# otma (the variant matrix's O-by-TMA variants), gpu1 and gpu2 (every GPU test file), peel (peelMasks A/B),
+# otma (the variant matrix's O-by-TMA variants), gpu1 and gpu2 (every GPU test file; gpu1a, gpu1b, gpu1c:
+# gpu1 in three device calls), qbuf and qbufab (session 12's Q-buffer variants and A/B), ncusrc
+# (per-instruction stall samples of the 1k and 8k kernels), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
 # variants), m192 (hd64 at 192 query rows against 128; M192_KNOBS, M192_SHAPES, M192_LIMIT), leads
@@ -94,6 +96,11 @@ for step in $steps; do
     # runs the CPU model checks (minutes of device time for nothing the GPU adds: session 8 lost a
     # 560 s call to that), so the files are named.
     gpu1) run gpu1 "${GPU1_LIMIT:-400}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts test/api/tensor.gpu.test.ts ;;
+    # The same in three parts (29 variants outgrew one device call in session 12): the matrix by
+    # thirds of the variant list (STAGEWISE_VARIANT_SHARD), the third with tensor.gpu.test.
+    gpu1a) run gpu1a 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=0/3 npx vitest run test/api/attention.gpu.test.ts ;;
+    gpu1b) run gpu1b 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=1/3 npx vitest run test/api/attention.gpu.test.ts ;;
+    gpu1c) run gpu1c 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=2/3 npx vitest run test/api/attention.gpu.test.ts test/api/tensor.gpu.test.ts ;;
     gpu2) run gpu2 "${GPU2_LIMIT:-330}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts test/api/reference.gpu.test.ts \
       test/runtime/gpu.test.ts test/runtime/async.gpu.test.ts ;;
     suite) echo "acceptance: suite is now gpu1 and gpu2 (the GPU test files; CPU tests run in CI)"; exit 2 ;;

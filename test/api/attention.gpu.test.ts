@@ -48,11 +48,23 @@ function accepts(s: Schedule, headDim: 64 | 128 | 256, knobs: Knobs, causal = fa
 
 /**
  * STAGEWISE_VARIANTS=text keeps only the variants whose label contains it (a GPU call that runs
- * one new variant first); the coverage check then counts those alone.
+ * one new variant first); STAGEWISE_VARIANT_SHARD=i/n keeps variants i, i + n, ... of the list
+ * (0 <= i < n: n calls run the whole matrix, each within a device call's limit). The coverage
+ * check then counts those alone.
  */
 const VARIANT_FILTER = process.env.STAGEWISE_VARIANTS;
-const variants = () => variantKnobs().filter((v) => VARIANT_FILTER === undefined || v.label.includes(VARIANT_FILTER));
-if (VARIANT_FILTER !== undefined) console.log(`[stagewise] attention.gpu.test: only variants whose label contains "${VARIANT_FILTER}" (${variants().length})`);
+const SHARD = (() => {
+  const v = process.env.STAGEWISE_VARIANT_SHARD;
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new RangeError(`STAGEWISE_VARIANT_SHARD must be i/n with 0 <= i < n, got "${v}"`);
+  return { i: Number(m[1]), n: Number(m[2]) };
+})();
+const variants = () =>
+  variantKnobs().filter((v, k) => (VARIANT_FILTER === undefined || v.label.includes(VARIANT_FILTER)) && (SHARD === undefined || k % SHARD.n === SHARD.i));
+if (VARIANT_FILTER !== undefined || SHARD !== undefined) {
+  console.log(`[stagewise] attention.gpu.test: only variants${VARIANT_FILTER !== undefined ? ` whose label contains "${VARIANT_FILTER}"` : ''}${SHARD ? ` of shard ${SHARD.i}/${SHARD.n}` : ''} (${variants().length})`);
+}
 
 /** The matrix: for each schedule x variant x head dim, two kernels splitting 1..160 between them. */
 function matrix(): Case[] {
