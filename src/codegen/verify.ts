@@ -243,11 +243,8 @@ type Event =
   | { kind: 'op'; op: OpName; j: number; n: number; ring: number; last: boolean }
   | { kind: 'turnWait' }
   | { kind: 'turnSignal' }
-  /**
-   * A persistent tile's end: after its last wgmma wait, the tile's last V slot is released (lastV,
-   * null in the negative control without that release) and O is staged for its store.
-   */
-  | { kind: 'tileEnd'; n: number; lastV: number | null }
+  /** A persistent tile's end: after its last wgmma wait, the tile's last V slot is released. */
+  | { kind: 'tileEnd'; lastV: number }
   /** A dynamic scheduler's tile start: the consumers wait for tile n's id, read it and free its slot. */
   | { kind: 'tileStart'; n: number };
 
@@ -269,7 +266,7 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
         if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
       },
     });
-    if (plan.scheduler !== 'grid') yieldEvent({ kind: 'tileEnd', n, lastV: releaseLastV ? ring + T - 1 : null });
+    if (plan.scheduler !== 'grid' && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring + T - 1 });
     ring += T;
   });
 }
@@ -376,7 +373,7 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], { releaseLastV,
     } else if (e.kind === 'turnSignal') {
       turnsSignalled[c][w]++;
     } else if (e.kind === 'tileEnd') {
-      if (e.lastV !== null) released.V[c][w].add(e.lastV);
+      released.V[c][w].add(e.lastV);
     } else if (e.kind === 'tileStart') {
       if (!published[c].has(e.n)) return false;
       idRead[c][w].add(e.n);
