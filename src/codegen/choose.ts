@@ -190,9 +190,6 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (kvShare !== undefined && kvShare !== 1 && kvShare !== 2) throw new RangeError(`kvShare must be 1 or 2, got ${String(kvShare)}`);
   const qBuffers = knobs.qBuffers;
   if (qBuffers !== undefined && qBuffers !== 1 && qBuffers !== 2) throw new RangeError(`qBuffers must be 1 or 2, got ${String(qBuffers)}`);
-  if (qBuffers === 2 && scheduler === 'grid') {
-    throw new RangeError("qBuffers 2 needs a persistent kernel (scheduler 'static' or 'dynamic'): one CTA per tile loads Q once");
-  }
   return { ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
@@ -337,8 +334,12 @@ function layoutOf(c: Pick<Sized, 'headDim' | 'blockM' | 'qBuffers'>, v: Pick<Var
  * static, O by TMA), and the static 1k kernel with K/V shared by two CTAs 8 B.
  */
 function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 2 {
-  if (scheduler === 'grid') return 1;
-  return c.qBuffers ?? 1;
+  // The scheduler as decided (a caller's, or the default for the query length): a knob of 2 is
+  // refused, not dropped, when it comes out 'grid'.
+  if (c.qBuffers === 2 && scheduler === 'grid') {
+    throw new RangeError(`qBuffers 2 needs a persistent kernel (scheduler 'static' or 'dynamic'): one CTA per tile loads Q once; this plan has scheduler 'grid'`);
+  }
+  return scheduler === 'grid' ? 1 : (c.qBuffers ?? 1);
 }
 
 /**
@@ -528,9 +529,9 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
   const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
   const kvShare = chooseKvShare(c, v, scheduler, decisions);
+  const qBuffers = qBuffersFor(c, scheduler);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
   const qDescriptors = chooseQDescriptors(v, pipeline.sTiles);
-  const qBuffers = qBuffersFor(c, scheduler);
   if (c.qBuffers === undefined && scheduler !== 'grid') {
     decisions.push('qBuffers 1: two Q buffers measured -2.3..-3.8% with O staged in them and -1.0..+0.5% with O from registers at hd128 1k-2k (NOTES 2026-11-28 session 12)');
   }

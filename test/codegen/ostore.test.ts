@@ -93,6 +93,8 @@ describe('oStore', () => {
     expect(choose(NAMED.secondDot, { headDim: 256 }, { oStore: 'tma', scheduler: 'grid' }).blockN).toBe(80);
     expect(emit(grid).source).toContain('static constexpr bool O_IN_Q = true;');
     expect(() => choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid', qBuffers: 2 })).toThrow(/qBuffers 2 needs a persistent kernel/);
+    // ... also where the length's default scheduler is one CTA per tile: refused, not dropped.
+    expect(() => choose(NAMED.secondDot, { headDim: 128, seqQ: 8192 }, { qBuffers: 2 })).toThrow(/qBuffers 2 needs a persistent kernel.*this plan has scheduler 'grid'/);
     for (const scheduler of ['static', 'dynamic'] as const) {
       const p = choose(NAMED.secondDot, { headDim: 128, causal: true }, { oStore: 'tma', scheduler });
       expect(p.qBuffers, scheduler).toBe(1);
