@@ -47,7 +47,9 @@ SW_DEVICE void releaseQ(const Ctx& c, int j) {
     if (j == c.tiles - 1 && c.lane == 0) mbarArrive(emptyQ(c, c.wg, c.qUse));
   } else if constexpr (PERSISTENT) {
     // Hazard (WAR on the previous Q buffer, O_IN_Q): O's TMA store reads it; the refill waits for that.
-    if (j == 0 && c.qUse > 0 && oStoreIssuer(c)) {
+    // crossTile: mid-tile, where the store (issued at this tile's start) has long finished and the
+    // refill still lands before this tile's end issues the next tile's first QK^T.
+    if (j == (CROSS_TILE ? c.tiles / 2 : 0) && c.qUse > 0 && oStoreIssuer(c)) {
       bulkWaitRead<0>();
       mbarArrive(emptyQ(c, c.wg, c.qUse - 1));
     }
@@ -214,8 +216,7 @@ SW_DEVICE void initRegs(Regs& r) {
 // `o` and `lse` point at this sequence's row 0 of this head; O rows are `oRow` elements apart.
 // `tmO` is O's tensor map (the kernel parameter, taken where it is needed rather than held in Ctx
 // through the loop: holding it spilled the windowed persistent kernel).
-SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float* lse, const TmaDesc* tmO) {
-  float inv[2], lseRow[2];
+SW_DEVICE void outputScale(const Regs& r, float inv[2], float lseRow[2]) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     float l = r.l[h];
@@ -225,7 +226,8 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
     // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN).
     lseRow[h] = l > 0.f ? (r.m[h] + __log2f(l)) * 0.69314718055994531f : NEG_INF;
   }
-  OStore::store(c, r, inv, o, oRow, tmO);
+}
+SW_DEVICE void storeLse(const Ctx& c, const float lseRow[2], float* lse) {
   if (c.lane % 4 == 0) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
@@ -233,6 +235,27 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
       if (row < c.seqQ) lse[row] = lseRow[h];
     }
   }
+}
+SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float* lse, const TmaDesc* tmO) {
+  float inv[2], lseRow[2];
+  outputScale(r, inv, lseRow);
+  OStore::store(c, r, inv, o, oRow, tmO);
+  storeLse(c, lseRow, lse);
+}
+
+// The epilogue in two halves around the next tile's first QK^T (the plan's crossTile, O by TMA):
+// stageOutput reads the accumulators (O, l, m) and writes O's tile in shared memory; finishOutput
+// stores the tile and LSE and reads no accumulator. ptxas serialises every wgmma if an accumulator
+// is read while that QK^T is in flight (C7514), and spills if O is held packed in registers across
+// its issue instead (bench/NOTES.md session 12).
+SW_DEVICE void stageOutput(const Ctx& c, Regs& r, float lseRow[2]) {
+  float inv[2];
+  outputScale(r, inv, lseRow);
+  OStoreTma::stage(c, r, inv);
+}
+SW_DEVICE void finishOutput(const Ctx& c, const float lseRow[2], float* lse, const TmaDesc* tmO) {
+  OStoreTma::issue(c, tmO);
+  storeLse(c, lseRow, lse);
 }
 
 // A CTA whose rows see no key at all (a window or causal mask past the keys, a sequence with no

@@ -424,8 +424,14 @@ template <int N = 0>
 struct OStoreTmaPolicy {
   static_assert(N != 0 || Smem::O_BYTES == NUM_WG * Smem::Q_WG_BYTES, "oStore tma without O tiles in the layout");
   static SW_DEVICE bool issuer(const Ctx& c) { return oStoreIssuer(c); }
+  static SW_DEVICE u32 tile(const Ctx& c) { return Smem::O_IN_Q ? qBlock(c, c.wg, c.qUse) : c.base + Smem::O + c.wg * Smem::Q_WG_BYTES; }
   static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16*, long long, const TmaDesc* tmO) {
-    const u32 tile = Smem::O_IN_Q ? qBlock(c, c.wg, c.qUse) : c.base + Smem::O + c.wg * Smem::Q_WG_BYTES;
+    stage(c, r, inv);
+    issue(c, tmO);
+  }
+  // The warpgroup's O rows, scaled by inv and packed, into its O tile (the first half of store).
+  static SW_DEVICE void stage(const Ctx& c, const Regs& r, const float inv[2]) {
+    const u32 tile = OStoreTmaPolicy::tile(c);
     // Hazard (WAR on Q, O_IN_Q): the tile is this warpgroup's own Q block of this tile, read only by
     // its own QK^T wgmmas (dummies past the end included). Each warp's wgmmaWait<0> before
     // storeOutput retires its own; the namedBarSync below orders all four warps' waits before any
@@ -448,10 +454,15 @@ struct OStoreTmaPolicy {
       stShared32(addr, PACK(r.o[i] * inv[h], r.o[i + 1] * inv[h]));
     }
     // Hazard (RAW across proxies): the generic-proxy writes must be visible to the TMA engine
-    // (async proxy): each writer fences, then the barrier orders all of them before the issue.
+    // (async proxy): each writer fences here, then the barrier in issue() orders all of them before the store.
     fenceProxyAsync();
+  }
+  // The second half of store: every thread's staged rows fenced (stage), the issuer stores the tile.
+  // Reads no accumulator, so the next tile's first QK^T may be in flight (crossTile).
+  static SW_DEVICE void issue(const Ctx& c, const TmaDesc* tmO) {
     namedBarSync(BAR_O_WG0 + c.wg, 128);
     if (issuer(c)) {
+      const u32 tile = OStoreTmaPolicy::tile(c);
 #pragma unroll
       for (int b = 0; b < HEAD_DIM / 64; ++b)
         tmaStore4d(tmO, tile + b * 64 * 128, b * 64, c.qStart + c.m0 + c.wg * 64, c.hq, c.tmaBatch);

@@ -47,6 +47,8 @@ export interface AttentionConfig {
   kvShare?: 1 | 2;
   /** 1 or 2: Q buffers of a persistent kernel (codegen plan qBuffers); default: the plan's choice. */
   qBuffers?: 1 | 2;
+  /** The persistent tile loop rotated around each tile's first QK^T (codegen plan crossTile); default off. */
+  crossTile?: boolean;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.

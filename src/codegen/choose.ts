@@ -48,6 +48,8 @@ export interface Knobs {
   kvShare?: 1 | 2;
   /** 1 or 2: Q buffers of a persistent kernel (plan.ts qBuffers); default the plan's choice. */
   qBuffers?: 1 | 2;
+  /** The persistent tile loop rotated around each tile's first QK^T (plan.ts crossTile); default off. */
+  crossTile?: boolean;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -57,7 +59,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
@@ -135,6 +137,7 @@ interface Checked {
   peelMasks?: boolean;
   kvShare?: 1 | 2;
   qBuffers?: 1 | 2;
+  crossTile?: boolean;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -190,7 +193,8 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (kvShare !== undefined && kvShare !== 1 && kvShare !== 2) throw new RangeError(`kvShare must be 1 or 2, got ${String(kvShare)}`);
   const qBuffers = knobs.qBuffers;
   if (qBuffers !== undefined && qBuffers !== 1 && qBuffers !== 2) throw new RangeError(`qBuffers must be 1 or 2, got ${String(qBuffers)}`);
-  return { ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const crossTile = checkBoolean(knobs.crossTile, 'crossTile');
+  return { ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -517,6 +521,30 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
   return why === null ? 2 : 1;
 }
 
+/**
+ * The crossTile knob (default off: never run on a GPU yet, bench/NOTES.md session 12), checked:
+ * the rotated loop (emit.ts crossTileConsumers) is written for a one-stage body MMA0, Softmax, MUL,
+ * MMA1 with no turn, issues each tile's first QK^T before the previous tile ends (the next tile's
+ * Q must be resident: two Q buffers; the epilogue's second half reads no accumulator: O by TMA), and
+ * assumes every tile has a KV tile (no mask, no packed batch).
+ */
+function chooseCrossTile(c: Sized, v: Variant, p: Pipeline, scheduler: TileScheduler, oStore: OStore, qBuffers: 1 | 2): boolean {
+  if (c.crossTile !== true) return false;
+  const consumerOps = [...p.body].filter((b) => b.op !== 'loadK' && b.op !== 'loadV').sort((a, b) => a.stage - b.stage || a.pos - b.pos);
+  const oneStage = consumerOps.map((b) => b.op).join(',') === 'MMA0,Softmax,MUL,MMA1' && consumerOps.every((b) => b.stage === consumerOps[0].stage);
+  const why = [
+    scheduler === 'grid' ? "scheduler 'static' or 'dynamic'" : null,
+    v.loads !== 'tma-producer' ? 'the producer warpgroup' : null,
+    v.turn !== 'none' ? 'no ping-pong turn' : null,
+    !oneStage || p.sTiles !== 1 || p.releaseVAt !== 'Softmax' ? 'a one-stage body MMA0, Softmax, MUL, MMA1 (baseline\'s)' : null,
+    qBuffers !== 2 ? 'qBuffers 2' : null,
+    oStore !== 'tma' ? "oStore 'tma'" : null,
+    c.causal || c.window || c.varlen ? 'no causal mask, window or packed sequences' : null,
+  ].filter((x): x is string => x !== null);
+  if (why.length) throw new RangeError(`crossTile needs ${why.join(', ')}`);
+  return true;
+}
+
 export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}): KernelPlan {
   validate(schedule);
   const checked = checkInput(problem, knobs);
@@ -535,6 +563,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   if (c.qBuffers === undefined && scheduler !== 'grid') {
     decisions.push('qBuffers 1: two Q buffers measured -2.3..-3.8% with O staged in them and -1.0..+0.5% with O from registers at hd128 1k-2k (NOTES 2026-11-28 session 12)');
   }
+  const crossTile = chooseCrossTile(c, v, pipeline, scheduler, oStore, qBuffers);
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
   if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop measured -6%..+5% at causal 1k-4k, no gain (NOTES 2026-11-27 session 7)');
@@ -561,6 +590,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     peelMasks,
     kvShare,
     qBuffers,
+    crossTile,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {
@@ -618,6 +648,9 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     // Two Q buffers (a knob): O staged in the current one (static), and O from registers (dynamic).
     { label: 'tma-producer, P in registers, static tiles, O by TMA, two Q buffers', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 2 } },
     { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, O from registers, two Q buffers', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', oStore: 'registers', qBuffers: 2 } },
+    // The rotated tile loop (a knob; baseline's one-stage body only), static and dynamic.
+    { label: 'tma-producer, P in registers, static tiles, O by TMA, two Q buffers, rotated tile loop', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 2, crossTile: true } },
+    { label: 'tma-producer, P in registers, dynamic tiles, O by TMA, two Q buffers, rotated tile loop', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'dynamic', oStore: 'tma', qBuffers: 2, crossTile: true } },
     // Two CTAs of a cluster sharing each K/V tile (no mask only), with and without a turn.
     { label: 'tma-producer, P in registers, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', kvShare: 2 } },
     { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2 } },

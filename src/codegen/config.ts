@@ -53,6 +53,8 @@ export interface KernelConfig {
   kvShare: 1 | 2;
   /** Q buffers of a persistent kernel (plan.ts qBuffers). */
   qBuffers: 1 | 2;
+  /** The rotated tile loop (plan.ts crossTile). */
+  crossTile: boolean;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -83,5 +85,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     peelMasks: plan.peelMasks,
     kvShare: plan.kvShare,
     qBuffers: plan.qBuffers,
+    crossTile: plan.crossTile,
   };
 }

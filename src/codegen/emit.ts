@@ -171,6 +171,7 @@ function configBlock(plan: KernelPlan): string[] {
     `constexpr int PRODUCER_REGS = ${plan.registerSplit?.producer ?? 0};  // setmaxnreg (registerSplit)`,
     `constexpr int CONSUMER_REGS = ${plan.registerSplit?.consumer ?? 0};`,
     `constexpr bool PERSISTENT = ${plan.scheduler !== 'grid'};  // scheduler ${plan.scheduler}`,
+    `constexpr bool CROSS_TILE = ${plan.crossTile};  // the rotated tile loop (crossTileConsumers)`,
     `constexpr int TILE_SLOTS = ${TILE_SLOTS};`,
     `constexpr u32 ALIGNMENT_SLACK = ${ALIGNMENT_SLACK_BYTES};`,
     `constexpr u32 HOPPER_MAX_SHARED_BYTES = ${HOPPER_MAX_SHARED_BYTES};`,
@@ -295,6 +296,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '  }',
     '  consumerRegisters();',
     ...indent(printStmts(prog.setup)),
+    ...(plan.crossTile ? crossTileConsumers() : [
     '  int qUses = 0;',
     '  for (int n = 0;; ++n) {',
     '    const int t = Tiles::consumerTile(c, n);',
@@ -320,9 +322,91 @@ function persistentBody(plan: KernelPlan): string[] {
     '    c.ring0 += T;',
     '    ++qUses;',
     '  }',
+    ]),
     '  OStore::drain(c);',
     // KV_SHARE 2: the peer's consumers release K/V slots here too (remote arrives) until its last tile.
     ...(plan.kvShare === 2 ? ['  clusterSync();'] : []),
+  ];
+}
+
+/**
+ * The persistent consumers' loop rotated (the plan's crossTile; choose.ts chooseCrossTile says
+ * which plans): each tile's first QK^T is issued at the loop's top, one site for every tile,
+ * between the previous tile's two epilogue halves, so it runs while that tile's O is stored, its
+ * LSE written and the next tile decoded. Past the last tile the same site issues a dummy into an S
+ * tile nobody reads. The body is the one-stage MMA0, Softmax, MUL, MMA1 of baseline as a plain
+ * loop over the tile's KV tiles. ptxas keeps the wgmmas asynchronous only with the first half
+ * (every read of an accumulator) before the issue (bench/NOTES.md session 12; nvcc.test.ts).
+ */
+function crossTileConsumers(): string[] {
+  return [
+    '  int qUses = 0, n = 0, prevT = 0;',
+    '  int t = Tiles::consumerTile(c, 0);',
+    '  bool ending = false;  // a tile whose epilogue is still to run',
+    '  float lseRow[2];',
+    '  Regs r;',
+    '  constexpr bool MASK_STEP = true;',
+    '  for (;;) {',
+    '    const bool more = t < w.numTiles;',
+    '    if (ending) {',
+    '      wgmmaWait<0>();',
+    '      releaseV(c, prevT - 1);',
+    '      fenceO(r);',
+    '      stageOutput(c, r, lseRow);',
+    '    }',
+    // The next tile's K(0) sits prevT ring positions on and its Q is the next fill.
+    '    c.ring0 += prevT;',
+    '    c.qUse = qUses + (ending ? 1 : 0);',
+    '    if (more) {',
+    '      Loads::waitQ(c);',
+    '      Loads::waitK(c, 0);',
+    '    }',
+    '    opMMA0<0>(c, r, 0);',
+    '    wgmmaCommit();',
+    '    c.ring0 -= prevT;',
+    '    c.qUse = qUses;',
+    '    if (ending) {',
+    '      finishOutput(c, lseRow, lseRows(), &tmO);',
+    '      c.ring0 += prevT;',
+    '      ++qUses;',
+    '    }',
+    '    if (!more) {',
+    '      wgmmaWait<0>();',
+    '      break;',
+    '    }',
+    // No mask and fixed lengths (chooseCrossTile): the block lies inside its sequence and T >= 1.
+    '    setTile(t);',
+    '    c.qUse = qUses;',
+    '    const int T = c.tiles;',
+    '    for (int j = 0; j < T; ++j) {',
+    '      if (j > 0) {',
+    '        Loads::waitQ(c);',
+    '        Loads::waitK(c, j);',
+    '        opMMA0<0>(c, r, j);',
+    '        wgmmaCommit();',
+    '      }',
+    '      wgmmaWait<0>();',
+    // O, m and l start here, once the QK^T issued before the last tile's second half retired: no
+    // accumulator is written while it is in flight.
+    '      if (j == 0) initRegs(r);',
+    '      fenceS<0>(r);',
+    '      PPath::fence<0>(r);',
+    '      releaseK(c, j);',
+    '      releaseQ(c, j);',
+    '      opSoftmax<0, 0, MASK_STEP>(c, r, j);',
+    '      PPath::pack<0, 0>(c, r);',
+    '      if (j >= 1) releaseV(c, j - 1);',
+    '      wgmmaWait<1>();',
+    '      fenceO(r);',
+    '      opMul<0>(r);',
+    '      Loads::waitV(c, j);',
+    '      opMMA1<0>(c, r, j);',
+    '      wgmmaCommit();',
+    '    }',
+    '    ending = true;',
+    '    prevT = T;',
+    '    t = Tiles::consumerTile(c, ++n);',
+    '  }',
   ];
 }
 

@@ -205,6 +205,14 @@ export interface KernelPlan {
    * Q while tile n runs and a TMA-stored O is staged in its tile's own buffer (smem.ts oStoreInQ).
    */
   qBuffers: 1 | 2;
+  /**
+   * The persistent consumers' tile loop rotated (a knob, not measured): each tile's first QK^T is
+   * issued before the previous tile's epilogue's second half (the TMA store's issue, LSE, the next
+   * tile's decode), so the tensor cores have work while a tile ends. Needs a one-stage body
+   * MMA0, Softmax, MUL, MMA1 (baseline's) with no turn, two Q buffers, O by TMA and no mask or
+   * packed batch (every tile then has a KV tile). bench/NOTES.md session 12.
+   */
+  crossTile: boolean;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -401,5 +409,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}`;
+  return `${plan.loads} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}`;
 }

@@ -240,7 +240,7 @@ type Tile = 'K' | 'V';
 
 /** One warpgroup's program: the ops it runs and the turn markers it passes, in order. */
 type Event =
-  | { kind: 'op'; op: OpName; j: number; n: number; ring: number; last: boolean }
+  | { kind: 'op'; op: OpName; j: number; n: number; ring: number; last: boolean; T: number }
   | { kind: 'turnWait' }
   | { kind: 'turnSignal' }
   /** A persistent tile's end: after its last wgmma wait, the tile's last V slot is released. */
@@ -254,13 +254,14 @@ type Event =
  * ring position, and each turn marker, in program order. The set-up runs once.
  */
 function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (e: Event) => void, releaseLastV = true): void {
+  if (plan.crossTile) return crossTileOps(plan, trips, yieldEvent, releaseLastV);
   let ring = 0;
   trips.forEach((T, n) => {
     const prog = programOf(plan);
     if (plan.scheduler === 'dynamic') yieldEvent({ kind: 'tileStart', n });
     runProgram(n === 0 ? prog : { ...prog, setup: [] }, plan, T, {
       op(op, j) {
-        if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j, n, ring: ring + j, last: j === T - 1 });
+        if (j >= 0 && j < T) yieldEvent({ kind: 'op', op, j, n, ring: ring + j, last: j === T - 1, T });
       },
       stmt(s) {
         if (s.t === 'turn') yieldEvent(s.what === 'wait' ? { kind: 'turnWait' } : { kind: 'turnSignal' });
@@ -269,6 +270,23 @@ function runProgramOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (
     if (plan.scheduler !== 'grid' && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring + T - 1 });
     ring += T;
   });
+}
+
+/**
+ * The rotated loop of a crossTile plan (emit.ts crossTileConsumers) as events: tile n's MMA0(0)
+ * comes after tile n - 1's end (its last V released) and its id read, then the tile's KV tiles in
+ * order, each MMA0 (but the first), Softmax, MUL, MMA1.
+ */
+function crossTileOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (e: Event) => void, releaseLastV: boolean): void {
+  let ring = 0;
+  const op = (o: OpName, j: number, n: number, T: number, at: number) => yieldEvent({ kind: 'op', op: o, j, n, ring: at + j, last: j === T - 1, T });
+  trips.forEach((T, n) => {
+    if (plan.scheduler === 'dynamic') yieldEvent({ kind: 'tileStart', n });
+    if (n > 0) yieldEvent({ kind: 'tileEnd', n: n - 1, lastV: releaseLastV ? ring - 1 : null });
+    for (let j = 0; j < T; j++) for (const o of ['MMA0', 'Softmax', 'MUL', 'MMA1'] as const) op(o, j, n, T, ring);
+    ring += T;
+  });
+  if (trips.length) yieldEvent({ kind: 'tileEnd', n: trips.length - 1, lastV: releaseLastV ? ring - 1 : null });
 }
 
 /**
@@ -404,11 +422,12 @@ function deadlockRun(plan: KernelPlan, trips: readonly number[], { releaseLastV,
       }
       if (op === 'Softmax') {
         released.K[c][w].add(g);
-        // The previous tile's O store read its buffer: known (bulk wait) at this first Softmax.
-        if (oInQ && e.j === 0 && e.n > 0) oReadOut[c][w].add(e.n - 1);
-        // releaseQ (attention.cuh): with O staged in Q, the previous tile's buffer here.
+        // releaseQ (attention.cuh): with O staged in Q, the previous tile's buffer once its store
+        // read it (the issuer's bulk wait) at this tile's first Softmax, or its middle one (crossTile).
+        const qAt = plan.crossTile ? Math.floor(e.T / 2) : 0;
+        if (oInQ && e.j === qAt && e.n > 0) oReadOut[c][w].add(e.n - 1);
         if (oInQ && qRelease === 'plan') {
-          if (e.j === 0 && e.n > 0) qReleased[c][w].add(e.n - 1);
+          if (e.j === qAt && e.n > 0) qReleased[c][w].add(e.n - 1);
         } else if (e.last) qReleased[c][w].add(e.n);
       }
       if (op === p.releaseVAt && e.j >= 1) released.V[c][w].add(g - 1);

@@ -43,9 +43,12 @@ describe('config API knobs', () => {
     }
     for (const { label, knobs } of variantKnobs()) {
       const { warpSpecialized: _ws, ...plain } = base;
-      // kvShare 2 serves unmasked work only.
-      const plan = attentionPlan({ ...plain, schedule: 'secondDot', ...knobs, ...(knobs.kvShare === 2 ? { causal: false } : {}) });
+      // kvShare 2 and the rotated tile loop serve unmasked work only; the loop, baseline's body.
+      const unmasked = knobs.kvShare === 2 || knobs.crossTile === true;
+      const plan = attentionPlan({ ...plain, schedule: knobs.crossTile ? 'baseline' : 'secondDot', ...knobs, ...(unmasked ? { causal: false } : {}) });
       if (knobs.kvShare !== undefined) expect(plan.kvShare, label).toBe(knobs.kvShare);
+      if (knobs.qBuffers !== undefined) expect(plan.qBuffers, label).toBe(knobs.qBuffers);
+      if (knobs.crossTile !== undefined) expect(plan.crossTile, label).toBe(knobs.crossTile);
       if (knobs.oStore !== undefined) expect(plan.oStore, label).toBe(knobs.oStore);
       if (knobs.peelMasks !== undefined) expect(plan.peelMasks, label).toBe(knobs.peelMasks);
       if (knobs.scheduler !== undefined) expect(plan.scheduler, label).toBe(knobs.scheduler);

@@ -146,6 +146,27 @@ describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without 
     expect(err).toMatch(/the producer must free exactly the registers the consumers take/);
   }, 120_000);
 
+  // The rotated tile loop (crossTile): the next tile's first QK^T in flight across the epilogue's
+  // second half. Asynchronous in every scheduler; no spills with one CTA per cluster (static, K/V
+  // shared: 8 B, dynamic: 4 B). Negative control: the whole epilogue after the issue (storeOutput
+  // reads O while the QK^T is in flight) is serialised by ptxas (C7514).
+  it('crossTile: ptxas keeps the wgmmas asynchronous, and would not with the epilogue after the issue', async () => {
+    const base = { headDim: 128, seqQ: 1024, qBuffers: 2, crossTile: true } as const;
+    const clean = await compileWithNvcc('baseline', { ...base, kvShare: 1 });
+    expect(clean.serialised).toEqual([]);
+    expect(clean.info!.spillStoresBytes).toBe(0);
+    expect((await compileWithNvcc('baseline', base)).serialised).toEqual([]);
+    expect((await compileWithNvcc('baseline', { ...base, scheduler: 'dynamic' })).serialised).toEqual([]);
+    const g = generate(NAMED.baseline, { ...base, kvShare: 1 });
+    const source = g.source.replace('      stageOutput(c, r, lseRow);\n', '').replace('      finishOutput(c, lseRow, lseRows(), &tmO);', '      storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);');
+    expect(source).not.toBe(g.source);
+    const dir = mkdtempSync(join(work, 'xtile-'));
+    for (const [file, text] of Object.entries(g.headers)) writeFileSync(join(dir, file), text);
+    writeFileSync(join(dir, 'kernel.cu'), source);
+    const { stderr, stdout } = await run('nvcc', ['-gencode=arch=compute_90a,code=sm_90a', '-cubin', '-Xptxas', '-v', '-I', dir, '-o', join(dir, 'k.cubin'), join(dir, 'kernel.cu')], { maxBuffer: 16 << 20 });
+    expect((stderr + stdout).match(SERIALISED)).not.toBeNull();
+  }, 120_000);
+
   // Three consumer warpgroups keep the wgmma pipeline asynchronous too.
   it('blockM 192 hd64: ptxas keeps the wgmmas asynchronous', async () => {
     for (const name of ['baseline', 'secondDot'] as const) {

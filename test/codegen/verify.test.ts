@@ -20,7 +20,9 @@ function tryChoose(s: Schedule, knobs: Knobs, headDim: 64 | 128 | 256 = 64): Ker
 describe('every plan choose() returns passes every model', () => {
   const schedules = [...enumerate({ maxStages: 4 })];
   it('the variant list covers every load path, P operand and turn', () => {
-    const plans = VARIANT_KNOBS.map(({ knobs }) => choose(NAMED.secondDot, { headDim: 64 }, knobs));
+    // The rotated tile loop takes baseline's one-stage body only.
+    const named = (knobs: Knobs) => (knobs.crossTile ? NAMED.baseline : NAMED.secondDot);
+    const plans = VARIANT_KNOBS.map(({ knobs }) => choose(named(knobs), { headDim: 64 }, knobs));
     expect(new Set(plans.map((p) => p.loads)).size).toBe(3);
     expect(new Set(plans.map((p) => p.pOperand)).size).toBe(2);
     expect(new Set(plans.map((p) => p.turn))).toEqual(new Set(['none', 'step']));
@@ -34,14 +36,14 @@ describe('every plan choose() returns passes every model', () => {
       new Set(['grid false', 'grid true', 'persistent false', 'persistent true']),
     );
     // ... and at hd128, where TMA is the default store, the register store is still a variant.
-    const hd128 = VARIANT_KNOBS.map(({ knobs }) => choose(NAMED.secondDot, { headDim: 128 }, knobs));
+    const hd128 = VARIANT_KNOBS.map(({ knobs }) => choose(named(knobs), { headDim: 128 }, knobs));
     expect(new Set(hd128.map((p) => `${p.scheduler === 'grid' ? 'grid' : 'persistent'} ${p.oStore}`))).toEqual(
       new Set(['grid registers', 'grid tma', 'persistent registers', 'persistent tma']),
     );
     expect(new Set(plans.map((p) => p.consumerWarpgroups))).toEqual(new Set([1, 2, 3]));
     // Both Q-buffer protocols of a persistent kernel (one buffer; two, with O staged in them or not).
     expect(new Set(hd128.filter((p) => p.scheduler !== 'grid').map((p) => `${p.qBuffers} ${p.smem.oInQ}`))).toEqual(new Set(['1 false', '2 true', '2 false']));
-    expect(VARIANT_KNOBS).toHaveLength(29);
+    expect(VARIANT_KNOBS).toHaveLength(31);
   });
   for (const { label, knobs } of VARIANT_KNOBS) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
@@ -51,8 +53,9 @@ describe('every plan choose() returns passes every model', () => {
       for (const s of schedules) {
         const plan = tryChoose(s, knobs);
         if (typeof plan === 'string') {
-          // Rejections are for a named rule: too many register tiles, a load inside a turn.
-          const rule = /register tiles|sits between the matmuls of a turn/.exec(plan)?.[0] ?? plan;
+          // Rejections are for a named rule: too many register tiles, a load inside a turn, a body
+          // the rotated tile loop is not written for.
+          const rule = /register tiles|sits between the matmuls of a turn|crossTile needs a one-stage body/.exec(plan)?.[0] ?? plan;
           rejected.set(rule, (rejected.get(rule) ?? 0) + 1);
           continue;
         }
@@ -62,7 +65,7 @@ describe('every plan choose() returns passes every model', () => {
       }
       expect(failed.slice(0, 3)).toEqual([]);
       expect(built, `${label}: rejections ${JSON.stringify([...rejected])}`).toBeGreaterThan(0);
-      for (const rule of rejected.keys()) expect(rule).toMatch(/register tiles|sits between the matmuls of a turn/);
+      for (const rule of rejected.keys()) expect(rule).toMatch(/register tiles|sits between the matmuls of a turn|crossTile needs a one-stage body/);
     });
   }
 });
@@ -195,6 +198,24 @@ describe('the plan is plain data', () => {
 });
 
 describe('the persistent CTA: tiles back to back', () => {
+  it('the rotated tile loop (crossTile) runs any sequence of tiles without deadlock, for baseline\'s body only', () => {
+    for (const k of [{ kvShare: 2 }, { kvShare: 1 }, { scheduler: 'dynamic' }] as const) {
+      const plan = choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }, { qBuffers: 2, crossTile: true, ...k });
+      expect(plan.crossTile).toBe(true);
+      expect(emit(plan).source).toContain('constexpr bool CROSS_TILE = true;');
+      for (const seq of persistentTrips([1, 2, 3, 4, 5, 8, 9])) expect(deadlockModel(plan, seq), `${JSON.stringify(k)} ${seq}`).toEqual([]);
+      // Negative controls: no release of a tile's last V slot; a Q buffer released at its tile's
+      // last Softmax while its O waits for the store.
+      expect(deadlockModel(plan, [3, 3], { releaseLastV: false }).join('\n')).toMatch(/deadlock at tiles T = 3, 3/);
+      expect(deadlockModel(plan, [1, 1, 1, 1], { qRelease: 'lastSoftmax' }).join('\n')).toMatch(/hazard with O in Q's place/);
+    }
+    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }).crossTile).toBe(false);
+    expect(() => choose(NAMED.secondDot, { headDim: 128, seqQ: 1024 }, { qBuffers: 2, crossTile: true })).toThrow(/crossTile needs no ping-pong turn, a one-stage body MMA0, Softmax, MUL, MMA1/);
+    expect(() => choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }, { crossTile: true })).toThrow(/crossTile needs qBuffers 2/);
+    expect(() => choose(NAMED.baseline, { headDim: 128, seqQ: 1024, causal: true }, { qBuffers: 2, crossTile: true })).toThrow(/no causal mask, window or packed sequences/);
+    expect(() => choose(NAMED.baseline, { headDim: 128 }, { scheduler: 'grid', crossTile: true })).toThrow(/crossTile needs scheduler 'static' or 'dynamic'/);
+  });
+
   it('one and two Q buffers, O from registers or staged in Q, run any sequence of tiles without deadlock', () => {
     let twoInQ = 0;
     for (const s of Object.values(NAMED)) {
