@@ -248,13 +248,16 @@ SW_DEVICE void storeOutput(const Ctx& c, Regs& r, u16* o, long long oRow, float*
 // stores the tile and LSE and reads no accumulator. ptxas serialises every wgmma if an accumulator
 // is read while that QK^T is in flight (C7514), and spills if O is held packed in registers across
 // its issue instead (bench/NOTES.md session 12).
+// (Templates, so that only a kernel that calls them instantiates the TMA store and its layout check.)
+template <typename Store = OStoreTma>
 SW_DEVICE void stageOutput(const Ctx& c, Regs& r, float lseRow[2]) {
   float inv[2];
   outputScale(r, inv, lseRow);
-  OStoreTma::stage(c, r, inv);
+  Store::stage(c, r, inv);
 }
+template <typename Store = OStoreTma>
 SW_DEVICE void finishOutput(const Ctx& c, const float lseRow[2], float* lse, const TmaDesc* tmO) {
-  OStoreTma::issue(c, tmO);
+  Store::issue(c, tmO);
   storeLse(c, lseRow, lse);
 }
 
