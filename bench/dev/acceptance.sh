@@ -5,7 +5,8 @@
 # steps (default all): smoke tests ci llama overhead. Logs and JSON go to OUT. Also, not in the
 # default: tensor (the tensor-API GPU tests alone), ostore (O's two stores A/B at 1k and 2k),
 # otma (the variant matrix's O-by-TMA variants), gpu1 and gpu2 (every GPU test file; gpu1a, gpu1b, gpu1c:
-# gpu1 in three device calls), qbuf and qbufab (session 12's Q-buffer variants and A/B), ncusrc
+# gpu1 in three device calls), qbuf and qbufab (session 12's Q-buffer variants and A/B), cross and
+# crossab (session 13's rotated tile loop: its matrix variants and A/B), ncusrc
 # (per-instruction stall samples of the 1k and 8k kernels), peel (peelMasks A/B),
 # ncu (profiles of the 1k configs next to cuDNN's), cifast (the gate's run on TMA loads with cuDNN
 # as the only peer: what the floor needs, in a fraction of the time), wg3 (the matrix's three-consumer
@@ -85,6 +86,9 @@ for step in $steps; do
     # Session 12: the Q-buffer variants of the matrix, then qBuffers 1 against 2 (bench/dev/qbuf_ab.sh).
     qbuf) run qbuf 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="tiles" npx vitest run test/api/attention.gpu.test.ts ;;
     qbufab) run qbufab "${QBUF_LIMIT:-300}" bash bench/dev/qbuf_ab.sh ;;
+    # Session 13: the rotated tile loop's matrix variants, then its A/B (bench/dev/cross_ab.sh).
+    cross) run cross 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="rotated tile loop" npx vitest run test/api/attention.gpu.test.ts ;;
+    crossab) run crossab "${CROSS_LIMIT:-300}" bash bench/dev/cross_ab.sh ;;
     ncusrc) run ncusrc 300 bash bench/dev/ncu_source.sh "$out" ;;
     kvmatrix) run kvmatrix 250 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="K/V shared" npx vitest run test/api/attention.gpu.test.ts ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;

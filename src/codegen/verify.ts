@@ -282,11 +282,11 @@ function crossTileOps(plan: KernelPlan, trips: readonly number[], yieldEvent: (e
   const op = (o: OpName, j: number, n: number, T: number, at: number) => yieldEvent({ kind: 'op', op: o, j, n, ring: at + j, last: j === T - 1, T });
   trips.forEach((T, n) => {
     if (plan.scheduler === 'dynamic') yieldEvent({ kind: 'tileStart', n });
-    if (n > 0) yieldEvent({ kind: 'tileEnd', n: n - 1, lastV: releaseLastV ? ring - 1 : null });
+    if (n > 0 && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring - 1 });
     for (let j = 0; j < T; j++) for (const o of ['MMA0', 'Softmax', 'MUL', 'MMA1'] as const) op(o, j, n, T, ring);
     ring += T;
   });
-  if (trips.length) yieldEvent({ kind: 'tileEnd', n: trips.length - 1, lastV: releaseLastV ? ring - 1 : null });
+  if (trips.length && releaseLastV) yieldEvent({ kind: 'tileEnd', lastV: ring - 1 });
 }
 
 /**
