@@ -69,14 +69,15 @@ SW_DEVICE void opMMA0(const Ctx& c, Regs& r, int j) {
 }
 
 // MMA1(j): O += P(j) V(j). V stays row-major in shared memory and is read MN-major (transpose-b),
-// so no transpose is ever materialised.
+// so no transpose is ever materialised. accumulate false: O = P(j) V(j), whatever O held (the
+// rotated tile loop's first KV tile, whose O registers are never zeroed: emit.ts crossTileStep).
 template <int PB>
-SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j) {
+SW_DEVICE void opMMA1(const Ctx& c, Regs& r, int j, bool accumulate = true) {
   // All of P and the rescaled O must exist before the first wgmma reads them (see opMMA0).
   PPath::template fence<PB>(r);
   fenceO(r);
   wgmmaFence();
-  PPath::template mma1<PB>(c, r, vTile(c, j));
+  PPath::template mma1<PB>(c, r, vTile(c, j), accumulate);
 }
 
 // ---- softmax --------------------------------------------------------------------------------------
@@ -203,6 +204,12 @@ SW_DEVICE void initBarriers(const Ctx& c) {
   // soon as its producer starts, so both CTAs' barriers and zeroed V slots come first.
   if constexpr (KV_SHARE == 2) clusterSync();
   else __syncthreads();
+}
+
+// A tile's row statistics only (the rotated tile loop: its O is overwritten by the first P V).
+SW_DEVICE void resetRowStats(Regs& r) {
+#pragma unroll
+  for (int h = 0; h < 2; ++h) { r.m[h] = NEG_INF; r.l[h] = 0.f; }
 }
 
 SW_DEVICE void initRegs(Regs& r) {

@@ -334,11 +334,12 @@ struct PInRegisters {
 #pragma unroll
     for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;
   }
-  template <int PB> static SW_DEVICE void mma1(const Ctx&, Regs& r, u32 vt) {
+  // accumulate false: the product overwrites O (the rotated tile loop's first P V, emit.ts).
+  template <int PB> static SW_DEVICE void mma1(const Ctx&, Regs& r, u32 vt, bool accumulate) {
 #pragma unroll
     for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
       const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
-      WGMMA_O_REGS(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
+      WGMMA_O_REGS(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db, kk > 0 || accumulate);
     }
   }
 };
@@ -377,12 +378,12 @@ struct PInShared {
   template <int PB> static SW_DEVICE void zero(const Ctx& c, Regs&) {
     store(c, PB, [](int) { return 0u; }, true);
   }
-  template <int PB> static SW_DEVICE void mma1(const Ctx& c, Regs& r, u32 vt) {
+  template <int PB> static SW_DEVICE void mma1(const Ctx& c, Regs& r, u32 vt, bool accumulate) {
     const u32 pt = tile(c, PB);
 #pragma unroll
     for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
       const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
-      WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db);
+      WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db, kk > 0 || accumulate);
     }
   }
 };

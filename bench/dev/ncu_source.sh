@@ -19,5 +19,8 @@ prof() { # name config-json
   wc -l "$out/src-$name.csv"
 }
 prof sw-1k "{\"batch\":64,\"heads\":16,\"seqLen\":1024,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\"}"
+# Session 13: the rotated tile loop (crossTile) at 1k, against sw-1k.
+prof sw-1k-x "{\"batch\":64,\"heads\":16,\"seqLen\":1024,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\",\"qBuffers\":2,\"crossTile\":true}"
+prof sw-1k-q2 "{\"batch\":64,\"heads\":16,\"seqLen\":1024,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\",\"qBuffers\":2}"
 prof sw-1k-causal "{\"batch\":64,\"heads\":16,\"seqLen\":1024,\"headDim\":128,\"causal\":true,\"schedule\":\"baseline\"}"
 prof sw-8k "{\"batch\":8,\"heads\":16,\"seqLen\":8192,\"headDim\":128,\"causal\":false,\"schedule\":\"baseline\",\"scheduler\":\"static\"}"

@@ -330,6 +330,35 @@ function persistentBody(plan: KernelPlan): string[] {
 }
 
 /**
+ * One KV tile of the rotated loop (crossTileConsumers); tile j = 0's QK^T was issued at the loop's
+ * top, and its P V product overwrites O (MUL(0) scaled the last tile's O by exp(-inf - m) = 0).
+ */
+function crossTileStep(): string[] {
+  return [
+    '      if (j > 0) {',
+    '        Loads::waitQ(c);',
+    '        Loads::waitK(c, j);',
+    '        opMMA0<0>(c, r, j);',
+    '        wgmmaCommit();',
+    '      }',
+    '      wgmmaWait<0>();',
+    '      fenceS<0>(r);',
+    '      PPath::fence<0>(r);',
+    '      releaseK(c, j);',
+    '      releaseQ(c, j);',
+    '      opSoftmax<0, 0, MASK_STEP>(c, r, j);',
+    '      PPath::pack<0, 0>(c, r);',
+    '      if (j >= 1) releaseV(c, j - 1);',
+    '      wgmmaWait<1>();',
+    '      fenceO(r);',
+    '      opMul<0>(r);',
+    '      Loads::waitV(c, j);',
+    '      opMMA1<0>(c, r, j, j > 0);',
+    '      wgmmaCommit();',
+  ];
+}
+
+/**
  * The persistent consumers' loop rotated (the plan's crossTile; choose.ts chooseCrossTile says
  * which plans): each tile's first QK^T is issued at the loop's top, one site for every tile,
  * between the previous tile's two epilogue halves, so it runs while that tile's O is stored, its
@@ -345,6 +374,7 @@ function crossTileConsumers(): string[] {
     '  bool ending = false;  // a tile whose epilogue is still to run',
     '  float lseRow[2];',
     '  Regs r;',
+    '  initRegs(r);  // O defined once: the first tile\'s opMul(0) multiplies it by zero',
     '  constexpr bool MASK_STEP = true;',
     '  for (;;) {',
     '    const bool more = t < w.numTiles;',
@@ -354,6 +384,11 @@ function crossTileConsumers(): string[] {
     '      fenceO(r);',
     '      stageOutput(c, r, lseRow);',
     '    }',
+    // The next tile's m and l start here (stageOutput read the last ones). Its O is never zeroed:
+    // its first P V product overwrites it (opMMA1's accumulate false). Zeroed inside the tile's
+    // first trip, ptxas predicated the zeroing into 68 FSELs on every trip; peeling that trip spilled
+    // 32-40 B; zeroed here, before the issue, ptxas serialised every wgmma (C7515): NOTES session 13.
+    '    resetRowStats(r);',
     // The next tile's K(0) sits prevT ring positions on and its Q is the next fill.
     '    c.ring0 += prevT;',
     '    c.qUse = qUses + (ending ? 1 : 0);',
@@ -379,29 +414,7 @@ function crossTileConsumers(): string[] {
     '    c.qUse = qUses;',
     '    const int T = c.tiles;',
     '    for (int j = 0; j < T; ++j) {',
-    '      if (j > 0) {',
-    '        Loads::waitQ(c);',
-    '        Loads::waitK(c, j);',
-    '        opMMA0<0>(c, r, j);',
-    '        wgmmaCommit();',
-    '      }',
-    '      wgmmaWait<0>();',
-    // O, m and l start here, once the QK^T issued before the last tile's second half retired: no
-    // accumulator is written while it is in flight.
-    '      if (j == 0) initRegs(r);',
-    '      fenceS<0>(r);',
-    '      PPath::fence<0>(r);',
-    '      releaseK(c, j);',
-    '      releaseQ(c, j);',
-    '      opSoftmax<0, 0, MASK_STEP>(c, r, j);',
-    '      PPath::pack<0, 0>(c, r);',
-    '      if (j >= 1) releaseV(c, j - 1);',
-    '      wgmmaWait<1>();',
-    '      fenceO(r);',
-    '      opMul<0>(r);',
-    '      Loads::waitV(c, j);',
-    '      opMMA1<0>(c, r, j);',
-    '      wgmmaCommit();',
+    ...crossTileStep(),
     '    }',
     '    ending = true;',
     '    prevT = T;',

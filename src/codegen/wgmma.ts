@@ -39,49 +39,51 @@ function instruction(n: number, dtype: Dtype): string {
 }
 
 /**
- * A wrapper with both operands in shared memory (descriptors). `transB`: B is MN-major. `scaleD`:
- * 'operand' takes scaleD as an argument (0 overwrites D), 'one' always accumulates.
+ * A wrapper with both operands in shared memory (descriptors). `transB`: B is MN-major. scaleD (a
+ * predicate operand; ptxas folds a constant) = 0 overwrites D, else the product accumulates.
  */
-function wgmmaShared(name: string, n: number, dtype: Dtype, transB: boolean, scaleD: 'operand' | 'one'): string {
+function wgmmaShared(name: string, n: number, dtype: Dtype, transB: boolean): string {
   const instr = instruction(n, dtype);
   const regs = n / 2;
-  const operand = scaleD === 'operand';
   return [
-    `SW_DEVICE void ${name}(float (&d)[${regs}], u64 descA, u64 descB${operand ? ', int scaleD' : ''}) {`,
+    `SW_DEVICE void ${name}(float (&d)[${regs}], u64 descA, u64 descB, int scaleD) {`,
     `  asm volatile(`,
-    `      "{\\n.reg .pred p;\\n${operand ? `setp.ne.b32 p, %${regs + 2}, 0;` : 'setp.eq.u32 p, 1, 1;'}\\n"`,
+    `      "{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 2}, 0;\\n"`,
     `      "${instr} {${accList(regs)}}, %${regs}, %${regs + 1}, p, 1, 1, 0, ${transB ? 1 : 0};\\n}"`,
     `      : ${accConstraints(regs)}`,
-    `      : "l"(descA), "l"(descB)${operand ? ', "r"(scaleD)' : ''});`,
+    `      : "l"(descA), "l"(descB), "r"(scaleD));`,
     `}`,
   ].join('\n');
 }
 
 /** D(64xN, f32) (+)= A(64x16, smem, K-major) * B(16xN, smem, K-major); scaleD = 0 overwrites D. */
 export function wgmmaSS(n: number, dtype: Dtype): string {
-  return wgmmaShared(ssName(n, dtype), n, dtype, false, 'operand');
+  return wgmmaShared(ssName(n, dtype), n, dtype, false);
 }
 
-/** D(64xN, f32) += A(64x16, registers) * B(16xN, smem, MN-major: transpose-b = 1). */
+/**
+ * D(64xN, f32) (+)= A(64x16, registers) * B(16xN, smem, MN-major: transpose-b = 1); scaleD = 0
+ * overwrites D (the rotated tile loop's first P V product: its O is never zeroed, emit.ts).
+ */
 export function wgmmaRS(n: number, dtype: Dtype): string {
   const instr = instruction(n, dtype);
   const regs = n / 2;
   const a = [0, 1, 2, 3].map((i) => `%${regs + i}`).join(', ');
   return [
-    `SW_DEVICE void ${rsName(n, dtype)}(float (&d)[${regs}], u32 a0, u32 a1, u32 a2, u32 a3, u64 descB) {`,
+    `SW_DEVICE void ${rsName(n, dtype)}(float (&d)[${regs}], u32 a0, u32 a1, u32 a2, u32 a3, u64 descB, int scaleD) {`,
     `  asm volatile(`,
-    // scale-d is a predicate operand: set it true so the product accumulates into D.
-    `      "{\\n.reg .pred p;\\nsetp.eq.u32 p, 1, 1;\\n"`,
+    // scale-d is a predicate operand: true accumulates into D, false overwrites it.
+    `      "{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 5}, 0;\\n"`,
     `      "${instr} {${accList(regs)}}, {${a}}, %${regs + 4}, p, 1, 1, 1;\\n}"`,
     `      : ${accConstraints(regs)}`,
-    `      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(descB));`,
+    `      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(descB), "r"(scaleD));`,
     `}`,
   ].join('\n');
 }
 
-/** D(64xN, f32) += A(64x16, smem, K-major) * B(16xN, smem, MN-major: transpose-b = 1). */
+/** D(64xN, f32) (+)= A(64x16, smem, K-major) * B(16xN, smem, MN-major: transpose-b = 1); scaleD = 0 overwrites D. */
 export function wgmmaSSTransB(n: number, dtype: Dtype): string {
-  return wgmmaShared(ssTransBName(n, dtype), n, dtype, true, 'one');
+  return wgmmaShared(ssTransBName(n, dtype), n, dtype, true);
 }
 
 /**
