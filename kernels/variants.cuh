@@ -334,12 +334,14 @@ struct PInRegisters {
 #pragma unroll
     for (int t = 0; t < P_REGS; ++t) r.p[PB][t] = 0u;
   }
-  // accumulate false: the product overwrites O (the rotated tile loop's first P V, emit.ts).
+  // accumulate false: the product overwrites O (the rotated tile loop's first P V, emit.ts); other
+  // kernels keep the always-accumulating wrapper (wgmma.ts says why).
   template <int PB> static SW_DEVICE void mma1(const Ctx&, Regs& r, u32 vt, bool accumulate) {
 #pragma unroll
     for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
       const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
-      WGMMA_O_REGS(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db, kk > 0 || accumulate);
+      if constexpr (CROSS_TILE) WGMMA_O_REGS_D(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db, kk > 0 || accumulate);
+      else WGMMA_O_REGS(r.o, r.p[PB][4 * kk], r.p[PB][4 * kk + 1], r.p[PB][4 * kk + 2], r.p[PB][4 * kk + 3], db);
     }
   }
 };
@@ -383,7 +385,8 @@ struct PInShared {
 #pragma unroll
     for (int kk = 0; kk < BLOCK_N / 16; ++kk) {
       const u64 db = makeDesc128B(vt + kk * 16 * 128, BLOCK_N * 128, 1024);
-      WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db, kk > 0 || accumulate);
+      if constexpr (CROSS_TILE) WGMMA_O_SHARED_D(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db, kk > 0 || accumulate);
+      else WGMMA_O_SHARED(r.o, makeDescInterleave(pt + kk * 2 * 128, 128, Smem::P_SBO), db);
     }
   }
 };

@@ -522,7 +522,8 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
 }
 
 /**
- * The crossTile knob (default off: never run on a GPU yet, bench/NOTES.md session 12), checked:
+ * The crossTile knob (default off: correct on an H200 at every length but measured no faster, -2.3% at
+ * 1k with K/V shared, -8..-9% at 2k; bench/NOTES.md session 13), checked:
  * the rotated loop (emit.ts crossTileConsumers) is written for a one-stage body MMA0, Softmax, MUL,
  * MMA1 with no turn, issues each tile's first QK^T before the previous tile ends (the next tile's
  * Q must be resident: two Q buffers; the epilogue's second half reads no accumulator: O by TMA), and
