@@ -229,10 +229,9 @@ SW_DEVICE void outputScale(const Regs& r, float inv[2], float lseRow[2]) {
     float l = r.l[h];
     l += shflXor(l, 1);
     l += shflXor(l, 2);
-    // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN). Any other row has
-    // l >= 1 (ptx.cuh rcpApprox), so the approximations never see a denormal.
-    inv[h] = l > 0.f ? rcpApprox(l) : 0.f;
-    lseRow[h] = l > 0.f ? (r.m[h] + lg2Approx(l)) * 0.69314718055994531f : NEG_INF;
+    inv[h] = l > 0.f ? 1.f / l : 0.f;
+    // A row that saw no key has m = -inf and l = 0: LSE -inf, O 0 (never NaN).
+    lseRow[h] = l > 0.f ? (r.m[h] + __log2f(l)) * 0.69314718055994531f : NEG_INF;
   }
 }
 SW_DEVICE void storeLse(const Ctx& c, const float lseRow[2], float* lse) {

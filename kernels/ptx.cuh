@@ -174,20 +174,6 @@ SW_DEVICE float ex2(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
-// 1/x and log2(x) with the MUFU approximations, flushing denormals: for the epilogue's row sums,
-// which are >= 1 for a row that saw a key (its maximum's term is exp(0) = 1), where IEEE division
-// and __log2f's denormal path cost a branchy sequence per row (ncu, bench/NOTES.md session 13).
-// rcp.approx: max relative error 2^-23; lg2.approx: max absolute error about 2^-22 near 1.
-SW_DEVICE float rcpApprox(float x) {
-  float y;
-  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-SW_DEVICE float lg2Approx(float x) {
-  float y;
-  asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
 // tanh with the MUFU approximation (max relative error about 2^-11): the logit softcap.
 SW_DEVICE float tanhApprox(float x) {
   float y;
