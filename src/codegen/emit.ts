@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configOf, type KernelConfig } from './config.js';
 import type { KernelPlan } from './plan.js';
-import { programOf, type OpBlock, type Program, type Step, type Stmt } from './program.js';
+import { CROSS_TILE_WAITS, programOf, type OpBlock, type Program, type Step, type Stmt } from './program.js';
 import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES, TILE_SLOTS } from './smem.js';
 import { wgmmaHeader } from './wgmma.js';
 import { kernelSignature } from './abi.js';
@@ -341,7 +341,7 @@ function crossTileStep(): string[] {
     '        opMMA0<0>(c, r, j);',
     '        wgmmaCommit();',
     '      }',
-    '      wgmmaWait<0>();',
+    `      wgmmaWait<${CROSS_TILE_WAITS.softmax}>();`,
     '      fenceS<0>(r);',
     '      PPath::fence<0>(r);',
     '      releaseK(c, j);',
@@ -349,7 +349,7 @@ function crossTileStep(): string[] {
     '      opSoftmax<0, 0, MASK_STEP>(c, r, j);',
     '      PPath::pack<0, 0>(c, r);',
     '      if (j >= 1) releaseV(c, j - 1);',
-    '      wgmmaWait<1>();',
+    `      wgmmaWait<${CROSS_TILE_WAITS.mul}>();`,
     '      fenceO(r);',
     '      opMul<0>(r);',
     '      Loads::waitV(c, j);',
@@ -379,7 +379,7 @@ function crossTileConsumers(): string[] {
     '  for (;;) {',
     '    const bool more = t < w.numTiles;',
     '    if (ending) {',
-    '      wgmmaWait<0>();',
+    `      wgmmaWait<${CROSS_TILE_WAITS.epilogue}>();`,
     '      releaseV(c, prevT - 1);',
     '      fenceO(r);',
     '      stageOutput(c, r, lseRow);',

@@ -206,6 +206,20 @@ function issuesMma(stmts: Stmt[]): boolean {
   return stmts.some((s) => (s.t === 'code' && /\bopMMA[01]</.test(s.text)) || (s.t === 'ifLive' && (issuesMma(s.then) || issuesMma(s.else))));
 }
 
+/**
+ * The wgmma wait counts of the rotated tile loop (a crossTile plan; emit.ts crossTileConsumers),
+ * which is written out by hand rather than expanded from the schedule: the emitter prints these and
+ * the wait model (verify.ts crossTileWaitReasons) replays the loop with them, so the two cannot
+ * disagree. epilogue: before the previous tile's O and row sums are read (its last P V product);
+ * softmax: before S(j) is read (MMA0(j)); mul: before O is rescaled and P(j) written (MMA1(j - 1)).
+ */
+export interface CrossTileWaits {
+  epilogue: number;
+  softmax: number;
+  mul: number;
+}
+export const CROSS_TILE_WAITS: Readonly<CrossTileWaits> = { epilogue: 0, softmax: 0, mul: 1 };
+
 export function programOf(plan: KernelPlan): Program {
   const S = plan.pipeline.numStages;
   const u = plan.pipeline.unroll;

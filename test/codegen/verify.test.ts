@@ -2,7 +2,7 @@
 // trip counts 1..9, with negative controls: each model must flag a plan broken in its own way (a wait
 // count one too large, a ring one slot short, a moved offset, an impossible variant).
 import { describe, expect, it } from 'vitest';
-import { choose, deadlockModel, emit, PlanError, persistentTrips, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
+import { choose, CROSS_TILE_WAITS, crossTileWaitModel, deadlockModel, emit, PlanError, persistentTrips, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 
 /** Every variant combination the knobs can ask for (choose() rejects the ones a schedule cannot take). */
@@ -214,6 +214,19 @@ describe('the persistent CTA: tiles back to back', () => {
     expect(() => choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }, { crossTile: true })).toThrow(/crossTile needs qBuffers 2/);
     expect(() => choose(NAMED.baseline, { headDim: 128, seqQ: 1024, causal: true }, { qBuffers: 2, crossTile: true })).toThrow(/no causal mask, window or packed sequences/);
     expect(() => choose(NAMED.baseline, { headDim: 128 }, { scheduler: 'grid', crossTile: true })).toThrow(/crossTile needs scheduler 'static' or 'dynamic'/);
+  });
+
+  it('the rotated tile loop\'s wgmma waits: the counts the emitter prints retire what each read needs, across tiles', () => {
+    const plan = choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }, { qBuffers: 2, crossTile: true });
+    const src = emit(plan).source;
+    for (const n of new Set(Object.values(CROSS_TILE_WAITS))) expect(src).toContain(`wgmmaWait<${n}>();`);
+    for (const seq of [...persistentTrips([1, 2, 3, 4, 5, 8, 9]), [1], [9], [1, 1, 1, 1]]) expect(crossTileWaitModel(seq), `${seq}`).toEqual([]);
+    expect(verify(plan, { models: ['waits'] })).toEqual([]);
+    // Negative controls: the previous tile's epilogue reading O with its last P V product pending;
+    // the softmax reading S(j) with MMA0(j) pending.
+    expect(crossTileWaitModel([2, 3], { ...CROSS_TILE_WAITS, epilogue: 1 }).join('\n')).toMatch(/tile 0's epilogue reads O and its row sums while MMA1\(tile 0, KV tile 1\) may still run/);
+    expect(crossTileWaitModel([1], { ...CROSS_TILE_WAITS, softmax: 1 }).join('\n')).toMatch(/Softmax\(tile 0, KV tile 0\) reads S while MMA0\(tile 0, KV tile 0\) may still run/);
+    expect(crossTileWaitModel([3], { ...CROSS_TILE_WAITS, softmax: 2 }).join('\n')).toMatch(/Softmax\(tile 0, KV tile 1\) reads S/);
   });
 
   it('one and two Q buffers, O from registers or staged in Q, run any sequence of tiles without deadlock', () => {
