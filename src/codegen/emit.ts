@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configOf, type KernelConfig } from './config.js';
 import type { KernelPlan } from './plan.js';
-import { CROSS_TILE_WAITS, programOf, type OpBlock, type Program, type Step, type Stmt } from './program.js';
+import { crossTileWaits, programOf, type CrossTileWaits, type OpBlock, type Program, type Step, type Stmt } from './program.js';
 import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES, TILE_SLOTS } from './smem.js';
 import { wgmmaHeader } from './wgmma.js';
 import { kernelSignature } from './abi.js';
@@ -296,7 +296,7 @@ function persistentBody(plan: KernelPlan): string[] {
     '  }',
     '  consumerRegisters();',
     ...indent(printStmts(prog.setup)),
-    ...(plan.crossTile ? crossTileConsumers() : [
+    ...(plan.crossTile ? crossTileConsumers(plan) : [
     '  int qUses = 0;',
     '  for (int n = 0;; ++n) {',
     '    const int t = Tiles::consumerTile(c, n);',
@@ -333,7 +333,7 @@ function persistentBody(plan: KernelPlan): string[] {
  * One KV tile of the rotated loop (crossTileConsumers); tile j = 0's QK^T was issued at the loop's
  * top, and its P V product overwrites O (MUL(0) scaled the last tile's O by exp(-inf - m) = 0).
  */
-function crossTileStep(): string[] {
+function crossTileStep(w: CrossTileWaits): string[] {
   return [
     '      if (j > 0) {',
     '        Loads::waitQ(c);',
@@ -341,15 +341,16 @@ function crossTileStep(): string[] {
     '        opMMA0<0>(c, r, j);',
     '        wgmmaCommit();',
     '      }',
-    `      wgmmaWait<${CROSS_TILE_WAITS.softmax}>();`,
+    `      wgmmaWait<${w.softmax}>();`,
     '      fenceS<0>(r);',
     '      PPath::fence<0>(r);',
     '      releaseK(c, j);',
     '      releaseQ(c, j);',
     '      opSoftmax<0, 0, MASK_STEP>(c, r, j);',
+    ...(w.pack < w.softmax ? [`      wgmmaWait<${w.pack}>();`, '      PPath::fence<0>(r);'] : []),
     '      PPath::pack<0, 0>(c, r);',
     '      if (j >= 1) releaseV(c, j - 1);',
-    `      wgmmaWait<${CROSS_TILE_WAITS.mul}>();`,
+    `      wgmmaWait<${w.mul}>();`,
     '      fenceO(r);',
     '      opMul<0>(r);',
     '      Loads::waitV(c, j);',
@@ -367,7 +368,8 @@ function crossTileStep(): string[] {
  * loop over the tile's KV tiles. ptxas keeps the wgmmas asynchronous only with the first half
  * (every read of an accumulator) before the issue (bench/NOTES.md session 12; nvcc.test.ts).
  */
-function crossTileConsumers(): string[] {
+function crossTileConsumers(plan: KernelPlan): string[] {
+  const w = crossTileWaits(plan);
   return [
     '  int qUses = 0, n = 0, prevT = 0;',
     '  int t = Tiles::consumerTile(c, 0);',
@@ -379,7 +381,7 @@ function crossTileConsumers(): string[] {
     '  for (;;) {',
     '    const bool more = t < w.numTiles;',
     '    if (ending) {',
-    `      wgmmaWait<${CROSS_TILE_WAITS.epilogue}>();`,
+    `      wgmmaWait<${w.epilogue}>();`,
     '      releaseV(c, prevT - 1);',
     '      fenceO(r);',
     '      stageOutput(c, r, lseRow);',
@@ -414,7 +416,7 @@ function crossTileConsumers(): string[] {
     '    c.qUse = qUses;',
     '    const int T = c.tiles;',
     '    for (int j = 0; j < T; ++j) {',
-    ...crossTileStep(),
+    ...crossTileStep(w),
     '    }',
     '    ending = true;',
     '    prevT = T;',

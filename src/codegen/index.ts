@@ -4,7 +4,7 @@ export { generate } from './generate.js';
 export { choose, chooseFrom, defaultScheduler, schedulerLength, lengthBreakpoints, persistentMaxSeqQ, PERSISTENT_MAX_SEQ_Q, variantKnobs, KNOB_NAMES, registerSplitFor, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
 export { verify, deadlockModel, crossTileWaitModel, persistentTrips, MAX_TRIPS, type VerifyOptions } from './verify.js';
 export { emit, emitPipeline, softmaxLag, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel } from './emit.js';
-export { programOf, CROSS_TILE_WAITS, type CrossTileWaits, type Program, type Stmt } from './program.js';
+export { programOf, crossTileWaits, type CrossTileWaits, type Program, type Stmt } from './program.js';
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
   pipelineOf, planSummary, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,

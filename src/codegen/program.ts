@@ -209,16 +209,20 @@ function issuesMma(stmts: Stmt[]): boolean {
 /**
  * The wgmma wait counts of the rotated tile loop (a crossTile plan; emit.ts crossTileConsumers),
  * which is written out by hand rather than expanded from the schedule: the emitter prints these and
- * the wait model (verify.ts crossTileWaitReasons) replays the loop with them, so the two cannot
- * disagree. epilogue: before the previous tile's O and row sums are read (its last P V product);
- * softmax: before S(j) is read (MMA0(j)); mul: before O is rescaled and P(j) written (MMA1(j - 1)).
+ * the wait model (verify.ts crossTileWaitModel) replays the loop with them, so the two cannot
+ * disagree. softmax, pack and mul are the plan's (the pack wait printed only where it binds, as in
+ * the generic program); epilogue, before the previous tile's O and row sums are read, retires all.
  */
 export interface CrossTileWaits {
   epilogue: number;
   softmax: number;
+  pack: number;
   mul: number;
 }
-export const CROSS_TILE_WAITS: Readonly<CrossTileWaits> = { epilogue: 0, softmax: 0, mul: 1 };
+export function crossTileWaits(plan: KernelPlan): CrossTileWaits {
+  const p = plan.pipeline;
+  return { epilogue: 0, softmax: p.waitSoftmax, pack: p.waitPack, mul: p.waitMul };
+}
 
 export function programOf(plan: KernelPlan): Program {
   const S = plan.pipeline.numStages;

@@ -18,7 +18,7 @@ import {
 } from '../schedule/index.js';
 import type { OpName } from '../schedule/ops.js';
 import { LOAD_PATHS, loadInsideTurn, P_OPERANDS, Q_DESCRIPTORS, TILE_SCHEDULERS, TURNS, turnKind, type KernelPlan } from './plan.js';
-import { CROSS_TILE_WAITS, programOf, type CrossTileWaits, type Group, type Program, type Step, type Stmt } from './program.js';
+import { crossTileWaits, programOf, type CrossTileWaits, type Group, type Program, type Step, type Stmt } from './program.js';
 import { HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout, TILE_SLOTS } from './smem.js';
 
 /** Trip counts every model runs: every prologue/steady/epilogue shape of schedules up to 4 stages. */
@@ -41,7 +41,7 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
   if (models.has('smem')) reasons.push(...smemReasons(plan));
   for (const T of trips) {
     const found = [
-      ...(models.has('waits') ? (plan.crossTile ? crossTileWaitModel([T]) : waitReasons(plan, T)) : []),
+      ...(models.has('waits') ? (plan.crossTile ? crossTileWaitModel([T], crossTileWaits(plan)) : waitReasons(plan, T)) : []),
       ...(models.has('deadlock') ? deadlockReasons(plan, [T], PLAN_MODEL) : []),
       // With a producer warpgroup the loads do not run where the expansion places them: slot reuse
       // is ordered by the empty barriers, which the deadlock model covers.
@@ -57,7 +57,7 @@ export function verify(plan: KernelPlan, options: VerifyOptions = {}): string[] 
   if (!reasons.length && plan.scheduler !== 'grid' && (models.has('deadlock') || (models.has('waits') && plan.crossTile))) {
     for (const seq of persistentTrips(trips)) {
       const found = [
-        ...(models.has('waits') && plan.crossTile ? crossTileWaitModel(seq) : []),
+        ...(models.has('waits') && plan.crossTile ? crossTileWaitModel(seq, crossTileWaits(plan)) : []),
         ...(models.has('deadlock') ? deadlockReasons(plan, seq, PLAN_MODEL) : []),
       ];
       if (found.length) {
@@ -243,28 +243,30 @@ function waitReasons(plan: KernelPlan, T: number): string[] {
  * The wait model of the rotated tile loop (a crossTile plan; emit.ts crossTileConsumers), which the
  * generic program does not describe: waitReasons' pending-group model replayed over a CTA's tiles in
  * the order that loop issues them, with the wait counts the emitter prints (program.ts
- * CROSS_TILE_WAITS; a test passes others as the negative control). Per tile n: the previous tile's
+ * crossTileWaits; a test passes others as the negative control). Per tile n: the previous tile's
  * epilogue (wait, then O and its row sums read), MMA0(n, 0) issued (past the last tile a dummy,
- * then wait<0>), then for each KV tile j: MMA0(n, j) issued for j > 0, wait, Softmax reads S(j) and
- * writes P, wait, MUL rescales O, MMA1(n, j) issued.
+ * then wait<0>), then for each KV tile j: MMA0(n, j) issued for j > 0, wait, Softmax reads S(j),
+ * (a pack wait where it binds) P written, wait, MUL rescales O, MMA1(n, j) issued. Messages read as
+ * waitReasons' do.
  */
-export function crossTileWaitModel(trips: readonly number[], waits: Readonly<CrossTileWaits> = CROSS_TILE_WAITS): string[] {
+export function crossTileWaitModel(trips: readonly number[], waits: Readonly<CrossTileWaits>): string[] {
   type Mma = 'MMA0' | 'MMA1';
   const groups: Array<{ op: Mma; n: number; j: number }> = [];
   let retired = 0;
   const reasons: string[] = [];
   const wait = (k: number) => { retired = Math.max(retired, groups.length - k); };
-  const needs = (where: string, op: Mma, what: string) => {
+  const at = `(crossTile, waits ${JSON.stringify(waits)}, tiles T = ${trips.join(', ')})`;
+  const needs = (where: string, op: Mma, why: string) => {
     const last = lastIndex(groups, (g) => g.op === op);
     if (last >= retired) {
       const g = groups[last];
-      reasons.push(`crossTile: ${where} ${what} while ${op}(tile ${g.n}, KV tile ${g.j}) may still run: the wait count is too large (waits ${JSON.stringify(waits)}, tiles T = ${trips.join(', ')})`);
+      reasons.push(`${where} needs ${op}(${g.j}) retired (${why}; the ${op} of tile ${g.n}) but leaves ${groups.length - retired} wgmma groups pending: the wait count is too large ${at}`);
     }
   };
   for (let n = 0; n <= trips.length; n++) {
     if (n > 0) {
       wait(waits.epilogue);
-      needs(`tile ${n - 1}'s epilogue`, 'MMA1', 'reads O and its row sums');
+      needs(`tile ${n - 1}'s epilogue`, 'MMA1', 'O complete: it reads O and its row sums');
     }
     groups.push({ op: 'MMA0', n, j: 0 });
     if (n === trips.length) {
@@ -274,14 +276,15 @@ export function crossTileWaitModel(trips: readonly number[], waits: Readonly<Cro
     for (let j = 0; j < trips[n]; j++) {
       if (j > 0) groups.push({ op: 'MMA0', n, j });
       wait(waits.softmax);
-      needs(`Softmax(tile ${n}, KV tile ${j})`, 'MMA0', 'reads S');
-      needs(`Softmax(tile ${n}, KV tile ${j})`, 'MMA1', 'writes P');
+      needs(`Softmax(${j}) of tile ${n}`, 'MMA0', 'S(j) complete: it reads S');
+      if (waits.pack < waits.softmax) wait(waits.pack);
+      needs(`Softmax(${j}) of tile ${n}`, 'MMA1', 'P free: it writes P');
       wait(waits.mul);
-      needs(`MUL(tile ${n}, KV tile ${j})`, 'MMA1', 'rescales O');
+      needs(`MUL(${j}) of tile ${n}`, 'MMA1', 'O complete: it rescales O');
       groups.push({ op: 'MMA1', n, j });
     }
   }
-  if (retired < groups.length) reasons.push(`crossTile: ${groups.length - retired} wgmma groups still pending at the CTA's exit (tiles T = ${trips.join(', ')})`);
+  if (retired < groups.length) reasons.push(`${groups.length - retired} wgmma groups still pending at the CTA's exit ${at}`);
   return reasons.slice(0, 3);
 }
 

@@ -2,7 +2,7 @@
 // trip counts 1..9, with negative controls: each model must flag a plan broken in its own way (a wait
 // count one too large, a ring one slot short, a moved offset, an impossible variant).
 import { describe, expect, it } from 'vitest';
-import { choose, CROSS_TILE_WAITS, crossTileWaitModel, deadlockModel, emit, PlanError, persistentTrips, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
+import { choose, crossTileWaits, crossTileWaitModel, deadlockModel, emit, PlanError, persistentTrips, variantKnobs, verify, type Knobs, type KernelPlan } from '../../src/codegen/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 
 /** Every variant combination the knobs can ask for (choose() rejects the ones a schedule cannot take). */
@@ -218,15 +218,18 @@ describe('the persistent CTA: tiles back to back', () => {
 
   it('the rotated tile loop\'s wgmma waits: the counts the emitter prints retire what each read needs, across tiles', () => {
     const plan = choose(NAMED.baseline, { headDim: 128, seqQ: 1024 }, { qBuffers: 2, crossTile: true });
+    const w = crossTileWaits(plan);
     const src = emit(plan).source;
-    for (const n of new Set(Object.values(CROSS_TILE_WAITS))) expect(src).toContain(`wgmmaWait<${n}>();`);
-    for (const seq of [...persistentTrips([1, 2, 3, 4, 5, 8, 9]), [1], [9], [1, 1, 1, 1]]) expect(crossTileWaitModel(seq), `${seq}`).toEqual([]);
+    for (const n of [w.epilogue, w.softmax, w.mul]) expect(src).toContain(`wgmmaWait<${n}>();`);
+    for (const seq of [...persistentTrips([1, 2, 3, 4, 5, 8, 9]), [1], [9], [1, 1, 1, 1]]) expect(crossTileWaitModel(seq, w), `${seq}`).toEqual([]);
     expect(verify(plan, { models: ['waits'] })).toEqual([]);
     // Negative controls: the previous tile's epilogue reading O with its last P V product pending;
-    // the softmax reading S(j) with MMA0(j) pending.
-    expect(crossTileWaitModel([2, 3], { ...CROSS_TILE_WAITS, epilogue: 1 }).join('\n')).toMatch(/tile 0's epilogue reads O and its row sums while MMA1\(tile 0, KV tile 1\) may still run/);
-    expect(crossTileWaitModel([1], { ...CROSS_TILE_WAITS, softmax: 1 }).join('\n')).toMatch(/Softmax\(tile 0, KV tile 0\) reads S while MMA0\(tile 0, KV tile 0\) may still run/);
-    expect(crossTileWaitModel([3], { ...CROSS_TILE_WAITS, softmax: 2 }).join('\n')).toMatch(/Softmax\(tile 0, KV tile 1\) reads S/);
+    // the softmax reading S(j) with MMA0(j) pending (also through the plan: verify() models the
+    // rotated loop with the plan's waits); P written while the last P V product may read it.
+    expect(crossTileWaitModel([2, 3], { ...w, epilogue: 1 }).join('\n')).toMatch(/tile 0's epilogue needs MMA1\(1\) retired \(O complete: it reads O and its row sums; the MMA1 of tile 0\)/);
+    expect(crossTileWaitModel([1], { ...w, softmax: 1 }).join('\n')).toMatch(/Softmax\(0\) of tile 0 needs MMA0\(0\) retired \(S\(j\) complete/);
+    expect(verify({ ...plan, pipeline: { ...plan.pipeline, waitSoftmax: 1 } }, { models: ['waits'] }).join('\n')).toMatch(/Softmax\(0\) of tile 0 needs MMA0\(0\) retired/);
+    expect(crossTileWaitModel([3], { ...w, softmax: 2, pack: 2 }).join('\n')).toMatch(/Softmax\(1\) of tile 0 needs MMA1\(0\) retired \(P free/);
   });
 
   it('one and two Q buffers, O from registers or staged in Q, run any sequence of tiles without deadlock', () => {
