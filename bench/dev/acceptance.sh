@@ -14,7 +14,7 @@
 # (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS),
 # abllama (the same over llama3-8b), breakpoints (the default kernel around each persistent length),
 # variance (one config's spread between rounds, ours and cuDNN's, with clocks), ncu1k (ncu of the
-# 1k non-causal kernel and cuDNN's only).
+# 1k non-causal kernel and cuDNN's only), kvlong (kvShare 2 at the long non-causal hd128 shapes).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -117,6 +117,10 @@ for step in $steps; do
       run blockn128 200 env BLOCKNS=128,144 SCHEDULES=secondDot,baseline SCHEDULERS=default node bench/dev/sched_sweep.mjs 3 "$out/blockn128.json" "16,16,4096,128;8,16,8192,128;2,16,16384,128" ;;
     # Persistent or one CTA per tile at 4k and 8k with the default (TMA) store of O (session 7).
     sched4k) run sched4k 200 env SCHEDULES=secondDot,baseline SCHEDULERS=grid,static,dynamic node bench/dev/sched_sweep.mjs 3 "$out/sched4k.json" "16,16,4096,128;8,16,8192,128" ;;
+    # Session 14: K/V shared by two CTAs (static persistent) against the plan's default (one CTA per
+    # tile past 2k) at the long non-causal hd128 shapes, where kvShare 2 was only timed once (session 11, H200).
+    kvlong) run kvlong "${KVLONG_LIMIT:-240}" env SCHEDULES=baseline,secondDot SCHEDULERS=default,static KNOBS='[{},{"kvShare":2}]' CAUSAL=0 \
+      node bench/dev/sched_sweep.mjs "${KVLONG_ROUNDS:-3}" "$out/kvlong.json" "${KVLONG_SHAPES:-16,16,4096,128;8,16,8192,128;2,16,16384,128}" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
