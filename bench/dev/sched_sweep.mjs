@@ -42,7 +42,7 @@ for (const [batch, heads, seqLen, headDim] of SHAPES) {
 }
 // Compile every kernel first, in parallel (NVRTC runs on the thread pool).
 const t0 = Date.now();
-const compiled = await Promise.allSettled(configs.map((c) => compileAttention(c)));
+const compiled = await Promise.allSettled(configs.map(async (c) => compileAttention(c)));
 console.error(`compiled ${configs.length} configs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 compiled.forEach((r, i) => r.status === 'rejected' && console.error(`compile failed: ${JSON.stringify(configs[i])}: ${r.reason}`));
 

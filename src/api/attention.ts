@@ -165,12 +165,22 @@ function configKey(cfg: AttentionConfig): string {
   return JSON.stringify([s.name ?? null, s.ops, kernelInput(cfg)]);
 }
 
-/** Builds and loads (once per process and config; NVRTC once per disk cache). */
+/**
+ * Builds and loads (once per process and config; NVRTC once per disk cache). A config the plan
+ * refuses rejects the returned promise (it never throws synchronously), so `.catch` and
+ * `Promise.allSettled` see every refusal.
+ */
 export function compileAttention(cfg: AttentionConfig): Promise<CompiledAttention> {
-  const ck = configKey(cfg);
-  const hit = byConfig.get(ck);
-  if (hit) return hit;
-  const kernel = generate(resolveSchedule(cfg.schedule), kernelInput(cfg));
+  let ck: string;
+  let kernel: ReturnType<typeof generate>;
+  try {
+    ck = configKey(cfg);
+    const hit = byConfig.get(ck);
+    if (hit) return hit;
+    kernel = generate(resolveSchedule(cfg.schedule), kernelInput(cfg));
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const key = createHash('sha256').update(kernel.source).update(JSON.stringify(kernel.headers)).digest('hex');
   let entry = compiled.get(key);
   if (!entry) {

@@ -3,7 +3,7 @@
 // default kernel because the config path dropped those two knobs: this test compares the config
 // path's plan with choose()'s for every variant of variantKnobs(), on CPU.
 import { describe, expect, it } from 'vitest';
-import { attentionPlan, type AttentionConfig } from '../../src/api/index.js';
+import { attentionPlan, compileAttention, type AttentionConfig } from '../../src/api/index.js';
 import { chooseFrom, KNOB_NAMES, planSummary, schedulerLength, variantKnobs } from '../../src/codegen/index.js';
 import { NAMED } from '../../src/schedule/index.js';
 
@@ -53,6 +53,15 @@ describe('config API knobs', () => {
       if (knobs.peelMasks !== undefined) expect(plan.peelMasks, label).toBe(knobs.peelMasks);
       if (knobs.scheduler !== undefined) expect(plan.scheduler, label).toBe(knobs.scheduler);
     }
+  });
+
+  it('a refused knob rejects compileAttention\'s promise, never a synchronous throw (Promise.allSettled sees it)', async () => {
+    const refused: AttentionConfig = { batch: 1, heads: 1, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, schedule: 'baseline', load: 'tma', scheduler: 'grid', kvShare: 2 };
+    let p: Promise<unknown> | undefined;
+    expect(() => { p = compileAttention(refused); }).not.toThrow();
+    await expect(p).rejects.toThrow(/kvShare 2 needs scheduler 'static'/);
+    const [r] = await Promise.allSettled([refused].map((c) => compileAttention(c)));
+    expect(r.status).toBe('rejected');
   });
 
   it('KNOB_NAMES lists each knob of a variant', () => {
