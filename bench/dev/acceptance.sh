@@ -121,6 +121,10 @@ for step in $steps; do
     # tile past 2k) at the long non-causal hd128 shapes, where kvShare 2 was only timed once (session 11, H200).
     kvlong) run kvlong "${KVLONG_LIMIT:-240}" env SCHEDULES=baseline,secondDot SCHEDULERS=default,static KNOBS='[{},{"kvShare":2}]' CAUSAL=0 \
       node bench/dev/sched_sweep.mjs "${KVLONG_ROUNDS:-3}" "$out/kvlong.json" "${KVLONG_SHAPES:-16,16,4096,128;8,16,8192,128;2,16,16384,128}" ;;
+    # Session 14: 192 query rows (P in shared memory, the long shapes' default) at 2k hd128, never
+    # timed there: against the default 128-row static kernel with K/V shared.
+    m192at2k) run m192at2k "${M2K_LIMIT:-300}" env SCHEDULES=baseline,secondDot SCHEDULERS=default,static,grid,dynamic KNOBS='[{},{"blockM":192,"pShared":true}]' \
+      node bench/dev/sched_sweep.mjs "${M2K_ROUNDS:-3}" "$out/m192at2k.json" "${M2K_SHAPES:-32,16,2048,128}" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
