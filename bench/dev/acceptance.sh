@@ -125,6 +125,11 @@ for step in $steps; do
     # timed there: against the default 128-row static kernel with K/V shared.
     m192at2k) run m192at2k "${M2K_LIMIT:-300}" env SCHEDULES=baseline,secondDot SCHEDULERS=default,static,grid,dynamic KNOBS='[{},{"blockM":192,"pShared":true}]' \
       node bench/dev/sched_sweep.mjs "${M2K_ROUNDS:-3}" "$out/m192at2k.json" "${M2K_SHAPES:-32,16,2048,128}" ;;
+    # Any tile_sweep (SWEEP_CFGS, SWEEP_BASE, SWEEP_ROUNDS; the bench's bursts and SWEEP_COOLDOWN_MS), then
+    # cuDNN's rounds at the same shape when CUDNN_SHAPE="B H N D causal" is set.
+    sweep) run sweep "${SWEEP_LIMIT:-300}" env SWEEP_ITER=30 SWEEP_WARMUP=10 SWEEP_COOLDOWN_MS="${SWEEP_COOLDOWN_MS:-300}" \
+      node bench/dev/tile_sweep.mjs "${SWEEP_CFGS:?SWEEP_CFGS}" "${SWEEP_ROUNDS:-4}"
+      [ -n "${CUDNN_SHAPE:-}" ] && run cudnn 120 env COOLDOWN_MS="${SWEEP_COOLDOWN_MS:-300}" python3 bench/dev/cudnn_rounds.py $CUDNN_SHAPE "${SWEEP_ROUNDS:-4}" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \
