@@ -201,37 +201,6 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
 type Sized = Checked & { blockM: BlockM };
 
 /**
- * Where 192 rows on one CTA per tile beat the persistent 128-row kernel inside its length (hd128,
- * no mask, window or packed sequences): from SHORT_192_MIN_SEQ_Q tokens, when 192-row blocks pad the
- * query length by at most SHORT_192_MAX_PAD over 128-row blocks. Best schedule, one CTA per tile at
- * 192 rows against the default (static, 128 rows, K/V shared), one H200, the fast mode of interleaved
- * rounds (bench/NOTES.md session 14), by the two paddings' ratio: 1536 (1.000) +1.7..+1.9%, 2048
- * (1.031) +1.0% in two calls, 1664 (1.038) 0.0%, 1792 (1.071) -3.3%, 1280 (1.050) -3.5%; 1k 22-28%
- * slower (session 8). Past 2048 (persistentMaxSeqQ) 192 rows run at every length.
- */
-export const SHORT_192_MIN_SEQ_Q = 1536;
-export const SHORT_192_MAX_PAD = 1.035;
-
-/** 192-row blocks' padded query length over 128-row blocks' (1 where both divide it). */
-export function paddingRatio192(seqQ: number): number {
-  return (Math.ceil(seqQ / 192) * 192) / (Math.ceil(seqQ / 128) * 128);
-}
-
-/**
- * Whether a length inside the hd128 persistent span takes 192 rows on one CTA per tile (the rule
- * above), the length and features aside from what else 192 rows need (chooseBlockM): null when it
- * does, else why not.
- */
-export function short192Blocker(c: { headDim: number; causal: boolean; window: boolean; varlen: boolean; seqQ?: number }): string | null {
-  if (c.headDim !== 128 || c.causal || c.window || c.varlen) return 'hd128 without a mask, window or packed sequences only';
-  if (c.seqQ === undefined) return 'no query length given';
-  if (c.seqQ < SHORT_192_MIN_SEQ_Q) return `${c.seqQ} tokens < ${SHORT_192_MIN_SEQ_Q}`;
-  const pad = paddingRatio192(c.seqQ);
-  if (pad > SHORT_192_MAX_PAD) return `192-row blocks pad ${c.seqQ} tokens ${((pad - 1) * 100).toFixed(1)}% more than 128-row blocks (at most ${((SHORT_192_MAX_PAD - 1) * 100).toFixed(1)}%)`;
-  return null;
-}
-
-/**
  * The blockM knob, else the measured default: 192 rows (three consumer warpgroups, 160 registers
  * each) where one CTA per tile runs a long loop, 128 elsewhere. On an H100 (NOTES 2026-11-28 session
  * 8), best schedule per shape against 128 rows: hd64 8k +8.3% / +10.9% causal, 4k +7.6% / +9.0%
@@ -255,16 +224,12 @@ function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
     : c.headDim === 128 && c.pShared === false ? 'P in registers at hd128 (192 rows would leave a 48-wide KV tile)'
     : over ? `blockN ${c.blockN} does not fit 192 rows' 160 registers`
     : c.seqQ === undefined ? 'no query length given (192 rows lose 22-28% at 1k)'
+    : c.seqQ <= persistentMaxSeqQ(c) ? `a query length at most ${persistentMaxSeqQ(c)}: a persistent kernel (192 rows lose 22-28% at 1k)`
     : c.scheduler !== undefined && c.scheduler !== 'grid' ? 'a persistent kernel asked for'
-    : c.seqQ > persistentMaxSeqQ(c) ? null
-    : short192Blocker(c) === null ? null
-    : `a query length at most ${persistentMaxSeqQ(c)}: a persistent kernel (192 rows lose 22-28% at 1k${c.headDim === 128 && !c.causal && !c.window && !c.varlen ? `; ${short192Blocker(c)}` : ''})`;
-  const short = why === null && c.seqQ! <= persistentMaxSeqQ(c);
+    : null;
   decisions.push(
     why === null
-      ? short
-        ? `blockM 192: one CTA per tile at 192 rows inside the persistent span, ${c.seqQ} tokens padded ${((paddingRatio192(c.seqQ!) - 1) * 100).toFixed(1)}% more than by 128 rows: +1.0..+1.9% at hd128 1536-2048 on an H200 (NOTES 2026-11-28 session 14)`
-        : 'blockM 192: three consumer warpgroups where one CTA per tile runs a long loop, hd64 +4..+11% and hd128 +0..+10% on an H100 (NOTES 2026-11-28 session 8)'
+      ? 'blockM 192: three consumer warpgroups where one CTA per tile runs a long loop, hd64 +4..+11% and hd128 +0..+10% on an H100 (NOTES 2026-11-28 session 8)'
       : `blockM 128: ${why} (192 rows need TMA with the producer warpgroup, head dim <= 128, one S tile and one CTA per tile; NOTES 2026-11-28 session 8)`,
   );
   return why === null ? 192 : 128;
@@ -472,8 +437,7 @@ const LENGTH_BREAKPOINTS: readonly number[] = [...new Set(Object.values(PERSISTE
  * The query length to give choose() for a call of `seqQ` tokens: only which of the lengths in
  * PERSISTENT_MAX_SEQ_Q it falls between picks the kernel (the scheduler and blockM both split
  * there), so every length between two of them shares one value (and one cache entry), as does
- * every length past the last. Lengths up to the first are kept exact: short192Blocker decides by
- * the exact length's padding there. Any other default that splits elsewhere must be in that table;
+ * every length past the last. A default that splits elsewhere must be in that table;
  * test/codegen/warpgroups.test.ts checks the plans agree for lengths around every breakpoint.
  */
 export function schedulerLength(seqQ: number): number {
@@ -503,18 +467,16 @@ export function defaultScheduler(x: { loads: LoadPath; causal: boolean; window: 
 }
 
 /** The scheduler knob, else the default; a persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers). */
-function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: string[], short192 = false): TileScheduler {
+function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: string[]): TileScheduler {
   if (c.scheduler !== undefined) {
     if (c.scheduler !== 'grid' && v.loads !== 'tma-producer') {
       throw new RangeError(`scheduler '${c.scheduler}' needs the producer warpgroup (load 'tma' with warpSpecialized); this kernel's loads are ${v.loads}`);
     }
     return c.scheduler;
   }
-  // 192 rows chosen inside the persistent span (chooseBlockM, short192Blocker) run one CTA per tile.
-  const s = short192 ? 'grid' : defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
+  const s = defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
-    if (short192) decisions.push(`scheduler grid: 192 rows chosen inside the persistent span run one CTA per tile (NOTES 2026-11-28 session 14)`);
-    else decisions.push(
+    decisions.push(
       `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (hd${c.headDim}, ${c.causal && !c.window ? 'causal' : c.window ? 'a window' : 'no mask'}), ` +
         `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5, 2026-11-28 session 9)`,
     );
@@ -594,8 +556,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const v = chooseVariant(c, nest, res, decisions);
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
-  const short192 = checked.blockM === undefined && c.blockM === 192 && c.seqQ !== undefined && c.seqQ <= persistentMaxSeqQ(c);
-  const scheduler = chooseScheduler(c, v, res.sTiles, decisions, short192);
+  const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
   const kvShare = chooseKvShare(c, v, scheduler, decisions);
   const qBuffers = qBuffersFor(c, scheduler);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
