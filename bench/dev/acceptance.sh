@@ -130,6 +130,8 @@ for step in $steps; do
     sweep) run sweep "${SWEEP_LIMIT:-300}" env SWEEP_ITER=30 SWEEP_WARMUP=10 SWEEP_COOLDOWN_MS="${SWEEP_COOLDOWN_MS:-300}" \
       node bench/dev/tile_sweep.mjs "${SWEEP_CFGS:?SWEEP_CFGS}" "${SWEEP_ROUNDS:-4}"
       [ -n "${CUDNN_SHAPE:-}" ] && run cudnn 120 env COOLDOWN_MS="${SWEEP_COOLDOWN_MS:-300}" python3 bench/dev/cudnn_rounds.py $CUDNN_SHAPE "${SWEEP_ROUNDS:-4}" ;;
+    # Knob sets on general problems through the tensor API (bench/dev/problem_sweep.mjs): PS_SHAPES, PS_SETS, PS_ROUNDS.
+    problems) run problems "${PS_LIMIT:-300}" node bench/dev/problem_sweep.mjs "${PS_SHAPES:?PS_SHAPES}" "${PS_SETS:?PS_SETS}" "${PS_ROUNDS:-4}" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
     tensor) run tensor 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts ;;
     ostore) run ostore "${OSTORE_LIMIT:-300}" env OSTORES=registers,tma SCHEDULES=secondDot,baseline SCHEDULERS="${OSTORE_SCHEDULERS:-static,dynamic,grid}" \

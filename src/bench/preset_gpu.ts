@@ -28,6 +28,7 @@ function options(c: PresetConfig): AttentionOptions & RunOptions {
   return {
     causal: c.causal, layout: c.layout, schedule: c.schedule,
     ...(c.window ? { window: c.window } : {}), ...(c.softcap > 0 ? { softcap: c.softcap } : {}),
+    ...(c.knobs ? { knobs: c.knobs } : {}),
   };
 }
 
@@ -35,8 +36,8 @@ async function inputSet(c: PresetConfig, index: number): Promise<InputSet> {
   const made: Tensor[] = [];
   try {
     const seed = SEED + 4 * index;
-    for (const [heads, s] of [[c.headsQ, 0], [c.headsKV, 1], [c.headsKV, 2]] as const) {
-      made.push(await Tensor.random([c.batch, c.seqQ, heads, c.headDim], { dtype: c.dtype, seed: seed + s, device: DEVICE }));
+    for (const [heads, n, s] of [[c.headsQ, c.seqQ, 0], [c.headsKV, c.seqK, 1], [c.headsKV, c.seqK, 2]] as const) {
+      made.push(await Tensor.random([c.batch, n, heads, c.headDim], { dtype: c.dtype, seed: seed + s, device: DEVICE }));
     }
     made.push(Tensor.empty([c.batch, c.seqQ, c.headsQ, c.headDim], { dtype: c.dtype, device: DEVICE }));
     const [q, k, v, out] = made;

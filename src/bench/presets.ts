@@ -1,6 +1,7 @@
 // Model presets for `stagewise bench --preset`: the attention shapes of real models, run through the
 // tensor API (GQA, BNHD layout, windows, softcap) rather than the buffer-level MHA kernel.
 import { visibleKeys } from '../api/reference.js';
+import type { Knobs } from '../codegen/index.js';
 import type { Dtype, HeadDim } from './types.js';
 
 export interface PresetModel {
@@ -18,7 +19,7 @@ export interface PresetModel {
   dtype: Dtype;
 }
 
-/** One problem a preset times: Nq = Nkv, [B, N, H, D] (bnhd) tensors. */
+/** One problem a preset times: Nq = Nkv for the presets (K and V are made Nkv long), [B, N, H, D] (bnhd) tensors. */
 export interface PresetShape {
   preset: string;
   batch: number;
@@ -36,6 +37,8 @@ export interface PresetShape {
 
 export interface PresetConfig extends PresetShape {
   schedule: string;
+  /** Kernel knobs for the tensor API (dev tools: bench/dev/problem_sweep.mjs); the presets give none. */
+  knobs?: Omit<Knobs, 'load'>;
 }
 
 export const PRESET_SEQ_LENS = [1024, 2048, 4096, 8192, 16384] as const;
