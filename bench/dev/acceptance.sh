@@ -14,7 +14,10 @@
 # (session 8's open leads), ab (this tree against a base build: AB_BASE, AB_SHAPES, AB_ROUNDS),
 # abllama (the same over llama3-8b), breakpoints (the default kernel around each persistent length),
 # variance (one config's spread between rounds, ours and cuDNN's, with clocks), ncu1k (ncu of the
-# 1k non-causal kernel and cuDNN's only), kvlong (kvShare 2 at the long non-causal hd128 shapes).
+# 1k non-causal kernel and cuDNN's only), kvlong (kvShare 2 at the long non-causal hd128 shapes),
+# m192at2k (192 rows at hd128 2k on every scheduler), sweep (any tile_sweep: SWEEP_CFGS, SWEEP_BASE,
+# SWEEP_ROUNDS, with cuDNN's rounds when CUDNN_SHAPE is set), problems (knob sets on general problems
+# through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14.
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
