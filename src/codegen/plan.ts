@@ -406,7 +406,7 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
   };
 }
 
-/** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static". */
+/** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static" ("tma-producer m192 n128 ..." for 192 query rows). */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
   return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}`;
