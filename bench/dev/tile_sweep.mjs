@@ -37,7 +37,7 @@ try {
   }
   for (const { c, cfg, p, ok, samples, perRound } of runs) {
     const k = p.compiled.kernel;
-    const tile = `n${k.config.blockN} k${k.plan.kBuffers}v${k.plan.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
+    const tile = `n${k.config.blockN} k${k.plan.pipeline.kBuffers}v${k.plan.pipeline.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
     const result = ok ? `${tflops(flops(cfg), median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
     console.log(`${JSON.stringify(c)}  ${tile} [${planSummary(k.plan)}, ${k.sharedMemBytes} B]  ${result}`);
   }
