@@ -9,7 +9,7 @@
 // env: PS_ITER / PS_WARMUP (default 30 / 10, the bench's), PS_COOLDOWN_MS (default 500).
 import { preparePreset } from '../../dist/bench/preset_gpu.js';
 import { presetFlops } from '../../dist/bench/presets.js';
-import { median, tflops } from '../../dist/bench/stats.js';
+import { interleavedRounds, pooled } from './rounds.mjs';
 
 const shapes = JSON.parse(process.argv[2]);
 const sets = JSON.parse(process.argv[3]);
@@ -17,7 +17,6 @@ const rounds = Number(process.argv[4] ?? 4);
 const iterations = Number(process.env.PS_ITER ?? 30);
 const warmup = Number(process.env.PS_WARMUP ?? 10);
 const cooldown = Number(process.env.PS_COOLDOWN_MS ?? 500);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 for (const sh of shapes) {
   const shape = { preset: 'dev', dtype: 'f16', window: null, softcap: 0, layout: 'bnhd', ...sh };
@@ -36,19 +35,11 @@ for (const sh of shapes) {
       } catch (e) {
         why = String(e?.message ?? e).slice(0, 200);
       }
-      runs.push({ ks, config, p, ok, why, samples: [], perRound: [] });
+      runs.push({ ks, config, p, ok, why, flops: presetFlops(config), samples: [], perRound: [] });
     }
-    for (let r = 0; r < rounds; r++) {
-      for (const run of runs) {
-        if (!run.ok) continue;
-        if (cooldown > 0) await sleep(cooldown);
-        const t = await run.p.time({ warmup, iterations });
-        run.samples.push(...t);
-        run.perRound.push(tflops(presetFlops(run.config), median(t)).toFixed(1));
-      }
-    }
+    await interleavedRounds(runs, { rounds, cooldownMs: cooldown, warmup, iterations });
     for (const run of runs) {
-      const res = run.ok ? `${tflops(presetFlops(run.config), median(run.samples)).toFixed(1)} TFLOP/s pooled (rounds ${run.perRound.join(' / ')})` : `FAIL ${run.why}`;
+      const res = run.ok ? pooled(run) : `FAIL ${run.why}`;
       console.log(`${label}  ${JSON.stringify(run.ks)}  ${res}`);
     }
   } finally {

@@ -6,8 +6,8 @@
 // SWEEP_BASE='{"batch":64,"seqLen":1024}' overrides fields of the base shape.
 // Any AttentionConfig field may appear in a config (schedule, blockN, pingpong, pShared, headDim, ...).
 import { flops, prepareAttention } from '../../dist/api/index.js';
-import { median, tflops } from '../../dist/bench/stats.js';
 import { planSummary } from '../../dist/codegen/index.js';
+import { interleavedRounds, pooled } from './rounds.mjs';
 
 const cfgs = JSON.parse(process.argv[2]);
 const rounds = Number(process.argv[3] ?? 3);
@@ -16,7 +16,6 @@ const cooldown = Number(process.env.SWEEP_COOLDOWN_MS ?? 0);
 // SWEEP_ITER / SWEEP_WARMUP: launches per timed burst (default 10 / 3; the bench's are 30 / 10).
 const iterations = Number(process.env.SWEEP_ITER ?? 10);
 const warmup = Number(process.env.SWEEP_WARMUP ?? 3);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const base = { batch: 8, heads: 16, seqLen: 8192, headDim: 128, dtype: 'f16', causal: false, load: 'tma', ...JSON.parse(process.env.SWEEP_BASE ?? '{}') };
 
 const runs = [];
@@ -24,21 +23,14 @@ try {
   for (const c of cfgs) {
     const cfg = { ...base, ...c };
     const p = await prepareAttention(cfg);
-    runs.push({ c, cfg, p, ok: (await p.check()).ok, samples: [], perRound: [] });
+    runs.push({ c, cfg, p, ok: (await p.check()).ok, flops: flops(cfg), samples: [], perRound: [] });
   }
-  for (let r = 0; r < rounds; r++) {
-    for (const run of runs) {
-      if (!run.ok) continue;
-      if (cooldown > 0) await sleep(cooldown);
-      const t = await run.p.time({ warmup, iterations });
-      run.samples.push(...t);
-      run.perRound.push(tflops(flops(run.cfg), median(t)).toFixed(1));
-    }
-  }
-  for (const { c, cfg, p, ok, samples, perRound } of runs) {
+  await interleavedRounds(runs, { rounds, cooldownMs: cooldown, warmup, iterations });
+  for (const run of runs) {
+    const { c, p, ok } = run;
     const k = p.compiled.kernel;
     const tile = `n${k.config.blockN} k${k.plan.pipeline.kBuffers}v${k.plan.pipeline.vBuffers}${k.config.pingpong ? ' pp' : ''}${k.config.warpSpecialized ? ' ws' : ''}${k.config.pShared ? ' ps' : ''}`;
-    const result = ok ? `${tflops(flops(cfg), median(samples)).toFixed(1)} TFLOP/s pooled (rounds ${perRound.join(' / ')})` : 'FAIL (check)';
+    const result = ok ? pooled(run) : 'FAIL (check)';
     console.log(`${JSON.stringify(c)}  ${tile} [${planSummary(k.plan)}, ${k.sharedMemBytes} B]  ${result}`);
   }
 } finally {
