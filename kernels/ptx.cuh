@@ -125,6 +125,17 @@ SW_DEVICE void namedBarArrive(u32 id, u32 threads) {
 
 // ---- shared-memory stores --------------------------------------------------------------------
 SW_DEVICE void stShared32(u32 addr, u32 v) { asm volatile("st.shared.b32 [%0], %1;" :: "r"(addr), "r"(v) : "memory"); }
+// Four 8x8 b16 matrices from a warp's mma-fragment registers: register j of every thread holds
+// row lane / 4, columns 2 (lane % 4) and 2 (lane % 4) + 1 of matrix j (as an accumulator fragment
+// packed to 16 bits does); lane i gives the address of row i % 8 of matrix i / 8. One instruction
+// stores what four st.shared.b32 per matrix row group would (512 B per warp).
+SW_DEVICE void stMatrixX4(u32 addr, u32 a, u32 b, u32 c, u32 d) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};" :: "r"(addr), "r"(a), "r"(b), "r"(c), "r"(d) : "memory");
+}
+// Two 8x8 matrices, the same way: lanes 0-15 give the row addresses.
+SW_DEVICE void stMatrixX2(u32 addr, u32 a, u32 b) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x2.shared.b16 [%0], {%1, %2};" :: "r"(addr), "r"(a), "r"(b) : "memory");
+}
 SW_DEVICE u32 ldShared32(u32 addr) {
   u32 v;
   asm volatile("ld.shared.b32 %0, [%1];" : "=r"(v) : "r"(addr) : "memory");

@@ -154,7 +154,8 @@ for step in $steps; do
       run leads4k 200 env KNOBS='[{"blockM":128},{"blockM":192}]' SCHEDULES=secondDot,baseline SCHEDULERS=grid,dynamic CAUSAL=1 \
         node bench/dev/sched_sweep.mjs 3 "$out/leads4k.json" "16,16,4096,128" ;;
     # A/B of this tree against a base build in AB_BASE (dist, kernels, build/Release, package.json of
-    # the base commit, made by `bash bench/dev/ab_base.sh REV`; carry its ignored dist and build),
+    # the base commit, made by `bash bench/dev/ab_base.sh REV`; carry its ignored dist and build;
+    # AB_C=DIR adds a third build, side c, to every pass),
     # interleaved passes (bench/dev/ab.sh), at the
     # shapes AB_SHAPES (default: the persistent lengths 1k and 2k), both masks, TMA loads.
     ab)
