@@ -235,6 +235,7 @@ struct TmaLoads {
 
 // ---- tile schedulers of the persistent kernel: the order and the hand-off (src/codegen/scheduler.ts, line for line) ----
 #include "tiles.cuh"
+#include "fragments.cuh"
 
 // Static: CTA i takes tiles i, i + grid, ...; producer and consumers each count for themselves.
 struct StaticTiles {
@@ -365,16 +366,13 @@ struct PInShared {
   // `sync`: end with the warpgroup barrier that publishes P; otherwise the turn's barrier does.
   template <typename F>
   static SW_DEVICE void store(const Ctx& c, int pb, F value, bool sync) {
-    // Pair t of the thread's fragment is row half t & 1 (8-row groups are P_SBO apart) of column
-    // block t >> 1 (core matrices 128 B apart), as an 8x8 matrix fragment: pairs 2u, 2u + 1 are the
-    // two matrices of one stmatrix.x2 (column block u, both row halves), and lanes 0-15 address
-    // row lane % 8 of matrix lane / 8 (lanes 16-31 repeat them; .x2 ignores their addresses). Each
-    // matrix is 128 contiguous bytes, so the stores are free of bank conflicts. Not .x4: its four
-    // packed values live at once spill 16 B in the 192-row secondDot kernel at 128 registers.
-    const u32 base = tile(c, pb) + (c.warp % 4) * 2 * Smem::P_SBO + ((c.lane / 8) & 1) * Smem::P_SBO + (c.lane % 8) * 16;
+    // P's fragment by stmatrix.x2, one 16-byte column chunk (both row halves) each (fragments.cuh).
+    // Each matrix is 128 contiguous bytes, so the stores are free of bank conflicts. Not .x4: its
+    // four packed values live at once spill 16 B in the 192-row secondDot kernel at 128 registers.
+    const u32 base = pStoreRowAddr(tile(c, pb), c.warp % 4, c.lane, Smem::P_SBO);
     static_assert(P_REGS % 2 == 0, "P fragment in whole stmatrix.x2 pairs");
 #pragma unroll
-    for (int u = 0; u < P_REGS / 2; ++u) stMatrixX2(base + u * 128, value(2 * u), value(2 * u + 1));
+    for (int u = 0; u < P_REGS / 2; ++u) stMatrixX2(base + pStoreChunkOffset(u), value(pStorePair(u, 0)), value(pStorePair(u, 1)));
     // The P V wgmma reads through the async proxy, after every warp of the warpgroup wrote its rows.
     fenceProxyAsync();
     if (sync) namedBarSync(BAR_P_WG0 + c.wg, 128);
@@ -455,23 +453,16 @@ struct OStoreTmaPolicy {
     // then lets every thread of the warpgroup write.
     if (issuer(c)) bulkWaitRead<0>();
     namedBarSync(BAR_O_WG0 + c.wg, 128);
-    // Packed pair p = i / 2 of the thread's fragment is row half p & 1 of 16-byte column chunk
-    // p >> 1; pairs 4g..4g+3 (chunks 2g and 2g + 1) are the four 8x8 matrices of one stmatrix, and
-    // lane i addresses row i % 8 of matrix i / 8: row (warp % 4) * 16 + i % 8 + 8 ((i / 8) & 1),
-    // chunk 2g + i / 16.
-    const int mat = c.lane / 8, row = (c.warp % 4) * 16 + (c.lane % 8) + 8 * (mat & 1);
-    const u32 rowAddr = tile + row * 128;
+    // O's fragment, scaled and packed, by stmatrix.x4: two 16-byte column chunks (both row halves)
+    // each, into the swizzled tile (fragments.cuh).
     static_assert(O_REGS % 8 == 0, "O fragment in whole stmatrix.x4 groups");
+    const auto pair = [&](int g, int j) {
+      const int i = 2 * oStagePair(g, j);
+      return PACK(r.o[i] * inv[j & 1], r.o[i + 1] * inv[j & 1]);
+    };
 #pragma unroll
-    for (int g = 0; g < O_REGS / 8; ++g) {
-      const int chunk = 2 * g + (mat >> 1);
-      // Chunk (16 B) k of a row sits at chunk k ^ (row % 8) of its 64-column block: the 8 rows of
-      // one matrix hit 8 different chunks, so the warp's stores are free of bank conflicts.
-      const u32 addr = rowAddr + (chunk / 8) * (64 * 128) + (((chunk % 8) ^ (row & 7)) << 4);
-      const int i = 8 * g;  // O registers i..i+7: chunk 2g rows r, r + 8, then chunk 2g + 1
-      stMatrixX4(addr, PACK(r.o[i] * inv[0], r.o[i + 1] * inv[0]), PACK(r.o[i + 2] * inv[1], r.o[i + 3] * inv[1]),
-                 PACK(r.o[i + 4] * inv[0], r.o[i + 5] * inv[0]), PACK(r.o[i + 6] * inv[1], r.o[i + 7] * inv[1]));
-    }
+    for (int g = 0; g < O_REGS / 8; ++g)
+      stMatrixX4(tile + oStageOffset(c.warp % 4, c.lane, g), pair(g, 0), pair(g, 1), pair(g, 2), pair(g, 3));
     // Hazard (RAW across proxies): the generic-proxy writes must be visible to the TMA engine
     // (async proxy): each writer fences here, then the barrier in issue() orders all of them before the store.
     fenceProxyAsync();

@@ -1,5 +1,5 @@
 // Builds a program that includes a kernel header for the host (the mirror tests: masks.cuh,
-// tiles.cuh), with the C++ compiler on PATH ($CXX, default g++), in a temporary folder removed
+// tiles.cuh, fragments.cuh), with the C++ compiler on PATH ($CXX, default g++), in a temporary folder removed
 // after the test file.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

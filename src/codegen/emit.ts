@@ -15,7 +15,7 @@ export const KERNEL_NAME = 'stagewise_attn_fwd';
 
 /** kernels/ sits at the package root, two levels above both src/codegen and dist/codegen. */
 const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
-export const STATIC_HEADERS = ['ptx.cuh', 'tiles.cuh', 'masks.cuh', 'variants.cuh', 'attention.cuh'] as const;
+export const STATIC_HEADERS = ['ptx.cuh', 'tiles.cuh', 'fragments.cuh', 'masks.cuh', 'variants.cuh', 'attention.cuh'] as const;
 
 let staticHeaders: Record<string, string> | undefined;
 function readStaticHeaders(): Record<string, string> {
