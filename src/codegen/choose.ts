@@ -353,7 +353,8 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * causal (best of each shape), 2k +13% / +8%, 4k +4-8%, 8k +1-3%, 16k -1..+4%; hd64 -2..+3%
  * (noise: kept on registers); hd256 -10..-20% with its own O tiles (blockN 80 -> 48), and with O
  * in Q's place (one CTA per tile, blockN kept) secondDot, its best schedule, -2..-3% while
- * baseline gained 3-11% (kept on registers).
+ * baseline gained 3-11% (kept on registers; with O staged by stmatrix, session 15 on an H200 at
+ * 8k non-causal: secondDot +1.0%, baseline +1.9%, below the 3% that would move the default).
  * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
  * (not measured), nor in a persistent kernel with a window or softcap: ptxas spills there (20-132 B).
  */
@@ -363,7 +364,7 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
   const why =
     c.varlen ? 'packed sequences'
     : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
-    : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and its best schedule measured 2-3% slower with O in Q's place)`
+    : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`
     : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spills)'
     : null;
   // Each store's tiling once, its own decisions kept aside until the store is chosen.
