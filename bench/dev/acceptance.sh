@@ -17,7 +17,8 @@
 # 1k non-causal kernel and cuDNN's only), kvlong (kvShare 2 at the long non-causal hd128 shapes),
 # m192at2k (192 rows at hd128 2k on every scheduler), sweep (any tile_sweep: SWEEP_CFGS, SWEEP_BASE,
 # SWEEP_ROUNDS, with cuDNN's rounds when CUDNN_SHAPE is set), problems (knob sets on general problems
-# through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14.
+# through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14; otmadefault
+# (session 15: the hd128 variants whose O leaves by TMA by default).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -96,6 +97,12 @@ for step in $steps; do
     kvmatrix) run kvmatrix 250 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANTS="K/V shared" npx vitest run test/api/attention.gpu.test.ts ;;
     breakpoints) run breakpoints 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "persistent-length breakpoint" ;;
     otma) run otma 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA" ;;
+    # The hd128 tma-producer variants whose O store is TMA by default (their labels do not say so),
+    # by exact label: with otma and STAGEWISE_VARIANTS="P in shared", every kernel that stages O or
+    # P by stmatrix (bench/NOTES.md session 15).
+    otmadefault) run otmadefault 240 env STAGEWISE_REQUIRE_GPU=1 \
+      STAGEWISE_VARIANTS="=tma-producer, P in registers|=tma-producer, P in registers, ping-pong|=tma-producer, P in registers, ping-pong, static tiles|=tma-producer, P in registers, dynamic tiles|=tma-producer, P in registers, masks peeled|=tma-producer, blockM 192, P in registers, ping-pong" \
+      npx vitest run test/api/attention.gpu.test.ts ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     # The GPU test files with skips failing, in two halves that each fit a call beside other steps

@@ -48,7 +48,8 @@ function accepts(s: Schedule, headDim: 64 | 128 | 256, knobs: Knobs, causal = fa
 
 /**
  * STAGEWISE_VARIANTS=text keeps only the variants whose label contains it, or one of its
- * '|'-separated parts (a GPU call that runs one new variant first); STAGEWISE_VARIANT_SHARD=i/n keeps variants i, i + n, ... of the list
+ * '|'-separated parts; a part that starts with '=' must equal the label (a GPU call that runs one
+ * new variant first, or a few variants whose labels are prefixes of others); STAGEWISE_VARIANT_SHARD=i/n keeps variants i, i + n, ... of the list
  * (0 <= i < n: n calls run the whole matrix, each within a device call's limit). The coverage
  * check then counts those alone.
  */
@@ -61,7 +62,7 @@ const SHARD = (() => {
   return { i: Number(m[1]), n: Number(m[2]) };
 })();
 const variants = () =>
-  variantKnobs().filter((v, k) => (VARIANT_FILTER === undefined || VARIANT_FILTER.split('|').some((part) => v.label.includes(part))) && (SHARD === undefined || k % SHARD.n === SHARD.i));
+  variantKnobs().filter((v, k) => (VARIANT_FILTER === undefined || VARIANT_FILTER.split('|').some((part) => (part.startsWith('=') ? v.label === part.slice(1) : v.label.includes(part)))) && (SHARD === undefined || k % SHARD.n === SHARD.i));
 if (VARIANT_FILTER !== undefined || SHARD !== undefined) {
   console.log(`[stagewise] attention.gpu.test: only variants${VARIANT_FILTER !== undefined ? ` whose label contains "${VARIANT_FILTER}"` : ''}${SHARD ? ` of shard ${SHARD.i}/${SHARD.n}` : ''} (${variants().length})`);
 }
