@@ -64,7 +64,7 @@ const SHARD = (() => {
 const variants = () =>
   variantKnobs().filter((v, k) => (VARIANT_FILTER === undefined || VARIANT_FILTER.split('|').some((part) => (part.startsWith('=') ? v.label === part.slice(1) : v.label.includes(part)))) && (SHARD === undefined || k % SHARD.n === SHARD.i));
 if (VARIANT_FILTER !== undefined || SHARD !== undefined) {
-  console.log(`[stagewise] attention.gpu.test: only variants${VARIANT_FILTER !== undefined ? ` whose label contains "${VARIANT_FILTER}"` : ''}${SHARD ? ` of shard ${SHARD.i}/${SHARD.n}` : ''} (${variants().length})`);
+  console.log(`[stagewise] attention.gpu.test: only variants${VARIANT_FILTER !== undefined ? ` whose label matches "${VARIANT_FILTER}"` : ''}${SHARD ? ` of shard ${SHARD.i}/${SHARD.n}` : ''} (${variants().length})`);
 }
 
 /** The matrix: for each schedule x variant x head dim, two kernels splitting 1..160 between them. */
