@@ -356,7 +356,8 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * baseline gained 3-11% (kept on registers; with O staged by stmatrix, session 15 on an H200 at
  * 8k non-causal: secondDot +1.0%, baseline +1.9%, below the 3% that would move the default).
  * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
- * (not measured), nor in a persistent kernel with a window or softcap: ptxas spills there (20-132 B).
+ * (not measured), nor in a persistent kernel with a window or softcap: ptxas spilled there (20-132 B)
+ * with O staged by st.shared; with stmatrix (session 15) it compiles clean, not yet measured (NOTES).
  */
 function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
@@ -365,7 +366,7 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
     c.varlen ? 'packed sequences'
     : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`
-    : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spills)'
+    : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spilled with st.shared staging; clean with stmatrix, not yet measured)'
     : null;
   // Each store's tiling once, its own decisions kept aside until the store is chosen.
   const tiled = (oStore: OStore) => {
