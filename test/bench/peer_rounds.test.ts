@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runBench, type BenchDeps } from '../../src/bench/cli.js';
 import { mergePeerRounds, peersSpec, PeerSession, problemPeersSpec, runPeers, type PeerCell, type PeerShape, type PeersReport } from '../../src/bench/peers.js';
 import { measure, runSweep } from '../../src/bench/runner.js';
@@ -71,7 +71,9 @@ describe('PeerSession: one peers.py --serve child for a run', () => {
       expect(a.rows[0].peers['torch-cudnn']).toMatchObject({ status: 'ok', medianMs: 1, samplesMs: [0.5, 1, 1.5] });
       // Request 2 of the same child, not a fresh child's request 1.
       expect(b.rows.map((r) => (r.peers['torch-cudnn'] as Extract<PeerCell, { status: 'ok' }>).medianMs)).toEqual([2, 3]);
-      expect(lines).toEqual(['request 1', 'request 2']);
+      // The child's stderr is another pipe than its answers: its line for request 2 may arrive
+      // after the answer that ended the request (CI saw that once), so wait for it.
+      await vi.waitFor(() => expect(lines).toEqual(['request 1', 'request 2']), { timeout: 2000 });
     } finally {
       session.close();
     }
