@@ -185,6 +185,12 @@ SW_DEVICE float ex2(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
+// 1 / x with the MUFU approximation (ftz; one unit in the last place): the softcap's TanhExp2.
+SW_DEVICE float rcpApprox(float x) {
+  float y;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
 // tanh with the MUFU approximation (max relative error about 2^-11): the logit softcap.
 SW_DEVICE float tanhApprox(float x) {
   float y;

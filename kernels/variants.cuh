@@ -4,7 +4,7 @@
 //   Loads  = CpAsyncLoads | TmaLoads<TmaIssuer::Consumer> | TmaLoads<TmaIssuer::ProducerWarpgroup>
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
-//   Logits = PlainLogits | SoftcapLogits
+//   Logits = PlainLogits | SoftcapLogits<TanhLibm | TanhExp2 | TanhApprox>
 //   OStore = OStoreRegisters | OStoreTma
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
@@ -491,11 +491,33 @@ struct PlainLogits {
   static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.scaleLog2; }
 };
 // Softcap (Gemma 2): cap * tanh(scale * s / cap). Applied before masking, so a masked logit stays -inf.
-// tanhf, not tanh.approx: its 2^-11 relative error times a cap of 50 moves a logit by up to 0.02.
+// How tanh is computed is the plan's softcapTanh (plan.ts SoftcapTanh); each policy maps the raw
+// score s and capScale = scale / cap to tanh(s * capScale).
+// CUDA's tanhf: a polynomial for |x| < 0.6 and the exponential form above, both computed, then a
+// select (2 MUFU and about 10 other instructions).
+struct TanhLibm {
+  static SW_DEVICE float of(float s, float capScale) { return tanhf(s * capScale); }
+};
+// 1 - 2 / (e^(2x) + 1), e^(2x) = 2^(2 x log2 e): 2 MUFU and 3 other instructions. Absolute error a
+// few units of 2^-23 (ex2.approx's relative 2^-22, rcp.approx's one unit); near 0 the subtraction
+// cancels, so the error stays absolute, which is what the logit cap * tanh(x) sees (50 * 2^-21).
+// Large |x|: 2^(2 x log2 e) is +inf (rcp 0: tanh 1) or flushes to 0 (rcp 1: tanh -1); NaN stays NaN.
+struct TanhExp2 {
+  static SW_DEVICE float of(float s, float capScale) {
+    const float e = ex2(s * (capScale * 2.8853900817779268f));  // 2 log2(e)
+    return fmaf(-2.f, rcpApprox(e + 1.f), 1.f);
+  }
+};
+// tanh.approx.f32 (1 MUFU): relative error up to about 2^-11, so a cap of 50 moves a logit near the
+// cap by up to 0.024 (FlashAttention's choice).
+struct TanhApprox {
+  static SW_DEVICE float of(float s, float capScale) { return tanhApprox(s * capScale); }
+};
+template <class Tanh>
 struct SoftcapLogits {
   template <int SB> static SW_DEVICE void transform(const Ctx& c, Regs& r) {
 #pragma unroll
-    for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = tanhf(r.s[SB][i] * c.capScale);
+    for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = Tanh::of(r.s[SB][i], c.capScale);
   }
   static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.capLog2; }
 };

@@ -18,7 +18,8 @@
 # m192at2k (192 rows at hd128 2k on every scheduler), sweep (any tile_sweep: SWEEP_CFGS, SWEEP_BASE,
 # SWEEP_ROUNDS, with cuDNN's rounds when CUDNN_SHAPE is set), problems (knob sets on general problems
 # through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14; otmadefault
-# (session 15: the hd128 variants whose O leaves by TMA by default).
+# (session 15: the hd128 variants whose O leaves by TMA by default); tanh (session 16: the softcap's tanh forms,
+# their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -103,6 +104,17 @@ for step in $steps; do
     otmadefault) run otmadefault 240 env STAGEWISE_REQUIRE_GPU=1 \
       STAGEWISE_VARIANTS="=tma-producer, P in registers|=tma-producer, P in registers, ping-pong|=tma-producer, P in registers, ping-pong, static tiles|=tma-producer, P in registers, dynamic tiles|=tma-producer, P in registers, masks peeled|=tma-producer, blockM 192, P in registers, ping-pong" \
       npx vitest run test/api/attention.gpu.test.ts ;;
+    # Session 16: the softcap's tanh forms (plan softcapTanh): their GPU test (errors printed per
+    # case), then timed through the tensor API at hd128 (O by TMA) and at gemma2's hd256 shape.
+    tanh)
+      run tanhtest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "softcapTanh"
+      grep -o '\[softcapTanh\] [^:]*: relL2 [^,]*, LSE max err [^,]*' "$out/tanhtest.txt" | sed 's/\[softcapTanh\] //'
+      t='{"schedule":"@S@","knobs":{"softcapTanh":"@T@"@O@}}'
+      sets() { local o=$1 a=() s t2; for s in baseline secondDot; do for t2 in tanhf exp2 approx; do a+=("$(echo "$t" | sed "s/@S@/$s/;s/@T@/$t2/;s/@O@/$o/")"); done; done; (IFS=,; echo "[${a[*]}]"); }
+      s128='[{"batch":32,"headsQ":32,"headsKV":8,"seqQ":1024,"seqK":1024,"headDim":128,"causal":true,"softcap":30},{"batch":64,"headsQ":16,"headsKV":16,"seqQ":1024,"seqK":1024,"headDim":128,"causal":false,"softcap":30},{"batch":4,"headsQ":32,"headsKV":8,"seqQ":4096,"seqK":4096,"headDim":128,"causal":true,"softcap":30}]'
+      s256='[{"batch":4,"headsQ":16,"headsKV":8,"seqQ":4096,"seqK":4096,"headDim":256,"causal":true,"window":[4096,0],"softcap":50}]'
+      run tanh128 "${TANH_LIMIT:-200}" node bench/dev/problem_sweep.mjs "${TANH_SHAPES128:-$s128}" "$(sets ',"oStore":"tma"')" "${TANH_ROUNDS:-4}"
+      run tanh256 "${TANH_LIMIT:-200}" node bench/dev/problem_sweep.mjs "${TANH_SHAPES256:-$s256}" "$(sets '')" "${TANH_ROUNDS:-4}" ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     # The GPU test files with skips failing, in two halves that each fit a call beside other steps

@@ -20,7 +20,8 @@ const cooldown = Number(process.env.PS_COOLDOWN_MS ?? 500);
 
 for (const sh of shapes) {
   const shape = { preset: 'dev', dtype: 'f16', window: null, softcap: 0, layout: 'bnhd', ...sh };
-  const label = `${shape.batch}x${shape.headsQ}/${shape.headsKV}x${shape.seqQ}/${shape.seqK}x${shape.headDim}${shape.causal ? ' causal' : ''}`;
+  const label = `${shape.batch}x${shape.headsQ}/${shape.headsKV}x${shape.seqQ}/${shape.seqK}x${shape.headDim}${shape.causal ? ' causal' : ''}` +
+    `${shape.window ? ` window [${shape.window}]` : ''}${shape.softcap ? ` softcap ${shape.softcap}` : ''}`;
   const runs = [];
   try {
     for (const ks of sets) {
@@ -28,19 +29,21 @@ for (const sh of shapes) {
       const p = await preparePreset(config);
       let ok = false;
       let why = '';
+      let err = '';
       try {
         const r = await p.check();
         ok = r.ok;
         why = r.message ?? '';
+        err = `relL2 ${r.relL2?.toExponential(2)} max ${r.maxAbs?.toExponential(2)}`;
       } catch (e) {
         why = String(e?.message ?? e).slice(0, 200);
       }
-      runs.push({ ks, config, p, ok, why, flops: presetFlops(config), samples: [], perRound: [] });
+      runs.push({ ks, config, p, ok, why, err, flops: presetFlops(config), samples: [], perRound: [] });
     }
     await interleavedRounds(runs, { rounds, cooldownMs: cooldown, warmup, iterations });
     for (const run of runs) {
       const res = run.ok ? pooled(run) : `FAIL ${run.why}`;
-      console.log(`${label}  ${JSON.stringify(run.ks)}  ${res}`);
+      console.log(`${label}  ${JSON.stringify(run.ks)}  ${res}  (check: ${run.err})`);
     }
   } finally {
     for (const run of runs) run.p.dispose();

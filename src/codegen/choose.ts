@@ -8,7 +8,7 @@ import { loopNest, resources, validate, type LoopNest, type Resources, type Sche
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
-  TILE_SCHEDULERS, O_STORES, BLOCK_MS, type BlockM, type RegisterSplit, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+  TILE_SCHEDULERS, O_STORES, SOFTCAP_TANHS, BLOCK_MS, type SoftcapTanh, type BlockM, type RegisterSplit, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout } from './smem.js';
 import { verify } from './verify.js';
@@ -50,6 +50,8 @@ export interface Knobs {
   qBuffers?: 1 | 2;
   /** The persistent tile loop rotated around each tile's first QK^T (plan.ts crossTile); default off. */
   crossTile?: boolean;
+  /** How tanh is computed with a softcap (plan.ts SoftcapTanh); only with softcap. */
+  softcapTanh?: SoftcapTanh | null;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -59,7 +61,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
@@ -138,6 +140,7 @@ interface Checked {
   kvShare?: 1 | 2;
   qBuffers?: 1 | 2;
   crossTile?: boolean;
+  softcapTanh?: SoftcapTanh;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -194,7 +197,13 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   const qBuffers = knobs.qBuffers;
   if (qBuffers !== undefined && qBuffers !== 1 && qBuffers !== 2) throw new RangeError(`qBuffers must be 1 or 2, got ${String(qBuffers)}`);
   const crossTile = checkBoolean(knobs.crossTile, 'crossTile');
-  return { ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  // null is configOf()'s spelling for a plan without a softcap: the default, as undefined.
+  const softcapTanh = knobs.softcapTanh ?? undefined;
+  if (softcapTanh !== undefined && !SOFTCAP_TANHS.includes(softcapTanh)) {
+    throw new RangeError(`softcapTanh must be one of ${SOFTCAP_TANHS.map((x) => `'${x}'`).join(', ')}, got ${String(softcapTanh)}`);
+  }
+  if (softcapTanh !== undefined && !softcap) throw new RangeError(`softcapTanh '${softcapTanh}' needs softcap: without a cap no tanh is computed`);
+  return { ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -578,6 +587,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     causal: c.causal,
     window: c.window,
     softcap: c.softcap,
+    softcapTanh: chooseSoftcapTanh(c, decisions),
     varlen: c.varlen,
     blockM: c.blockM,
     blockN,
@@ -659,6 +669,17 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2 } },
   );
   return out;
+}
+
+/**
+ * The softcapTanh knob, else the default: 'tanhf' (CUDA's, accurate), until the cheaper forms are
+ * measured (bench/NOTES.md session 16). null without a softcap.
+ */
+function chooseSoftcapTanh(c: Checked, decisions: string[]): SoftcapTanh | null {
+  if (!c.softcap) return null;
+  if (c.softcapTanh !== undefined) return c.softcapTanh;
+  decisions.push("softcapTanh 'tanhf': not yet measured against 'exp2' and 'approx' (NOTES session 16)");
+  return 'tanhf';
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */

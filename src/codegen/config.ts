@@ -2,7 +2,7 @@
 // set. choose() (choose.ts) turns them into a KernelPlan; every knob left out takes the measured
 // default recorded there. Variants are enums in the plan; the knobs here are the user-facing
 // spelling of them.
-import type { BlockM, KernelPlan, OStore, TileScheduler } from './plan.js';
+import type { BlockM, KernelPlan, OStore, SoftcapTanh, TileScheduler } from './plan.js';
 import type { Dtype } from './wgmma.js';
 
 export type LoadKind = 'tma' | 'cp.async';
@@ -55,6 +55,8 @@ export interface KernelConfig {
   qBuffers: 1 | 2;
   /** The rotated tile loop (plan.ts crossTile). */
   crossTile: boolean;
+  /** How tanh is computed with a softcap (plan.ts SoftcapTanh); null without one. */
+  softcapTanh: SoftcapTanh | null;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -86,5 +88,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     kvShare: plan.kvShare,
     qBuffers: plan.qBuffers,
     crossTile: plan.crossTile,
+    softcapTanh: plan.softcapTanh,
   };
 }

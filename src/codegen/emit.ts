@@ -143,7 +143,8 @@ function variantTypes(plan: KernelPlan): string[] {
   // (which every thread of the warpgroup passes between the packing and the P V product) does it.
   const pPath = plan.pOperand === 'registers' ? 'PInRegisters' : `PInShared<${plan.turn === 'none' ? 'PPublish::OwnBarrier' : 'PPublish::TurnBarrier'}>`;
   const qDesc = plan.qDescriptors === 'visible' ? 'QDescVisible' : 'QDescOpaque';
-  const logits = plan.softcap ? 'SoftcapLogits' : 'PlainLogits';
+  const tanhPolicy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' } as const;
+  const logits = plan.softcapTanh !== null ? `SoftcapLogits<${tanhPolicy[plan.softcapTanh]}>` : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
   const oStore = plan.oStore === 'tma' ? 'OStoreTma' : 'OStoreRegisters';
   return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using OStore = ${oStore};`, ...tiles];

@@ -56,6 +56,17 @@ export type TileScheduler = 'grid' | 'static' | 'dynamic';
 export type OStore = 'registers' | 'tma';
 export const O_STORES: readonly OStore[] = ['registers', 'tma'];
 
+/**
+ * How a softcapped kernel computes tanh (kernels/variants.cuh SoftcapLogits). 'tanhf': CUDA's
+ * tanhf (both of its branches run, then a select: 2 MUFU and about 10 other instructions per
+ * logit). 'exp2': 1 - 2 / (2^(2 x log2 e) + 1) with ex2.approx and rcp.approx (2 MUFU and 3 others;
+ * absolute error a few units of 2^-23, as tanhf's). 'approx': tanh.approx.f32 (1 MUFU; relative
+ * error up to about 2^-11, which a cap of 50 turns into up to 0.024 on a logit: FlashAttention's
+ * choice). null without a softcap. The default is choose.ts chooseSoftcapTanh's.
+ */
+export type SoftcapTanh = 'tanhf' | 'exp2' | 'approx';
+export const SOFTCAP_TANHS: readonly SoftcapTanh[] = ['tanhf', 'exp2', 'approx'];
+
 export const TILE_SCHEDULERS: readonly TileScheduler[] = ['grid', 'static', 'dynamic'];
 export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];
 export const P_OPERANDS: readonly POperand[] = ['registers', 'shared'];
@@ -165,6 +176,8 @@ export interface KernelPlan {
   window: boolean;
   /** Logit softcap (its value is a launch argument). */
   softcap: boolean;
+  /** How tanh is computed with a softcap (SoftcapTanh); null without one. */
+  softcapTanh: SoftcapTanh | null;
   /** Packed variable-length sequences (cumulative lengths are launch arguments). */
   varlen: boolean;
   /** Query rows per CTA: 64 per consumer warpgroup. */
@@ -409,5 +422,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static" ("tma-producer m192 n128 ..." for 192 query rows). */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}`;
+  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}`;
 }

@@ -338,3 +338,48 @@ describeGpu('window sides past every key', () => {
     }
   });
 });
+
+// Each way of computing the softcap's tanh (plan softcapTanh) against the fp32 reference, from
+// logits far below the cap (inputs x1) to logits pinned at it (x30 on Q and K: every score is
+// hundreds of times the cap, so tanh sits at +-1, where tanh.approx's relative error is largest in
+// absolute terms). Each case prints its errors, so a GPU run also measures them (bench/NOTES.md
+// session 16). 'tanhf' and 'exp2' are held to the suite's tolerance everywhere; 'approx' too.
+describeGpu('softcapTanh: every tanh form against the reference', () => {
+  const shapes = [
+    { name: 'hd128 Hq8/Hkv2 N777 causal, dynamic tiles', headDim: 128, hq: 8, hkv: 2, n: 777, causal: true, knobs: { scheduler: 'dynamic' } },
+    { name: 'hd128 Hq4/Hkv4 N600, one CTA per tile', headDim: 128, hq: 4, hkv: 4, n: 600, causal: false, knobs: { scheduler: 'grid' } },
+    { name: 'hd256 Hq4/Hkv2 N513 causal, dynamic tiles', headDim: 256, hq: 4, hkv: 2, n: 513, causal: true, knobs: { scheduler: 'dynamic' } },
+    { name: 'hd64 Hq4/Hkv1 N300, static tiles', headDim: 64, hq: 4, hkv: 1, n: 300, causal: false, knobs: { scheduler: 'static' } },
+  ] as const;
+  for (const s of shapes) {
+    for (const softcapTanh of ['tanhf', 'exp2', 'approx'] as const) {
+      for (const [cap, magnitude] of [[50, 1], [30, 3], [20, 5], [50, 30]] as const) {
+        const name = `${s.name}: ${softcapTanh}, softcap ${cap}, inputs x${magnitude}`;
+        it(name, async () => {
+          const B = 2, D = s.headDim, dtype = 'f16' as const;
+          const seed = (SEED * 11 + name.length * 17) >>> 0;
+          const q = await operand([B, s.n, s.hq, D], dtype, seed, magnitude, null);
+          const k = await operand([B, s.n, s.hkv, D], dtype, seed + 1, magnitude, null);
+          const v = await operand([B, s.n, s.hkv, D], dtype, seed + 2, 1, null);
+          const out = Tensor.empty(q.shape, { dtype });
+          const lse = Tensor.empty([B, s.hq, s.n], { dtype: 'f32' });
+          out.buffer.memset16(NAN16[dtype]);
+          lse.buffer.memset32(0x7fc00000);
+          try {
+            const opts = { causal: s.causal, out, lse, softcap: cap, schedule: 'secondDot' as const, knobs: { ...s.knobs, softcapTanh, hangTrap: true }, ...(s.knobs.scheduler === 'grid' ? {} : { ctas: 3 }) };
+            await attention(q, k, v, opts);
+            const p = attentionProblem(q, k, v, opts);
+            const r = await compare(p, out, lse, rowsFor(s.n), () => s.n, (b, h, row) => ({ o: ((b * s.n + row) * s.hq + h) * D, l: (b * s.hq + h) * s.n + row }));
+            const where = `${name} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE max err ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+            console.log(`[softcapTanh] ${where}`);
+            expect(r.nan, where).toBe(0);
+            expect(r.relL2, where).toBeLessThan(1e-2);
+            expect(r.lseMax, where).toBeLessThan(2e-2);
+          } finally {
+            [q, k, v, out, lse].forEach((t) => t.dispose());
+          }
+        });
+      }
+    }
+  }
+});
