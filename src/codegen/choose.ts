@@ -365,8 +365,11 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * baseline gained 3-11% (kept on registers; with O staged by stmatrix, session 15 on an H200 at
  * 8k non-causal: secondDot +1.0%, baseline +1.9%, below the 3% that would move the default).
  * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
- * (not measured), nor in a persistent kernel with a window or softcap: ptxas spilled there (20-132 B)
- * with O staged by st.shared; with stmatrix (session 15) it compiles clean, not yet measured (NOTES).
+ * (not measured). A persistent kernel with a window or softcap kept registers while ptxas spilled
+ * there with O staged by st.shared (20-132 B, session 7); with stmatrix (session 15) it compiles
+ * clean, and on an H200 its best TMA config beat its best register config by +11.9% (window 2k
+ * causal), +11.8% / +3.5% (softcap 1k / 4k causal) and +6.8% (softcap 1k), every round (NOTES
+ * session 16).
  */
 function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
@@ -375,7 +378,6 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
     c.varlen ? 'packed sequences'
     : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`
-    : persistent && (c.window || c.softcap) ? 'a persistent kernel with a window or softcap (ptxas spilled with st.shared staging; clean with stmatrix, not yet measured)'
     : null;
   // Each store's tiling once, its own decisions kept aside until the store is chosen.
   const tiled = (oStore: OStore) => {
@@ -587,7 +589,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     causal: c.causal,
     window: c.window,
     softcap: c.softcap,
-    softcapTanh: chooseSoftcapTanh(c, decisions),
+    softcapTanh: chooseSoftcapTanh(c, pipeline.sTiles, decisions),
     varlen: c.varlen,
     blockM: c.blockM,
     blockN,
@@ -672,14 +674,23 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
 }
 
 /**
- * The softcapTanh knob, else the default: 'tanhf' (CUDA's, accurate), until the cheaper forms are
- * measured (bench/NOTES.md session 16). null without a softcap.
+ * The softcapTanh knob, else the default 'exp2': on an H200 (NOTES 2026-11-28 session 16) it ran
+ * +31% / +30% / +21% over 'tanhf' at hd128 softcap 1k causal / 1k / 4k causal and +16% at gemma2's
+ * hd256 shape (best schedule each), with tanhf's errors (O's relL2 the same to two digits at every
+ * cap and input scale tried, LSE within 7e-5). 'approx' ran another +11..+28% but its LSE errors
+ * reached 2.2e-4, 16x tanhf's where logits near the cap: a knob. Two S tiles in flight (firstDot)
+ * keep 'tanhf': at hd128 (P in shared memory, 192 tile registers of 192) ptxas spilled 8-28 B with
+ * 'exp2' and none with 'tanhf' (nvcc 13.0; not timed). null without a softcap.
  */
-function chooseSoftcapTanh(c: Checked, decisions: string[]): SoftcapTanh | null {
+function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): SoftcapTanh | null {
   if (!c.softcap) return null;
   if (c.softcapTanh !== undefined) return c.softcapTanh;
-  decisions.push("softcapTanh 'tanhf': not yet measured against 'exp2' and 'approx' (NOTES session 16)");
-  return 'tanhf';
+  if (sTiles > 1) {
+    decisions.push("softcapTanh tanhf: two S tiles in flight, where ptxas spilled 8-28 B with exp2 at hd128 and none with tanhf (NOTES 2026-11-28 session 16)");
+    return 'tanhf';
+  }
+  decisions.push("softcapTanh exp2: +16..+31% over tanhf with its errors; approx (tanh.approx) +11..+28% more with 16x the LSE error, a knob (NOTES 2026-11-28 session 16)");
+  return 'exp2';
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */

@@ -55,7 +55,7 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   // hd256 with a producer warpgroup: O alone is 128 registers; 80-wide S and P tiles just fit.
   ['baseline', { headDim: 256, load: 'tma', causal: true }],
   ['firstDot', { headDim: 256, load: 'tma', causal: true, dtype: 'bf16' }],
-  // The model features: softcap (tanhf in the softmax), a window, packed sequences.
+  // The model features: softcap (the plan's tanh form, exp2 by default), a window, packed sequences.
   ['firstDot', { headDim: 128, load: 'tma', causal: true, window: true, softcap: true, varlen: true }],
   ['secondDot', { headDim: 256, load: 'tma', window: true, softcap: true, dtype: 'bf16' }],
   ['baseline', { headDim: 64, load: 'cp.async', softcap: true, varlen: true }],
@@ -68,10 +68,15 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   // default (see choose.ts).
   ['firstDot', { headDim: 128, causal: true, scheduler: 'dynamic', dtype: 'bf16' }],
   ['secondDot', { headDim: 256, scheduler: 'static', pShared: true }],
-  // O through shared memory and TMA (asked for): in a persistent kernel with causal and softcap
-  // (secondDot does not spill there; baseline does, and with a window both do, so choose.ts keeps a
-  // persistent kernel with a window or softcap on registers), and from one CTA per tile.
+  // O through shared memory and TMA: the defaults of a persistent kernel with a window or softcap
+  // (session 16; with O staged by st.shared they spilled 20-132 B), and asked for from one CTA per tile.
   ['secondDot', { headDim: 128, causal: true, softcap: true, scheduler: 'dynamic', oStore: 'tma' }],
+  ['baseline', { headDim: 128, seqQ: 1024, causal: true, window: true, softcap: true }],
+  ['baseline', { headDim: 128, seqQ: 1024, softcap: true }],
+  ['secondDot', { headDim: 128, seqQ: 2048, window: true }],
+  // The softcap's tanh forms (plan softcapTanh): the default exp2 above, tanhf and approx asked for.
+  ['secondDot', { headDim: 128, seqQ: 1024, causal: true, softcap: true, softcapTanh: 'tanhf' }],
+  ['baseline', { headDim: 256, causal: true, window: true, softcap: true, softcapTanh: 'approx', scheduler: 'dynamic' }],
   ['secondDot', { headDim: 64, causal: true, window: true, softcap: true, scheduler: 'static', oStore: 'tma' }],
   ['baseline', { headDim: 64, scheduler: 'grid', oStore: 'tma' }],
   // ... in Q's place (one CTA per tile), with every feature, and at hd256 (its 80-wide tile kept).
