@@ -183,9 +183,9 @@ for step in $steps; do
       run ab "${AB_LIMIT:-300}" bash bench/dev/ab.sh "${AB_BASE:-abbase}" . "$out/ab" "${AB_ROUNDS:-3}" -- "${shapes[@]}" --dtype f16 --loads tma \
         --schedules "${AB_SCHEDULES:-baseline,secondDot}" --causal "${AB_CAUSAL:-both}"
       node bench/dev/ab_summary.mjs "$out/ab" > "$out/ab-summary.txt" 2>&1; cat "$out/ab-summary.txt"; archive ;;
-    # The same A/B over the llama3-8b preset (tensor API, GQA, [B, N, H, D], causal).
+    # The same A/B over the llama3-8b preset (tensor API, GQA, [B, N, H, D], causal), or AB_PRESET's.
     abllama)
-      run abllama "${AB_LIMIT:-300}" bash bench/dev/ab.sh "${AB_BASE:-abbase}" . "$out/abllama" "${AB_ROUNDS:-3}" -- --preset llama3-8b \
+      run abllama "${AB_LIMIT:-300}" bash bench/dev/ab.sh "${AB_BASE:-abbase}" . "$out/abllama" "${AB_ROUNDS:-3}" -- --preset "${AB_PRESET:-llama3-8b}" \
         --schedules "${AB_SCHEDULES:-baseline,secondDot}"
       node bench/dev/ab_summary.mjs "$out/abllama" > "$out/abllama-summary.txt" 2>&1; cat "$out/abllama-summary.txt"; archive ;;
     *) echo "acceptance: unknown step $step"; exit 2 ;;
