@@ -5,7 +5,7 @@
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
 //   Logits = PlainLogits | SoftcapLogits<TanhLibm | TanhExp2 | TanhApprox>
-//   OStore = OStoreRegisters | OStoreTma
+//   OStore = OStoreRegisters | OStoreTma | OStoreTmaPacked
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
 //
@@ -483,6 +483,26 @@ struct OStoreTmaPolicy {
   static SW_DEVICE void drain(const Ctx& c) { if (issuer(c)) bulkWaitRead<0>(); }
 };
 using OStoreTma = OStoreTmaPolicy<>;
+
+// Packed sequences (the plan's oStore 'tma' with varlen): a box is 64 rows of the packed tensor, so
+// a warpgroup's block that runs past its sequence's end would write the next sequence's first rows
+// (TMA clips only at the tensor's end). Such a block leaves from registers with its rows checked;
+// every block that ends inside its sequence leaves by TMA, as above. The test is warpgroup-uniform
+// (m0, wg and the sequence's length), so the TMA path's warpgroup barriers see all 128 threads.
+// Hazard (WAW across the two paths): none; each block's rows are written once, by one path, and
+// blocks of different tiles never overlap. The O tile is written only on the TMA path, whose
+// stage() waits for the previous store's reads, as it does without packing.
+// (A template, as OStoreTmaPolicy, so that only a kernel that uses it instantiates the TMA store.)
+template <int N = 0>
+struct OStoreTmaPackedPolicy {
+  static SW_DEVICE bool wholeBlock(const Ctx& c) { return c.m0 + c.wg * 64 + 64 <= c.seqQ; }
+  static SW_DEVICE void store(const Ctx& c, const Regs& r, const float inv[2], u16* o, long long oRow, const TmaDesc* tmO) {
+    if (wholeBlock(c)) OStoreTmaPolicy<N>::store(c, r, inv, o, oRow, tmO);
+    else OStoreRegisters::store(c, r, inv, o, oRow, tmO);
+  }
+  static SW_DEVICE void drain(const Ctx& c) { OStoreTmaPolicy<N>::drain(c); }
+};
+using OStoreTmaPacked = OStoreTmaPackedPolicy<>;
 
 // ---- logits: what the softmax exponentiates (log2 domain) ----------------------------------------------
 // Plain: scale * s. The scale is folded into the exponent's multiplier.

@@ -19,7 +19,8 @@
 # SWEEP_ROUNDS, with cuDNN's rounds when CUDNN_SHAPE is set), problems (knob sets on general problems
 # through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14; otmadefault
 # (session 15: the hd128 variants whose O leaves by TMA by default); tanh (session 16: the softcap's tanh forms,
-# their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS).
+# their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS); varlen (session 16: O by TMA for packed
+# sequences, its GPU tests and timings; VL_CASES, VL_SETS, VL_ROUNDS).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -115,6 +116,13 @@ for step in $steps; do
       s256='[{"batch":4,"headsQ":16,"headsKV":8,"seqQ":4096,"seqK":4096,"headDim":256,"causal":true,"window":[4096,0],"softcap":50}]'
       run tanh128 "${TANH_LIMIT:-200}" node bench/dev/problem_sweep.mjs "${TANH_SHAPES128:-$s128}" "$(sets ',"oStore":"tma"')" "${TANH_ROUNDS:-4}"
       run tanh256 "${TANH_LIMIT:-200}" node bench/dev/problem_sweep.mjs "${TANH_SHAPES256:-$s256}" "$(sets '')" "${TANH_ROUNDS:-4}" ;;
+    # Session 16: O by TMA for packed sequences (oStore 'tma', OStoreTmaPacked): its GPU tests, then
+    # timed against the register store on packed batches (bench/dev/varlen_sweep.mjs; VL_CASES, VL_ROUNDS).
+    varlen)
+      run varlentest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "attentionVarlen"
+      vl='[{"hq":32,"hkv":8,"headDim":128,"causal":true,"lengths":{"count":32,"min":256,"max":2048,"seed":1}},{"hq":32,"hkv":8,"headDim":128,"causal":true,"lengths":{"count":64,"min":128,"max":1024,"seed":2}},{"hq":16,"hkv":16,"headDim":128,"causal":false,"lengths":{"count":32,"min":512,"max":2048,"seed":3}}]'
+      vs='[{"schedule":"baseline"},{"schedule":"baseline","knobs":{"oStore":"tma"}},{"schedule":"secondDot"},{"schedule":"secondDot","knobs":{"oStore":"tma"}}]'
+      run varlensweep "${VL_LIMIT:-240}" node bench/dev/varlen_sweep.mjs "${VL_CASES:-$vl}" "${VL_SETS:-$vs}" "${VL_ROUNDS:-4}" ;;
     cifast)
       run cifast "${CI_LIMIT:-330}" node dist/cli/main.js bench --preset ci --loads tma --peer-list torch-cudnn --rounds "${CI_ROUNDS:-3}" --json "$out/bench-ci.json" "${floor[@]}" ;;
     # The GPU test files with skips failing, in two halves that each fit a call beside other steps

@@ -303,3 +303,11 @@ export async function prepareTensorLaunch(
   const { fn, launch: config, out, lse } = await prepareRun(attentionProblem(q, k, v, opts), opts, q.shape);
   return { fn, launch: config(), out, ...(lse ? { lse } : {}) };
 }
+
+/** prepareTensorLaunch for attentionVarlen (packed sequences): the kernel and launch config it would launch. */
+export async function prepareVarlenLaunch(
+  q: Tensor, k: Tensor, v: Tensor, opts: VarlenOptions & RunOptions,
+): Promise<{ fn: KernelFunction; launch: LaunchConfig } & AttentionOutput> {
+  const { fn, launch: config, out, lse } = await prepareRun(varlenProblem(q, k, v, opts), opts, q.shape);
+  return { fn, launch: config(), out, ...(lse ? { lse } : {}) };
+}

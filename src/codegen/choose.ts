@@ -180,7 +180,6 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (oStore !== undefined && !O_STORES.includes(oStore)) {
     throw new RangeError(`oStore must be one of ${O_STORES.map((x) => `'${x}'`).join(', ')}, got ${String(oStore)}`);
   }
-  if (oStore === 'tma' && varlen) throw new RangeError("oStore 'tma' cannot store packed sequences: a TMA box past a sequence's end would write into the next sequence's rows");
   if (pingpong && blockM === 64) throw new RangeError('pingpong needs blockM 128 or 192 (two or three warpgroups to take turns)');
   // cp.async tiles end in a barrier over all threads, which would wait on the warpgroup that is
   // itself waiting for its ping-pong turn.
@@ -364,7 +363,8 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * in Q's place (one CTA per tile, blockN kept) secondDot, its best schedule, -2..-3% while
  * baseline gained 3-11% (kept on registers; with O staged by stmatrix, session 15 on an H200 at
  * 8k non-causal: secondDot +1.0%, baseline +1.9%, below the 3% that would move the default).
- * Never for packed sequences (a box would cross into the next sequence), nor from inline loads
+ * Not by default for packed sequences (asked for, a block crossing a sequence's end leaves from
+ * registers: kernels/variants.cuh OStoreTmaPacked; not measured), nor from inline loads
  * (not measured). A persistent kernel with a window or softcap kept registers while ptxas spilled
  * there with O staged by st.shared (20-132 B, session 7); with stmatrix (session 15) it compiles
  * clean, and on an H200 its best TMA config beat its best register config by +11.9% (window 2k
@@ -375,7 +375,7 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
   const persistent = scheduler !== 'grid';
   const why =
-    c.varlen ? 'packed sequences'
+    c.varlen ? "packed sequences (oStore 'tma' stores their whole 64-row blocks by TMA and a block crossing a sequence's end from registers: not yet measured)"
     : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`
     : null;

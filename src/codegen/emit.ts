@@ -146,7 +146,7 @@ function variantTypes(plan: KernelPlan): string[] {
   const tanhPolicy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' } as const;
   const logits = plan.softcapTanh !== null ? `SoftcapLogits<${tanhPolicy[plan.softcapTanh]}>` : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
-  const oStore = plan.oStore === 'tma' ? 'OStoreTma' : 'OStoreRegisters';
+  const oStore = plan.oStore === 'tma' ? (plan.varlen ? 'OStoreTmaPacked' : 'OStoreTma') : 'OStoreRegisters';
   return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using OStore = ${oStore};`, ...tiles];
 }
 

@@ -50,8 +50,10 @@ export type TileScheduler = 'grid' | 'static' | 'dynamic';
  * warpgroup writes its 64 rows into its own 128B-swizzled shared-memory tile and one thread issues
  * a TMA store, awaited (for its reads of shared memory) only when that tile is next written, so
  * the store overlaps the next tile's loop in a persistent CTA; with one CTA per tile the tiles take
- * Q's place (SmemLayout.oInQ). Never for packed sequences: a box past a sequence's end would write
- * into the next sequence's rows. The default is choose.ts chooseTilingAndStore's.
+ * Q's place (SmemLayout.oInQ). With packed sequences a box past a sequence's end would write into
+ * the next sequence's rows (TMA clips only at the tensor's end), so there a block that crosses its
+ * sequence's end leaves from registers instead (kernels/variants.cuh OStoreTmaPacked). The default
+ * is choose.ts chooseTilingAndStore's.
  */
 export type OStore = 'registers' | 'tma';
 export const O_STORES: readonly OStore[] = ['registers', 'tma'];

@@ -200,8 +200,25 @@ describeGpu('attention(q, k, v) matches the general fp32 reference', () => {
   }
 });
 
-describeGpu('attentionVarlen matches the general fp32 reference', () => {
+interface VarlenCase {
+  name: string;
+  dtype: 'f16' | 'bf16';
+  headDim: 64 | 128 | 256;
+  hq: number;
+  hkv: number;
+  lq: number[];
+  lk: number[];
+  causal: boolean;
+  window?: [number, number];
+  softcap?: number;
+  schedule: 'baseline' | 'firstDot' | 'secondDot';
+  scheduler: 'grid' | 'static' | 'dynamic';
+  ctas: number;
+}
+
+function varlenCases(): VarlenCase[] {
   const r = rng(SEED ^ 0x51ed27);
+  const out: VarlenCase[] = [];
   for (let i = 0; i < 10; i++) {
     const dtype = i % 2 ? 'bf16' : 'f16';
     const headDim = ([64, 128, 256] as const)[i % 3];
@@ -220,44 +237,69 @@ describeGpu('attentionVarlen matches the general fp32 reference', () => {
     const schedule = (['baseline', 'firstDot', 'secondDot'] as const)[i % 3];
     const scheduler = (['dynamic', 'grid', 'static', 'dynamic'] as const)[i % 4];
     const ctas = 1 + (i % 3);
-    const name = `#${i} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}` +
-      `${scheduler === 'grid' ? '' : ` ${scheduler} tiles on ${ctas} CTAs`}`;
-    it(name, async () => {
-      const cum = (ls: number[]) => Int32Array.from([0, ...ls.map((_, m) => ls.slice(0, m + 1).reduce((a, b) => a + b, 0))]);
-      const cq = cum(lq), ck = cum(lk);
-      const totalQ = cq[members], totalK = ck[members];
-      const seed = (SEED + i * 101) >>> 0;
-      const q = await Tensor.random([totalQ, hq, headDim], { dtype, seed });
-      const k = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 1 });
-      const v = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 2 });
-      const [qv, kv, vv] = [q, k, v];
-      const cuQ = Tensor.from(cq, { dtype: 'i32' });
-      const cuK = Tensor.from(ck, { dtype: 'i32' });
-      const out = Tensor.empty(qv.shape, { dtype });
-      const lse = Tensor.empty([hq, totalQ], { dtype: 'f32' });
-      out.buffer.memset16(NAN16[dtype]);
-      lse.buffer.memset32(0x7fc00000);
-      try {
-        const opts = {
-          cuSeqlensQ: cuQ, cuSeqlensK: cuK, maxSeqlenQ: Math.max(...lq), maxSeqlenK: Math.max(...lk), causal, out, lse, schedule,
-          knobs: { scheduler, hangTrap: true }, ...(scheduler === 'grid' ? {} : { ctas }),
-          ...(window ? { window } : {}), ...(softcap ? { softcap } : {}),
-        };
-        await attentionVarlen(qv, kv, vv, opts);
-        const p = varlenProblem(qv, kv, vv, opts);
-        const rows = rowsFor(Math.max(...lq));
-        const os = out.strides;
-        const res = await compare(p, out, lse, rows, (b) => lq[b], (b, h, row) => ({ o: (cq[b] + row) * os[0] + h * os[1], l: h * totalQ + cq[b] + row }));
-        const where = `${name} seed ${SEED}: relL2 ${res.relL2.toExponential(2)}, LSE max err ${res.lseMax.toExponential(2)}, ${res.nan} NaN; worst ${res.worst}`;
-        expect(res.nan, where).toBe(0);
-        expect(res.relL2, where).toBeLessThan(1e-2);
-        expect(res.lseMax, where).toBeLessThan(2e-2);
-      } finally {
-        [q, k, v, cuQ, cuK, out, lse].forEach((t) => t.dispose());
-      }
-    });
+    out.push({ name: `#${i}`, dtype, headDim, hq, hkv, lq, lk, causal, ...(window ? { window } : {}), ...(softcap ? { softcap } : {}), schedule, scheduler, ctas });
   }
-});
+  return out;
+}
+
+/** Sequences ending on, one past and one short of 64-row block edges, back to back (OStoreTmaPacked's boundary). */
+function blockEdgeCases(): VarlenCase[] {
+  const lq = [64, 65, 127, 1, 128, 191, 63];
+  return (['dynamic', 'grid', 'static'] as const).flatMap((scheduler, s) => [false, true].map((causal) => ({
+    name: `edges ${s * 2 + (causal ? 1 : 0)}`, dtype: 'f16' as const, headDim: 128 as const, hq: 4, hkv: 2, lq, lk: lq.map((n) => n + 7), causal,
+    schedule: (causal ? 'secondDot' : 'baseline') as VarlenCase['schedule'], scheduler, ctas: 2,
+  })));
+}
+
+function varlenSuite(title: string, list: VarlenCase[], extraKnobs: Record<string, unknown>): void {
+  describeGpu(title, () => {
+    for (const [i, c] of list.entries()) {
+      const { dtype, headDim, hq, hkv, lq, lk, causal, window, softcap, schedule, scheduler, ctas } = c;
+      const members = lq.length;
+      const name = `${c.name} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}` +
+        `${scheduler === 'grid' ? '' : ` ${scheduler} tiles on ${ctas} CTAs`}`;
+      it(name, async () => {
+        const cum = (ls: number[]) => Int32Array.from([0, ...ls.map((_, m) => ls.slice(0, m + 1).reduce((a, b) => a + b, 0))]);
+        const cq = cum(lq), ck = cum(lk);
+        const totalQ = cq[members], totalK = ck[members];
+        const seed = (SEED + i * 101 + title.length) >>> 0;
+        const q = await Tensor.random([totalQ, hq, headDim], { dtype, seed });
+        const k = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 1 });
+        const v = await Tensor.random([totalK, hkv, headDim], { dtype, seed: seed + 2 });
+        const [qv, kv, vv] = [q, k, v];
+        const cuQ = Tensor.from(cq, { dtype: 'i32' });
+        const cuK = Tensor.from(ck, { dtype: 'i32' });
+        const out = Tensor.empty(qv.shape, { dtype });
+        const lse = Tensor.empty([hq, totalQ], { dtype: 'f32' });
+        out.buffer.memset16(NAN16[dtype]);
+        lse.buffer.memset32(0x7fc00000);
+        try {
+          const opts = {
+            cuSeqlensQ: cuQ, cuSeqlensK: cuK, maxSeqlenQ: Math.max(...lq), maxSeqlenK: Math.max(...lk), causal, out, lse, schedule,
+            knobs: { scheduler, hangTrap: true, ...extraKnobs }, ...(scheduler === 'grid' ? {} : { ctas }),
+            ...(window ? { window } : {}), ...(softcap ? { softcap } : {}),
+          };
+          await attentionVarlen(qv, kv, vv, opts);
+          const p = varlenProblem(qv, kv, vv, opts);
+          const rows = rowsFor(Math.max(...lq));
+          const os = out.strides;
+          const res = await compare(p, out, lse, rows, (b) => lq[b], (b, h, row) => ({ o: (cq[b] + row) * os[0] + h * os[1], l: h * totalQ + cq[b] + row }));
+          const where = `${title}: ${name} seed ${SEED}: relL2 ${res.relL2.toExponential(2)}, LSE max err ${res.lseMax.toExponential(2)}, ${res.nan} NaN; worst ${res.worst}`;
+          expect(res.nan, where).toBe(0);
+          expect(res.relL2, where).toBeLessThan(1e-2);
+          expect(res.lseMax, where).toBeLessThan(2e-2);
+        } finally {
+          [q, k, v, cuQ, cuK, out, lse].forEach((t) => t.dispose());
+        }
+      });
+    }
+  });
+}
+
+varlenSuite('attentionVarlen matches the general fp32 reference', varlenCases(), {});
+// O by TMA for packed sequences (a knob: kernels/variants.cuh OStoreTmaPacked), where a box past a
+// sequence's end would overwrite the next sequence's first rows: the same sweep and the block edges.
+varlenSuite('attentionVarlen with O by TMA (oStore tma) matches the general fp32 reference', [...varlenCases(), ...blockEdgeCases()], { oStore: 'tma' });
 
 describeGpu('a repeated call (the call memo) relaunches and sees every change', () => {
   it('new data in Q, a flipped flag and an edited window on the same options object', async () => {

@@ -51,9 +51,22 @@ describe('oStore', () => {
     expect(choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'tma', scheduler: 'grid' }).oStore).toBe('tma');
     expect(choose(NAMED.baseline, { headDim: 64, causal: true, window: true, softcap: true }, { oStore: 'tma', scheduler: 'dynamic' }).oStore).toBe('tma');
   });
+  it("packed sequences take oStore 'tma' when asked: OStoreTmaPacked (a block crossing a sequence's end from registers), any scheduler", () => {
+    for (const scheduler of ['grid', 'static', 'dynamic'] as const) {
+      for (const causal of [false, true]) {
+        const plan = choose(NAMED.secondDot, { headDim: 128, varlen: true, causal }, { oStore: 'tma', scheduler });
+        expect(plan.oStore).toBe('tma');
+        const k = emit(plan);
+        expect(k.source).toContain('using OStore = OStoreTmaPacked;');
+        expect(emit(choose(NAMED.secondDot, { headDim: 128, causal }, { oStore: 'tma', scheduler })).source).toContain('using OStore = OStoreTma;');
+      }
+    }
+    // The default stays registers for packed sequences until measured, saying why.
+    expect(choose(NAMED.secondDot, { headDim: 128, varlen: true, seqQ: 1024 }).decisions.join('\n')).toMatch(/oStore registers: packed sequences \(oStore 'tma' stores their whole 64-row blocks/);
+  });
+
   it('the knob is checked, naming the argument and the rule', () => {
     expect(() => choose(NAMED.secondDot, { headDim: 128 }, { oStore: 'smem' as never })).toThrow(/oStore must be one of 'registers', 'tma', got smem/);
-    expect(() => choose(NAMED.secondDot, { headDim: 128, varlen: true }, { oStore: 'tma' })).toThrow(/oStore 'tma' cannot store packed sequences/);
     // hd256's tiles leave no room for 64 KiB of O at this width: the shared-memory rule, with the breakdown.
     expect(() => choose(NAMED.secondDot, { headDim: 256 }, { oStore: 'tma', blockN: 128 })).toThrow(/shared memory .*O 65536.*Hopper allows/);
   });
