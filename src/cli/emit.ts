@@ -32,8 +32,8 @@ options:
                          one CTA per tile, or a persistent grid (default: from --seq-q)
   --o-store registers|tma
                          how O leaves: st.global from registers, or shared memory and a TMA
-                         store (default: TMA at head dim 128 with a producer warpgroup, but not
-                         for packed sequences; with one CTA per tile O's tiles take Q's place)
+                         store (default: TMA at head dim 128 with a producer warpgroup; with
+                         one CTA per tile O's tiles take Q's place)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
                          persistent with a producer warpgroup up to a length per head dim and
                          mask (2048; 5120 causal at hd128; hd256 4096, causal every length);

@@ -363,9 +363,10 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * in Q's place (one CTA per tile, blockN kept) secondDot, its best schedule, -2..-3% while
  * baseline gained 3-11% (kept on registers; with O staged by stmatrix, session 15 on an H200 at
  * 8k non-causal: secondDot +1.0%, baseline +1.9%, below the 3% that would move the default).
- * Not by default for packed sequences (asked for, a block crossing a sequence's end leaves from
- * registers: kernels/variants.cuh OStoreTmaPacked; not measured), nor from inline loads
- * (not measured). A persistent kernel with a window or softcap kept registers while ptxas spilled
+ * Packed sequences take it too (a block crossing a sequence's end leaves from registers:
+ * kernels/variants.cuh OStoreTmaPacked): on an H200, best TMA over best register config +11.6% / +17.3%
+ * (GQA causal, 32 sequences of 256-2048 / 64 of 128-1024 tokens) and +7.4% (non-causal, 32 of
+ * 512-2048), every round (NOTES session 16). Not from inline loads (not measured). A persistent kernel with a window or softcap kept registers while ptxas spilled
  * there with O staged by st.shared (20-132 B, session 7); with stmatrix (session 15) it compiles
  * clean, and on an H200 its best TMA config beat its best register config by +11.9% (window 2k
  * causal), +11.8% / +3.5% (softcap 1k / 4k causal) and +6.8% (softcap 1k), every round (NOTES
@@ -375,8 +376,7 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
   const persistent = scheduler !== 'grid';
   const why =
-    c.varlen ? "packed sequences (oStore 'tma' stores their whole 64-row blocks by TMA and a block crossing a sequence's end from registers: not yet measured)"
-    : v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
+    v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`
     : null;
   // Each store's tiling once, its own decisions kept aside until the store is chosen.
@@ -398,7 +398,9 @@ function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resourc
     return pick(regs, `oStore registers: blockN ${regs.blockN} leaves no shared memory for O's tiles`);
   }
   if (tma.blockN === regs.blockN && tma.pipeline.vBuffers === regs.pipeline.vBuffers) {
-    return pick(tma, 'oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)');
+    return pick(tma, c.varlen
+      ? 'oStore tma: whole blocks of packed sequences through shared memory and a TMA store, a block crossing its sequence\'s end from registers, +7..+17% on an H200 (NOTES 2026-11-28 session 16)'
+      : 'oStore tma: O through shared memory and a TMA store, hd128 +1-20% on an H100 (NOTES 2026-11-27 session 7)');
   }
   return pick(regs, `oStore registers: O's tiles would cost the KV tile or a V slot (blockN ${regs.blockN} -> ${tma.blockN}, V ${regs.pipeline.vBuffers} -> ${tma.pipeline.vBuffers})`);
 }
