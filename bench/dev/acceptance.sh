@@ -111,7 +111,7 @@ for step in $steps; do
       run tanhtest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "softcapTanh"
       grep -o '\[softcapTanh\] [^:]*: relL2 [^,]*, LSE max err [^,]*' "$out/tanhtest.txt" | sed 's/\[softcapTanh\] //'
       t='{"schedule":"@S@","knobs":{"softcapTanh":"@T@"@O@}}'
-      sets() { local o=$1 a=() s t2; for s in baseline secondDot; do for t2 in tanhf exp2 approx; do a+=("$(echo "$t" | sed "s/@S@/$s/;s/@T@/$t2/;s/@O@/$o/")"); done; done; (IFS=,; echo "[${a[*]}]"); }
+      sets() { local o=$1 a=() s t2; for s in baseline secondDot; do for t2 in ${TANH_FORMS:-tanhf exp2 approx}; do a+=("$(echo "$t" | sed "s/@S@/$s/;s/@T@/$t2/;s/@O@/$o/")"); done; done; (IFS=,; echo "[${a[*]}]"); }
       s128='[{"batch":32,"headsQ":32,"headsKV":8,"seqQ":1024,"seqK":1024,"headDim":128,"causal":true,"softcap":30},{"batch":64,"headsQ":16,"headsKV":16,"seqQ":1024,"seqK":1024,"headDim":128,"causal":false,"softcap":30},{"batch":4,"headsQ":32,"headsKV":8,"seqQ":4096,"seqK":4096,"headDim":128,"causal":true,"softcap":30}]'
       s256='[{"batch":4,"headsQ":16,"headsKV":8,"seqQ":4096,"seqK":4096,"headDim":256,"causal":true,"window":[4096,0],"softcap":50}]'
       run tanh128 "${TANH_LIMIT:-200}" node bench/dev/problem_sweep.mjs "${TANH_SHAPES128:-$s128}" "$(sets ',"oStore":"tma"')" "${TANH_ROUNDS:-4}"
