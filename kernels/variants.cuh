@@ -4,7 +4,7 @@
 //   Loads  = CpAsyncLoads | TmaLoads<TmaIssuer::Consumer> | TmaLoads<TmaIssuer::ProducerWarpgroup>
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
-//   Logits = PlainLogits | SoftcapLogits<TanhLibm | TanhExp2 | TanhPoly<k> | TanhApprox>
+//   Logits = PlainLogits | SoftcapLogits<TanhLibm | TanhExp2 | TanhApprox>
 //   OStore = OStoreRegisters | OStoreTma | OStoreTmaPacked
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
@@ -516,14 +516,14 @@ struct PlainLogits {
 // CUDA's tanhf: a polynomial for |x| < 0.6 and the exponential form above, both computed, then a
 // select (2 MUFU and about 10 other instructions).
 struct TanhLibm {
-  static SW_DEVICE float of(float s, float capScale, int) { return tanhf(s * capScale); }
+  static SW_DEVICE float of(float s, float capScale) { return tanhf(s * capScale); }
 };
 // 1 - 2 / (e^(2x) + 1), e^(2x) = 2^(2 x log2 e): 2 MUFU and 3 other instructions. Absolute error a
 // few units of 2^-23 (ex2.approx's relative 2^-22, rcp.approx's one unit); near 0 the subtraction
 // cancels, so the error stays absolute, which is what the logit cap * tanh(x) sees (50 * 2^-21).
 // Large |x|: 2^(2 x log2 e) is +inf (rcp 0: tanh 1) or flushes to 0 (rcp 1: tanh -1); NaN stays NaN.
 struct TanhExp2 {
-  static SW_DEVICE float of(float s, float capScale, int) {
+  static SW_DEVICE float of(float s, float capScale) {
     const float e = ex2(s * (capScale * 2.8853900817779268f));  // 2 log2(e)
     return fmaf(-2.f, rcpApprox(e + 1.f), 1.f);
   }
@@ -531,41 +531,13 @@ struct TanhExp2 {
 // tanh.approx.f32 (1 MUFU): relative error up to about 2^-11, so a cap of 50 moves a logit near the
 // cap by up to 0.024 (FlashAttention's choice).
 struct TanhApprox {
-  static SW_DEVICE float of(float s, float capScale, int) { return tanhApprox(s * capScale); }
-};
-// TanhExp2 with 2^(2x log2 e) on the FMA pipe for all but one of every MUFU_EVERY logits: the MUFU
-// unit (16 results per SM and clock) is what bounds a soft-capped step (the softmax's ex2, then
-// tanh's ex2 and rcp: 3 per logit), so moving one to the FMA pipe trades it for about 12 issue
-// slots. 2^y: y clamped to [-64, 64] (tanh is +-1 to float precision well before), rounded to n by
-// the 1.5 * 2^23 trick, 2^f for f = y - n in [-0.5, 0.5] by a degree-5 polynomial (relative error
-// 2^-23.4 before rounding; host mirror in test/codegen/softcap_tanh.test.ts), n added to the
-// exponent as an integer (the trick's bits times 2^23 wrap to n << 23). The clamp drops NaN, so the
-// last FMA puts it back (s * 0 is NaN only for NaN or inf s).
-SW_DEVICE float exp2Poly(float y) {
-  y = fminf(fmaxf(y, -64.f), 64.f);
-  const float t = y + 12582912.f;
-  const float f = y - (t - 12582912.f);
-  float p = 1.326471916e-03f;
-  p = fmaf(p, f, 9.671513923e-03f);
-  p = fmaf(p, f, 5.550733954e-02f);
-  p = fmaf(p, f, 2.402224243e-01f);
-  p = fmaf(p, f, 6.931470037e-01f);
-  p = fmaf(p, f, 1.f);
-  return __int_as_float(__float_as_int(p) + (__float_as_int(t) << 23));
-}
-template <int MUFU_EVERY>
-struct TanhPoly {
-  static SW_DEVICE float of(float s, float capScale, int i) {
-    const float y = s * (capScale * 2.8853900817779268f);  // 2 log2(e)
-    const float e = i % MUFU_EVERY == 0 ? ex2(y) : exp2Poly(y);
-    return fmaf(s, 0.f, fmaf(-2.f, rcpApprox(e + 1.f), 1.f));
-  }
+  static SW_DEVICE float of(float s, float capScale) { return tanhApprox(s * capScale); }
 };
 template <class Tanh>
 struct SoftcapLogits {
   template <int SB> static SW_DEVICE void transform(const Ctx& c, Regs& r) {
 #pragma unroll
-    for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = Tanh::of(r.s[SB][i], c.capScale, i);
+    for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = Tanh::of(r.s[SB][i], c.capScale);
   }
   static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.capLog2; }
 };

@@ -19,7 +19,7 @@
 # SWEEP_ROUNDS, with cuDNN's rounds when CUDNN_SHAPE is set), problems (knob sets on general problems
 # through the tensor API: PS_SHAPES, PS_SETS, PS_ROUNDS); the last four from session 14; otmadefault
 # (session 15: the hd128 variants whose O leaves by TMA by default); tanh (session 16: the softcap's tanh forms,
-# their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS); varlen (session 16: O by TMA for packed
+# their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS, TANH_FORMS); varlen (session 16: O by TMA for packed
 # sequences, its GPU tests and timings; VL_CASES, VL_SETS, VL_ROUNDS).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz

@@ -143,7 +143,7 @@ function variantTypes(plan: KernelPlan): string[] {
   // (which every thread of the warpgroup passes between the packing and the P V product) does it.
   const pPath = plan.pOperand === 'registers' ? 'PInRegisters' : `PInShared<${plan.turn === 'none' ? 'PPublish::OwnBarrier' : 'PPublish::TurnBarrier'}>`;
   const qDesc = plan.qDescriptors === 'visible' ? 'QDescVisible' : 'QDescOpaque';
-  const tanhPolicy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', poly2: 'TanhPoly<2>', poly4: 'TanhPoly<4>', approx: 'TanhApprox' } as const;
+  const tanhPolicy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' } as const;
   const logits = plan.softcapTanh !== null ? `SoftcapLogits<${tanhPolicy[plan.softcapTanh]}>` : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
   const oStore = plan.oStore === 'tma' ? (plan.varlen ? 'OStoreTmaPacked' : 'OStoreTma') : 'OStoreRegisters';

@@ -66,8 +66,8 @@ export const O_STORES: readonly OStore[] = ['registers', 'tma'];
  * error up to about 2^-11, which a cap of 50 turns into up to 0.024 on a logit: FlashAttention's
  * choice). null without a softcap. The default is choose.ts chooseSoftcapTanh's.
  */
-export type SoftcapTanh = 'tanhf' | 'exp2' | 'poly2' | 'poly4' | 'approx';
-export const SOFTCAP_TANHS: readonly SoftcapTanh[] = ['tanhf', 'exp2', 'poly2', 'poly4', 'approx'];
+export type SoftcapTanh = 'tanhf' | 'exp2' | 'approx';
+export const SOFTCAP_TANHS: readonly SoftcapTanh[] = ['tanhf', 'exp2', 'approx'];
 
 export const TILE_SCHEDULERS: readonly TileScheduler[] = ['grid', 'static', 'dynamic'];
 export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];

@@ -35,7 +35,7 @@ describe('softcapTanh', () => {
   });
 
   it('each form reaches the plan and the emitted Logits policy; nothing else in the kernel changes', () => {
-    const policy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', poly2: 'TanhPoly<2>', poly4: 'TanhPoly<4>', approx: 'TanhApprox' } as const;
+    const policy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' } as const;
     const sources = new Map<string, string>();
     for (const softcapTanh of SOFTCAP_TANHS) {
       const plan = choose(NAMED.baseline, { headDim: 128, seqQ: 1024, causal: true, softcap: true }, { softcapTanh });
@@ -43,7 +43,7 @@ describe('softcapTanh', () => {
       expect(plan.decisions.join('\n')).not.toMatch(/softcapTanh/);
       const k = emit(plan);
       expect(k.source).toContain(`using Logits = SoftcapLogits<${policy[softcapTanh]}>;`);
-      sources.set(softcapTanh, k.source.replace(/SoftcapLogits<[\w<>]+>/, 'SoftcapLogits<X>'));
+      sources.set(softcapTanh, k.source.replace(/SoftcapLogits<\w+>/, 'SoftcapLogits<X>'));
     }
     expect(new Set(sources.values()).size).toBe(1);
     expect(emit(choose(NAMED.baseline, { headDim: 128, seqQ: 1024 })).source).toContain('using Logits = PlainLogits;');
@@ -103,58 +103,5 @@ describe('the exp2 form of tanh (host float32)', () => {
   it('negative control: the quotient form is NaN where 2^(2x log2 e) overflows', () => {
     expect(tanhQuotient(60)).toBeNaN();
     expect(tanhQuotient(1)).toBeCloseTo(Math.tanh(1), 6);
-  });
-});
-
-// kernels/variants.cuh exp2Poly in float32 on the host: every operation the device runs (fmin/fmax,
-// the 1.5 * 2^23 rounding trick, five FMAs, the integer add into the exponent), each rounded to
-// float32 (an FMA as the exact double product plus the addend, rounded once more).
-const POLY = [1.326471916e-3, 9.671513923e-3, 5.550733954e-2, 2.402224243e-1, 6.931470037e-1, 1].map(f);
-const fmaf = (a: number, b: number, c: number) => f(a * b + c);
-const bitsOf = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0];
-const floatOf = (b: number) => new Float32Array(new Int32Array([b]).buffer)[0];
-function exp2Poly(y0: number, clamp = true, poly = POLY): number {
-  const y = clamp ? Math.min(Math.max(f(y0), -64), 64) : f(y0);
-  const t = f(y + 12582912);
-  const r = f(y - f(t - 12582912));
-  let p = poly[0];
-  for (const c of poly.slice(1)) p = fmaf(p, r, c);
-  return floatOf((bitsOf(p) + (bitsOf(t) << 23)) | 0);
-}
-function tanhPoly(x: number): number {
-  const e = exp2Poly(f(x * f(2.8853900817779268)));
-  return fmaf(x, 0, fmaf(-2, f(1 / f(e + 1)), 1));
-}
-
-describe('the FMA-pipe 2^y of the poly forms (host float32)', () => {
-  it('is within 2^-21.5 of 2^y (relative) over the clamp range, and exactly 2^n at integers', () => {
-    let worst = 0, at = 0;
-    for (let y = -64; y <= 64; y += 1 / 256 + 1e-7) {
-      const want = 2 ** f(y);
-      const err = Math.abs(exp2Poly(y) / want - 1);
-      if (err > worst) { worst = err; at = y; }
-    }
-    expect(worst, `worst at y = ${at}`).toBeLessThan(2 ** -21.5);
-    for (const n of [-64, -10, -1, 0, 1, 10, 64]) expect(exp2Poly(n)).toBe(2 ** n);
-  });
-
-  it('gives tanh within 4e-7 everywhere, +-1 far out, and NaN for NaN', () => {
-    let worst = 0, at = 0;
-    for (let x = -30; x <= 30; x += 1 / 128) {
-      const err = Math.abs(tanhPoly(x) - Math.tanh(x));
-      if (err > worst) { worst = err; at = x; }
-    }
-    expect(worst, `worst at x = ${at}`).toBeLessThan(4e-7);
-    for (const x of [45, 1e30]) expect(tanhPoly(x)).toBe(1);
-    for (const x of [-45, -1e30]) expect(tanhPoly(x)).toBe(-1);
-    expect(tanhPoly(NaN)).toBeNaN();
-  });
-
-  it('negative controls: without the clamp 2^200 is not +inf; without its f^5 term the polynomial misses the bound', () => {
-    const unclamped = exp2Poly(200, false);
-    expect(unclamped === Infinity || unclamped > 2 ** 127).toBe(false);
-    let worst = 0;
-    for (let y = -0.5; y <= 0.5; y += 1 / 1024) worst = Math.max(worst, Math.abs(exp2Poly(y, true, POLY.slice(1)) / 2 ** y - 1));
-    expect(worst).toBeGreaterThan(2 ** -21.5);
   });
 });
