@@ -215,6 +215,8 @@ interface VarlenCase {
   schedule: 'baseline' | 'firstDot' | 'secondDot';
   scheduler: 'grid' | 'static' | 'dynamic';
   ctas: number;
+  /** More knobs for this case (blockM 192: three consumer warpgroups, the long-sequence default). */
+  knobs?: Record<string, unknown>;
 }
 
 function varlenCases(): VarlenCase[] {
@@ -246,19 +248,27 @@ function varlenCases(): VarlenCase[] {
 /** Sequences ending on, one past and one short of 64-row block edges, back to back (OStoreTmaPacked's boundary). */
 function blockEdgeCases(): VarlenCase[] {
   const lq = [64, 65, 127, 1, 128, 191, 63];
-  return (['dynamic', 'grid', 'static'] as const).flatMap((scheduler, s) => [false, true].map((causal) => ({
+  const edges = (['dynamic', 'grid', 'static'] as const).flatMap((scheduler, s) => [false, true].map((causal) => ({
     name: `edges ${s * 2 + (causal ? 1 : 0)}`, dtype: 'f16' as const, headDim: 128 as const, hq: 4, hkv: 2, lq, lk: lq.map((n) => n + 7), causal,
     schedule: (causal ? 'secondDot' : 'baseline') as VarlenCase['schedule'], scheduler, ctas: 2,
   })));
+  // 192-row tiles (the default for long packed sequences at hd128, P in shared memory; hd64 with P in
+  // registers): three warpgroups, each deciding for its own block, O in Q's place.
+  const wide = ([[128, { blockM: 192, pShared: true }], [64, { blockM: 192 }]] as const).flatMap(([headDim, knobs], s) => [false, true].map((causal) => ({
+    name: `edges m192 ${s * 2 + (causal ? 1 : 0)}`, dtype: 'bf16' as const, headDim, hq: 4, hkv: 1, lq: [...lq, 192, 193, 383], lk: [...lq, 192, 193, 383].map((n) => n + 3), causal,
+    schedule: 'secondDot' as const, scheduler: 'grid' as const, ctas: 1, knobs,
+  })));
+  return [...edges, ...wide];
 }
 
 function varlenSuite(title: string, list: VarlenCase[], extraKnobs: Record<string, unknown>): void {
   describeGpu(title, () => {
     for (const [i, c] of list.entries()) {
       const { dtype, headDim, hq, hkv, lq, lk, causal, window, softcap, schedule, scheduler, ctas } = c;
+      const caseKnobs = c.knobs ?? {};
       const members = lq.length;
       const name = `${c.name} ${schedule} ${dtype} hd${headDim} Hq${hq}/Hkv${hkv} lengths q ${lq} k ${lk}${causal ? ' causal' : ''}${window ? ` window[${window}]` : ''}${softcap ? ` softcap${softcap}` : ''}` +
-        `${scheduler === 'grid' ? '' : ` ${scheduler} tiles on ${ctas} CTAs`}`;
+        `${scheduler === 'grid' ? '' : ` ${scheduler} tiles on ${ctas} CTAs`}${c.knobs ? ` ${JSON.stringify(c.knobs)}` : ''}`;
       it(name, async () => {
         const cum = (ls: number[]) => Int32Array.from([0, ...ls.map((_, m) => ls.slice(0, m + 1).reduce((a, b) => a + b, 0))]);
         const cq = cum(lq), ck = cum(lk);
@@ -277,7 +287,7 @@ function varlenSuite(title: string, list: VarlenCase[], extraKnobs: Record<strin
         try {
           const opts = {
             cuSeqlensQ: cuQ, cuSeqlensK: cuK, maxSeqlenQ: Math.max(...lq), maxSeqlenK: Math.max(...lk), causal, out, lse, schedule,
-            knobs: { scheduler, hangTrap: true, ...extraKnobs }, ...(scheduler === 'grid' ? {} : { ctas }),
+            knobs: { scheduler, hangTrap: true, ...extraKnobs, ...caseKnobs }, ...(scheduler === 'grid' ? {} : { ctas }),
             ...(window ? { window } : {}), ...(softcap ? { softcap } : {}),
           };
           await attentionVarlen(qv, kv, vv, opts);
