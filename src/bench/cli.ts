@@ -220,7 +220,7 @@ async function roundsWithPeers<R, S>(options: BenchOptions, deps: BenchDeps, run
 
 /** --preset: the model shapes through the tensor API; same readiness gate, exit codes and --json as the sweep. */
 async function runPresetBench(argv: readonly string[], options: BenchOptions, provider: BenchProvider, card: string, deps: BenchDeps): Promise<number> {
-  const configs = buildPresetSweep(options.presets, options.schedules);
+  const configs = buildPresetSweep(options.presets, options.schedules, options.knobs);
   deps.stderr(`stagewise bench: presets ${options.presets.join(', ')}: ${configs.length} configs on ${card} (${timingNote(options)})`);
   // Torch SDPA on the same problems (a preset it cannot pose, softcap or window, says why instead).
   const { results, peerRounds } = await roundsWithPeers<PresetResult, PresetShape>(options, deps, (o) => runPresets(provider, configs, o), (session, log) =>

@@ -37,8 +37,8 @@ export interface PresetShape {
 
 export interface PresetConfig extends PresetShape {
   schedule: string;
-  /** Kernel knobs for the tensor API (dev tools: bench/dev/problem_sweep.mjs); the presets give none. */
-  knobs?: Omit<Knobs, 'load'>;
+  /** Kernel knobs for the tensor API (bench --knobs, bench/dev/problem_sweep.mjs); the presets give none. */
+  knobs?: PresetKnobs;
 }
 
 export const PRESET_SEQ_LENS = [1024, 2048, 4096, 8192, 16384] as const;
@@ -71,8 +71,11 @@ export function presetShapes(model: PresetModel): PresetShape[] {
 }
 
 /** Every config: preset, then shape, then schedule innermost so one table row fills in together. */
-export function buildPresetSweep(names: readonly string[], schedules: readonly string[]): PresetConfig[] {
-  return names.flatMap((name) => presetShapes(findPreset(name)!).flatMap((s) => schedules.map((schedule) => ({ ...s, schedule }))));
+/** Kernel knobs a preset config may carry (every knob but load: presets load by TMA). */
+export type PresetKnobs = Omit<Knobs, 'load'>;
+
+export function buildPresetSweep(names: readonly string[], schedules: readonly string[], knobs?: PresetKnobs): PresetConfig[] {
+  return names.flatMap((name) => presetShapes(findPreset(name)!).flatMap((s) => schedules.map((schedule) => ({ ...s, schedule, ...(knobs ? { knobs } : {}) }))));
 }
 
 /**
@@ -102,13 +105,13 @@ export function presetShapeKey(s: PresetShape): string {
 
 /** 'llama3-8b secondDot 32x1024 Hq32/Hkv8 D128': one config in a progress or error line. */
 export function describePreset(c: PresetConfig): string {
-  return `${c.preset} ${c.schedule} ${presetShapeKey(c)}`;
+  return `${c.preset} ${c.schedule} ${presetShapeKey(c)}${c.knobs ? ` ${JSON.stringify(c.knobs)}` : ''}`;
 }
 
 /** The distinct problems of a preset sweep (schedules collapse), in sweep order: what peers are asked. */
 export function presetProblems(configs: readonly PresetConfig[]): PresetShape[] {
   const seen = new Map<string, PresetShape>();
-  for (const { schedule: _, ...shape } of configs) {
+  for (const { schedule: _, knobs: _k, ...shape } of configs) {
     const key = `${shape.preset} ${presetShapeKey(shape)}`;
     if (!seen.has(key)) seen.set(key, shape);
   }

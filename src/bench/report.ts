@@ -24,7 +24,7 @@ export interface BenchReport {
   commit: string | null;
   dirty: boolean | null;
   argv: string[];
-  options: Pick<BenchOptions, 'shapes' | 'schedules' | 'loads' | 'dtypes' | 'causal' | 'warmup' | 'iterations' | 'rounds' | 'cooldownMs' | 'peers' | 'presets'>;
+  options: Pick<BenchOptions, 'shapes' | 'schedules' | 'loads' | 'dtypes' | 'causal' | 'warmup' | 'iterations' | 'rounds' | 'cooldownMs' | 'peers' | 'presets' | 'knobs'>;
   /** One per config in sweep order; 'ok' entries carry timing (every sample, median/min/max) and TFLOP/s. */
   results: BenchResult[];
   /** The 'fail' and 'error' results again, reason first, so a reader need not scan every entry. */
@@ -80,6 +80,7 @@ export function buildReport(input: {
       shapes: options.shapes, schedules: options.schedules, loads: options.loads, dtypes: options.dtypes,
       causal: options.causal, warmup: options.warmup, iterations: options.iterations, rounds: options.rounds, cooldownMs: options.cooldownMs, peers: options.peers,
       presets: options.presets,
+      ...(options.knobs !== undefined ? { knobs: options.knobs } : {}),
     },
     results: [...input.results],
     failures: failuresOf(input.results),

@@ -1,7 +1,9 @@
 // What to time: the default sweep, the flags that narrow it, and the config list they give.
 import { CI_PRESET, FLOOR_TOLERANCE, GATE_PEER } from './floor.js';
 import { PEERS, PROBLEM_PEERS } from './peers.js';
-import { PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS } from './presets.js';
+import { buildPresetSweep, describePreset, PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS, type PresetKnobs } from './presets.js';
+import { chooseFrom, KNOB_NAMES, schedulerLength } from '../codegen/index.js';
+import { NAMED } from '../schedule/index.js';
 import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
 
 /** The named schedules of the default sweep, in column order. */
@@ -102,6 +104,8 @@ export interface BenchOptions {
   peerList?: string[];
   /** --preset: model presets to run through the tensor API instead of the sweep (empty: the sweep). */
   presets: string[];
+  /** --knobs: kernel knobs for every preset config (the tensor API's `knobs`); checked against each. */
+  knobs?: PresetKnobs;
   /** --preset ci: the sweep over CI_SHAPES with peers, then the gate against the floor file. */
   ci: boolean;
   /** --update-floor: write the floor file from this run instead of comparing with it. */
@@ -156,6 +160,9 @@ ${PRESETS.map((p) => `                          ${p.name.padEnd(10)} ${p.summary
                         --warmup, --rounds, --json and --peers apply; --shape, --quick, --loads, --dtype,
                         --causal and --svg are errors with --preset (a preset fixes them). With
                         --peers, torch SDPA cannot run softcap/window presets (shown n/a)
+  --knobs JSON          with a model --preset: kernel knobs for every config, as the tensor API's
+                        \`knobs\` (e.g. '{"softcapTanh":"approx"}' or '{"oStore":"registers"}'; not
+                        load); each is checked against every config before anything runs
   --preset ${CI_PRESET}           the performance gate: B x H x N x D = ${CI_SHAPES.slice(0, 2).map(shapeKey).join(', ')},
                         ${CI_SHAPES.slice(2).map(shapeKey).join(', ')};
                         f16, non-causal and causal (${CI_SHAPES.length * 2} configs), through the sweep (every schedule x
@@ -171,7 +178,7 @@ flags or a machine without a usable GPU or NVRTC (said in one line before anythi
 
 const FLAGS_WITH_VALUE = new Set([
   '--shape', '--schedules', '--loads', '--dtype', '--causal', '--iterations', '--warmup', '--rounds', '--cooldown', '--json', '--svg', '--python', '--preset',
-  '--floor', '--peer-list',
+  '--floor', '--peer-list', '--knobs',
 ]);
 /** Flags that choose or draw the MHA sweep; a preset fixes its own shapes, dtype, mask and load. */
 const SWEEP_ONLY_FLAGS = ['--shape', '--quick', '--loads', '--dtype', '--causal', '--svg'] as const;
@@ -184,6 +191,42 @@ function parseIntFlag(flag: string, value: string, min: number): number {
   const n = Number(value);
   if (n < min) throw new UsageError(`${flag} must be at least ${min}, got ${n}`);
   return n;
+}
+
+/** --knobs: a JSON object whose keys are kernel knobs (codegen KNOB_NAMES) other than load. */
+function parseKnobs(value: string): PresetKnobs {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new UsageError(`--knobs expects a JSON object of kernel knobs (e.g. '{"softcapTanh":"approx"}'), got '${value}'`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`--knobs expects a JSON object of kernel knobs (e.g. '{"softcapTanh":"approx"}'), got '${value}'`);
+  }
+  const allowed = KNOB_NAMES.filter((k) => k !== 'load');
+  for (const key of Object.keys(parsed)) {
+    if (!(allowed as readonly string[]).includes(key)) {
+      throw new UsageError(`--knobs: '${key}' is not a knob here (known: ${allowed.join(', ')}; presets load by TMA)`);
+    }
+  }
+  return parsed as PresetKnobs;
+}
+
+/** Every preset config with the knobs through choose(): a refused knob is a usage error naming the config and the rule. */
+function checkKnobs(knobs: PresetKnobs, presets: readonly string[], schedules: readonly string[]): void {
+  for (const c of buildPresetSweep(presets, schedules)) {
+    const schedule = (NAMED as Record<string, (typeof NAMED)[keyof typeof NAMED] | undefined>)[c.schedule];
+    if (!schedule) continue; // not a named schedule ('auto'): the run reports it
+    try {
+      chooseFrom(schedule, {
+        headDim: c.headDim, dtype: c.dtype, causal: c.causal, window: c.window !== null, softcap: c.softcap > 0, load: 'tma',
+        seqQ: schedulerLength(c.seqQ), ...knobs,
+      });
+    } catch (e) {
+      throw new UsageError(`--knobs ${JSON.stringify(knobs)} cannot run ${describePreset(c)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
 
 function parseShape(value: string): Shape {
@@ -274,6 +317,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         explicit.cooldownMs = parseIntFlag(flag, value, 0);
         if (explicit.cooldownMs > MAX_COOLDOWN_MS) throw new UsageError(`--cooldown must be at most ${MAX_COOLDOWN_MS} ms, got ${explicit.cooldownMs}`);
         break;
+      case '--knobs': explicit.knobs = parseKnobs(value); break;
       case '--peer-list': explicit.peerList = parseList('--peer-list', value, [...new Set<string>([...PEERS, ...PROBLEM_PEERS])]); break;
       case '--json': case '--svg': case '--python': case '--floor':
         if (value.length === 0) throw new UsageError(`${flag} needs a non-empty value`);
@@ -309,6 +353,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (other.length > 0) throw new UsageError(`--peer-list: ${other.join(', ')} cannot run ${presets.length > 0 && !ci ? 'a model preset' : 'the sweep'} (known here: ${known.join(', ')})`);
     if (ci && !explicit.peerList.includes(GATE_PEER)) throw new UsageError(`--peer-list must include ${GATE_PEER} with --preset ${CI_PRESET}: the gate divides by it`);
   }
+  if (explicit.knobs !== undefined) {
+    if (presets.length === 0 || ci) throw new UsageError('--knobs needs a model --preset (the tensor API takes the knobs; the MHA sweep and the gate time the defaults)');
+    checkKnobs(explicit.knobs, [...new Set(presets)], explicit.schedules ?? [...DEFAULT_SCHEDULES]);
+  }
   if (explicit.json !== undefined && explicit.json === explicit.svg) {
     throw new UsageError(`--json and --svg must name different files, both are '${explicit.json}'`);
   }
@@ -332,6 +380,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     python: explicit.python ?? 'python3',
     ...(explicit.peerList ? { peerList: explicit.peerList } : {}),
     presets: ci ? [] : [...new Set(presets)],
+    ...(explicit.knobs !== undefined ? { knobs: explicit.knobs } : {}),
     ci,
     updateFloor,
     floor: explicit.floor,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildPresetSweep, describePreset, presetProblems } from '../../src/bench/presets.js';
 import {
   buildSweep, DEFAULT_ITERATIONS, defaultShapes, describeConfig, HEADLINE, parseBenchArgs, shapeKey, UsageError,
 } from '../../src/bench/sweep.js';
@@ -98,7 +99,31 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['-h']).help).toBe(true);
   });
 
+  it('--knobs carries kernel knobs to every config of a model preset, checked against each first', () => {
+    const o = parseBenchArgs(['--preset', 'gemma2-9b', '--knobs', '{"softcapTanh":"approx"}']);
+    expect(o.knobs).toEqual({ softcapTanh: 'approx' });
+    const configs = buildPresetSweep(o.presets, o.schedules, o.knobs);
+    expect(configs.length).toBeGreaterThan(0);
+    for (const c of configs) {
+      expect(c.knobs).toEqual({ softcapTanh: 'approx' });
+      expect(describePreset(c)).toMatch(/ \{"softcapTanh":"approx"\}$/);
+    }
+    // Without --knobs the configs carry none, and the peers' problems never do.
+    expect(buildPresetSweep(['llama3-8b'], ['secondDot']).every((c) => c.knobs === undefined)).toBe(true);
+    expect(presetProblems(configs).every((p) => !('knobs' in p))).toBe(true);
+    expect(parseBenchArgs(['--preset', 'llama3-8b', '--knobs={"oStore":"registers","scheduler":"grid"}']).knobs).toEqual({ oStore: 'registers', scheduler: 'grid' });
+  });
+
   const bad: Array<[string[], RegExp]> = [
+    [['--knobs', '{}'], /--knobs needs a model --preset/],
+    [['--preset', 'ci', '--knobs', '{}'], /--knobs needs a model --preset/],
+    [['--preset', 'gemma2-9b', '--knobs', 'nope'], /--knobs expects a JSON object of kernel knobs/],
+    [['--preset', 'gemma2-9b', '--knobs', '[1]'], /--knobs expects a JSON object/],
+    [['--preset', 'gemma2-9b', '--knobs', '{"load":"tma"}'], /--knobs: 'load' is not a knob here/],
+    [['--preset', 'gemma2-9b', '--knobs', '{"tanh":"approx"}'], /--knobs: 'tanh' is not a knob here \(known: .*softcapTanh/],
+    [['--preset', 'gemma2-9b', '--knobs', '{"softcapTanh":"fast"}'], /cannot run gemma2-9b baseline 32x1024 .*softcapTanh must be one of 'tanhf', 'exp2', 'approx', got fast/],
+    [['--preset', 'llama3-8b', '--schedules', 'secondDot', '--knobs', '{"softcapTanh":"approx"}'], /cannot run llama3-8b secondDot 32x1024 .*softcapTanh 'approx' needs softcap/],
+    [['--preset', 'llama3-8b', '--knobs', '{"kvShare":2}'], /cannot run llama3-8b .*kvShare 2 needs scheduler 'static'/],
     [['--bogus'], /unknown flag '--bogus'/],
     [['extra'], /unexpected argument 'extra'/],
     [['--iterations', '19'], /--iterations must be at least 20, got 19/],
