@@ -9,7 +9,7 @@ export {
   Tensor,
   type TensorDtype, type TensorOptions, type FromOptions, type RandomOptions, type DevicePointerOptions,
 } from './tensor.js';
-export { attentionTensors, attentionVarlen, prepareTensorLaunch, prepareVarlenLaunch, type AttentionOutput, type RunOptions } from './tensor_attention.js';
+export { attentionTensors, attentionVarlen, prepareTensorLaunch, prepareVarlenLaunch, checkRunKnobs, type AttentionOutput, type RunOptions } from './tensor_attention.js';
 export { launchFor, tensorMaps, type LaunchProblem, type Operand } from './launch_args.js';
 export {
   attentionProblem, varlenProblem, checkCuSeqlens, SUPPORTED_HEAD_DIMS, ATTENTION_LAYOUTS,

@@ -149,6 +149,10 @@ interface Checked {
 function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (typeof problem !== 'object' || problem === null) throw new TypeError('problem must be an object with headDim');
   if (typeof knobs !== 'object' || knobs === null) throw new TypeError('knobs must be an object');
+  // A misspelt knob would otherwise run the default kernel under the caller's name for it.
+  for (const key of Object.keys(knobs)) {
+    if (!(KNOB_NAMES as readonly string[]).includes(key)) throw new RangeError(`knobs.${key} is not a kernel knob (known: ${KNOB_NAMES.join(', ')})`);
+  }
   const headDim = problem.headDim;
   if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`headDim must be one of ${HEAD_DIMS.join(', ')}, got ${String(headDim)}`);
   const dtype = problem.dtype ?? 'f16';
