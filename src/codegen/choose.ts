@@ -683,7 +683,7 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
  * The softcapTanh knob, else the default 'exp2': on an H200 (NOTES 2026-11-28 session 16) it ran
  * +31% / +30% / +21% over 'tanhf' at hd128 softcap 1k causal / 1k / 4k causal and +16% at gemma2's
  * hd256 shape (best schedule each), with tanhf's errors (O's relL2 the same to two digits at every
- * cap and input scale tried, LSE within 7e-5). 'approx' ran another +11..+28% but its LSE errors
+ * cap and input scale tried, LSE within 7e-5). 'approx' ran another +11..+27% but its LSE errors
  * reached 2.2e-4, 16x tanhf's where logits near the cap: a knob. Two S tiles in flight (firstDot)
  * keep 'tanhf': at hd128 (P in shared memory, 192 tile registers of 192) ptxas spilled 8-28 B with
  * 'exp2' and none with 'tanhf' (nvcc 13.0; not timed). null without a softcap.
@@ -695,7 +695,7 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
     decisions.push("softcapTanh tanhf: two S tiles in flight, where ptxas spilled 8-28 B with exp2 at hd128 and none with tanhf (NOTES 2026-11-28 session 16)");
     return 'tanhf';
   }
-  decisions.push("softcapTanh exp2: +16..+31% over tanhf with its errors; approx (tanh.approx) +11..+28% more with 16x the LSE error, a knob (NOTES 2026-11-28 session 16)");
+  decisions.push("softcapTanh exp2: +16..+31% over tanhf with its errors; approx (tanh.approx) +11..+27% more with 16x the LSE error, a knob (NOTES 2026-11-28 session 16)");
   return 'exp2';
 }
 
