@@ -4,7 +4,7 @@
 // generation or hashing on a repeated call); the TMA descriptors of an unchanged operand are reused;
 // the launch is queued on a stream and the Promise resolves when the GPU has finished, waiting off
 // the JavaScript thread (calls queued together share one wait: completion.ts).
-import { chooseFrom, emit, KNOB_NAMES, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
+import { chooseFrom, emit, isKnobName, KNOB_NAMES, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
 import { compile, launchPrepared, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
 import { launchFor, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
@@ -132,7 +132,7 @@ export function checkRunKnobs(knobs: unknown): void {
   if (typeof knobs !== 'object' || knobs === null || Array.isArray(knobs)) throw new TypeError(`knobs must be an object of kernel knobs, got ${Array.isArray(knobs) ? 'an array' : String(knobs)}`);
   for (const key of Object.keys(knobs)) {
     if (key === 'load') throw new RangeError("knobs.load: give the load kind as the 'load' option, not a knob");
-    if (!(KNOB_NAMES as readonly string[]).includes(key)) {
+    if (!isKnobName(key)) {
       throw new RangeError(`knobs.${key} is not a kernel knob (known: ${KNOB_NAMES.filter((k) => k !== 'load').join(', ')}; the problem's causal, window, softcap and shapes come from the call)`);
     }
   }

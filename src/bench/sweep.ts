@@ -2,7 +2,7 @@
 import { CI_PRESET, FLOOR_TOLERANCE, GATE_PEER } from './floor.js';
 import { PEERS, PROBLEM_PEERS } from './peers.js';
 import { buildPresetSweep, describePreset, PRESET_NAMES, PRESET_SEQ_LENS, PRESET_TOKENS, PRESETS, type PresetKnobs } from './presets.js';
-import { chooseFrom, KNOB_NAMES, schedulerLength } from '../codegen/index.js';
+import { chooseFrom, isKnobName, KNOB_NAMES, schedulerLength } from '../codegen/index.js';
 import { NAMED } from '../schedule/index.js';
 import type { AttentionConfig, Dtype, HeadDim, LoadKind } from './types.js';
 
@@ -204,10 +204,9 @@ function parseKnobs(value: string): PresetKnobs {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(`--knobs expects a JSON object of kernel knobs (e.g. '{"softcapTanh":"approx"}'), got '${value}'`);
   }
-  const allowed = KNOB_NAMES.filter((k) => k !== 'load');
   for (const key of Object.keys(parsed)) {
-    if (!(allowed as readonly string[]).includes(key)) {
-      throw new UsageError(`--knobs: '${key}' is not a knob here (known: ${allowed.join(', ')}; presets load by TMA)`);
+    if (key === 'load' || !isKnobName(key)) {
+      throw new UsageError(`--knobs: '${key}' is not a knob here (known: ${KNOB_NAMES.filter((k) => k !== 'load').join(', ')}; presets load by TMA)`);
     }
   }
   return parsed as PresetKnobs;

@@ -63,6 +63,10 @@ export interface Knobs {
  */
 export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
+/** Whether `key` names a knob (KNOB_NAMES): the one test behind choose()'s, the tensor API's and bench --knobs' checks. */
+export function isKnobName(key: string): key is keyof Knobs {
+  return (KNOB_NAMES as readonly string[]).includes(key);
+}
 const knobNamesComplete: MissingKnob extends never ? true : MissingKnob = true;
 void knobNamesComplete;
 
@@ -151,7 +155,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   if (typeof knobs !== 'object' || knobs === null) throw new TypeError('knobs must be an object');
   // A misspelt knob would otherwise run the default kernel under the caller's name for it.
   for (const key of Object.keys(knobs)) {
-    if (!(KNOB_NAMES as readonly string[]).includes(key)) throw new RangeError(`knobs.${key} is not a kernel knob (known: ${KNOB_NAMES.join(', ')})`);
+    if (!isKnobName(key)) throw new RangeError(`knobs.${key} is not a kernel knob (known: ${KNOB_NAMES.join(', ')})`);
   }
   const headDim = problem.headDim;
   if (!HEAD_DIMS.includes(headDim)) throw new RangeError(`headDim must be one of ${HEAD_DIMS.join(', ')}, got ${String(headDim)}`);
@@ -370,15 +374,14 @@ function qBuffersFor(c: Pick<Sized, 'qBuffers'>, scheduler: TileScheduler): 1 | 
  * Packed sequences take it too (a block crossing a sequence's end leaves from registers:
  * kernels/variants.cuh OStoreTmaPacked): on an H200, best TMA over best register config +11.6% / +17.3%
  * (GQA causal, 32 sequences of 256-2048 / 64 of 128-1024 tokens) and +7.4% (non-causal, 32 of
- * 512-2048), every round (NOTES session 16). Not from inline loads (not measured). A persistent kernel with a window or softcap kept registers while ptxas spilled
- * there with O staged by st.shared (20-132 B, session 7); with stmatrix (session 15) it compiles
+ * 512-2048), every round (NOTES session 16). Not from inline loads (not measured). A persistent
+ * kernel with a window or softcap kept registers while ptxas spilled there with O staged by st.shared (20-132 B, session 7); with stmatrix (session 15) it compiles
  * clean, and on an H200 its best TMA config beat its best register config by +11.9% (window 2k
  * causal), +11.8% / +3.5% (softcap 1k / 4k causal) and +6.8% (softcap 1k), every round (NOTES
  * session 16).
  */
 function chooseTilingAndStore(c: Sized, v: Variant, nest: LoopNest, res: Resources, scheduler: TileScheduler, decisions: string[]): { pipeline: Pipeline; blockN: number; oStore: OStore } {
   if (c.oStore !== undefined) return { ...chooseTiling(c, v, nest, res, c.oStore, scheduler, decisions), oStore: c.oStore };
-  const persistent = scheduler !== 'grid';
   const why =
     v.loads !== 'tma-producer' ? 'loads without a producer warpgroup (not measured)'
     : c.headDim !== 128 ? `head dim ${c.headDim} (hd64 within noise; hd256 loses its KV-tile width in a persistent kernel, and with O in Q's place its best schedule measured -2..-3% on an H100 with st.shared staging, +1.0% on an H200 with stmatrix: NOTES session 15)`

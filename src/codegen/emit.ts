@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configOf, type KernelConfig } from './config.js';
-import type { KernelPlan } from './plan.js';
+import type { KernelPlan, SoftcapTanh } from './plan.js';
 import { crossTileWaits, programOf, type CrossTileWaits, type OpBlock, type Program, type Step, type Stmt } from './program.js';
 import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES, TILE_SLOTS } from './smem.js';
 import { wgmmaHeader } from './wgmma.js';
@@ -137,14 +137,16 @@ function smemStruct(plan: KernelPlan): string[] {
   ];
 }
 
+/** The kernels/variants.cuh policy of each softcapTanh. */
+const TANH_POLICY: Readonly<Record<SoftcapTanh, string>> = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' };
+
 function variantTypes(plan: KernelPlan): string[] {
   const loads = { 'cp.async': 'CpAsyncLoads', 'tma-inline': 'TmaLoads<TmaIssuer::Consumer>', 'tma-producer': 'TmaLoads<TmaIssuer::ProducerWarpgroup>' }[plan.loads];
   // P in shared memory is published by a warpgroup barrier, unless the ping-pong turn's barrier
   // (which every thread of the warpgroup passes between the packing and the P V product) does it.
   const pPath = plan.pOperand === 'registers' ? 'PInRegisters' : `PInShared<${plan.turn === 'none' ? 'PPublish::OwnBarrier' : 'PPublish::TurnBarrier'}>`;
   const qDesc = plan.qDescriptors === 'visible' ? 'QDescVisible' : 'QDescOpaque';
-  const tanhPolicy = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' } as const;
-  const logits = plan.softcapTanh !== null ? `SoftcapLogits<${tanhPolicy[plan.softcapTanh]}>` : 'PlainLogits';
+  const logits = plan.softcapTanh !== null ? `SoftcapLogits<${TANH_POLICY[plan.softcapTanh]}>` : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
   const oStore = plan.oStore === 'tma' ? (plan.varlen ? 'OStoreTmaPacked' : 'OStoreTma') : 'OStoreRegisters';
   return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using OStore = ${oStore};`, ...tiles];
