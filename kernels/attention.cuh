@@ -5,7 +5,7 @@
 // asynchronous group except through the mbarriers it owns.
 //
 // Expects variants.cuh and the plan's policy choices before inclusion: `Loads`, `PPath`, `QDesc`,
-// `Logits`, `Exp2`, `OStore` (see variants.cuh). Nothing here is selected by #if.
+// `Logits`, `OStore` (see variants.cuh). Nothing here is selected by #if.
 //
 // Masks (MASKED: causal and/or a window): query row i sees key j when j < seqK and, for each bounded
 // side, i + off - winLeft <= j <= i + off + winRight, off = seqK - seqQ (bottom-right alignment, as
@@ -141,7 +141,7 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) {
     const int h = (i >> 1) & 1;
-    s[i] = Exp2::of(fmaf(s[i], mul, -use[h]), i);  // plan softmaxExp
+    s[i] = ex2(fmaf(s[i], mul, -use[h]));
     sum[h] += s[i];
   }
 #pragma unroll

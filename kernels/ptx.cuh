@@ -185,12 +185,6 @@ SW_DEVICE float ex2(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
-// max(x, y) that returns NaN when either is NaN (max.NaN, sm_80+; fmaxf would drop the NaN).
-SW_DEVICE float fmaxNaN(float x, float y) {
-  float z;
-  asm("max.NaN.f32 %0, %1, %2;" : "=f"(z) : "f"(x), "f"(y));
-  return z;
-}
 // 1 / x with the MUFU approximation (ftz; one unit in the last place): the softcap's TanhExp2.
 SW_DEVICE float rcpApprox(float x) {
   float y;

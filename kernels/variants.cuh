@@ -5,7 +5,6 @@
 //   PPath  = PInRegisters | PInShared<PPublish::OwnBarrier> | PInShared<PPublish::TurnBarrier>
 //   QDesc  = QDescVisible | QDescOpaque
 //   Logits = PlainLogits | SoftcapLogits<TanhLibm | TanhExp2 | TanhApprox>
-//   Exp2   = Exp2Mufu | Exp2Split<K> (the softmax's exponentials)
 //   OStore = OStoreRegisters | OStoreTma | OStoreTmaPacked
 //   Tiles  = StaticTiles | DynamicTiles (the persistent kernel only)
 // and includes attention.cuh, whose ops call the policies. Variants are types, never #if.
@@ -541,40 +540,4 @@ struct SoftcapLogits {
     for (int i = 0; i < S_REGS; ++i) r.s[SB][i] = Tanh::of(r.s[SB][i], c.capScale);
   }
   static SW_DEVICE float log2Multiplier(const Ctx& c) { return c.capLog2; }
-};
-
-// ---- the softmax's exponentials (plan.ts SoftmaxExp) ---------------------------------------------
-// Each S element's 2^y, y = s * log2Multiplier - max <= ~0 (a masked element: y = -inf). The MUFU
-// unit computes 16 per SM and clock, 8 cycles of its pipe per warp instruction against the ~4
-// issue slots of the element's other work, so a short softmax can wait on it (FlashAttention 4
-// moves some exponentials to the FMA pipe for this reason).
-struct Exp2Mufu {
-  static SW_DEVICE float of(float y, int) { return ex2(y); }
-};
-// 2^y on the FMA pipe: y clamped below at -127 (2^-127 is below float's normal range; the clamp is
-// max.NaN, so a NaN stays NaN), rounded to n by the 1.5 * 2^23 trick, 2^f for f = y - n in
-// [-0.5, 0.5] by a degree-5 polynomial (relative error 2^-23.4 before rounding, as ex2.approx.ftz's
-// 2^-22; host mirror in test/codegen/softmax_exp.test.ts), n added to the exponent as an integer (the
-// trick's bits shifted by 23 wrap to n << 23). At the clamp (y = -inf: a masked key), n = -127 and
-// p = 1, whose bits plus -127 << 23 are exactly +0, as ex2.approx gives; just above it the result is
-// a tiny non-negative denormal pattern (below 2^-126, flushed by the sums that read it). About 11
-// issue slots and no MUFU. Valid for y <= 127.
-SW_DEVICE float exp2Poly(float y) {
-  y = fmaxNaN(y, -127.f);
-  const float t = y + 12582912.f;
-  const float f = y - (t - 12582912.f);
-  float p = 1.326471916e-03f;
-  p = fmaf(p, f, 9.671513923e-03f);
-  p = fmaf(p, f, 5.550733954e-02f);
-  p = fmaf(p, f, 2.402224243e-01f);
-  p = fmaf(p, f, 6.931470037e-01f);
-  p = fmaf(p, f, 1.f);
-  return __int_as_float(__float_as_int(p) + (__float_as_int(t) << 23));
-}
-// One of every K elements (register index i % K == K - 1, constant once the softmax's loop is
-// unrolled) on the FMA pipe, the rest on MUFU.
-template <int K>
-struct Exp2Split {
-  static_assert(K >= 2, "Exp2Split<K>: one of every K exponentials on the FMA pipe, K >= 2");
-  static SW_DEVICE float of(float y, int i) { return i % K == K - 1 ? exp2Poly(y) : ex2(y); }
 };

@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type SoftcapTanh, type SoftmaxExp, type TileScheduler } from '../codegen/index.js';
+import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type SoftcapTanh, type TileScheduler } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -51,8 +51,6 @@ export interface AttentionConfig {
   crossTile?: boolean;
   /** How tanh is computed with a softcap (codegen plan softcapTanh). This API has no softcap, so only the tensor API's knobs use it (null: the default). */
   softcapTanh?: SoftcapTanh | null;
-  /** Where the softmax's exponentials run: 'mufu' or 'polyK', one of every K on the FMA pipe (codegen plan softmaxExp); default: the plan's choice. */
-  softmaxExp?: SoftmaxExp;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.

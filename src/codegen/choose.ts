@@ -8,7 +8,7 @@ import { loopNest, resources, validate, type LoopNest, type Resources, type Sche
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
-  TILE_SCHEDULERS, O_STORES, SOFTCAP_TANHS, SOFTMAX_EXPS, BLOCK_MS, type SoftcapTanh, type SoftmaxExp, type BlockM, type RegisterSplit, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
+  TILE_SCHEDULERS, O_STORES, SOFTCAP_TANHS, BLOCK_MS, type SoftcapTanh, type BlockM, type RegisterSplit, type OStore, type HeadDim, type KernelPlan, type TileScheduler, type LoadPath, type Pipeline, type POperand, type QDescriptors, type Turn,
 } from './plan.js';
 import { describeLayout, HOPPER_MAX_SHARED_BYTES, oStoreInQ, smemLayout } from './smem.js';
 import { verify } from './verify.js';
@@ -52,8 +52,6 @@ export interface Knobs {
   crossTile?: boolean;
   /** How tanh is computed with a softcap (plan.ts SoftcapTanh); only with softcap. */
   softcapTanh?: SoftcapTanh | null;
-  /** Where the softmax's exponentials run (plan.ts SoftmaxExp); default the plan's choice. */
-  softmaxExp?: SoftmaxExp;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -63,7 +61,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'softmaxExp', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 /** Whether `key` names a knob (KNOB_NAMES): the one test behind choose()'s, the tensor API's and bench --knobs' checks. */
 export function isKnobName(key: string): key is keyof Knobs {
@@ -147,7 +145,6 @@ interface Checked {
   qBuffers?: 1 | 2;
   crossTile?: boolean;
   softcapTanh?: SoftcapTanh;
-  softmaxExp?: SoftmaxExp;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -213,11 +210,7 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError(`softcapTanh must be one of ${SOFTCAP_TANHS.map((x) => `'${x}'`).join(', ')}, got ${String(softcapTanh)}`);
   }
   if (softcapTanh !== undefined && !softcap) throw new RangeError(`softcapTanh '${softcapTanh}' needs softcap: without a cap no tanh is computed`);
-  const softmaxExp = knobs.softmaxExp;
-  if (softmaxExp !== undefined && !SOFTMAX_EXPS.includes(softmaxExp)) {
-    throw new RangeError(`softmaxExp must be one of ${SOFTMAX_EXPS.map((x) => `'${x}'`).join(', ')}, got ${String(softmaxExp)}`);
-  }
-  return { ...(softmaxExp !== undefined ? { softmaxExp } : {}), ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  return { ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -606,7 +599,6 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     window: c.window,
     softcap: c.softcap,
     softcapTanh: chooseSoftcapTanh(c, pipeline.sTiles, decisions),
-    softmaxExp: chooseSoftmaxExp(c, decisions),
     varlen: c.varlen,
     blockM: c.blockM,
     blockN,
@@ -708,16 +700,6 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
   }
   decisions.push("softcapTanh exp2: +16..+31% over tanhf with its errors; approx (tanh.approx) +11..+27% more with 16x the LSE error, a knob (NOTES 2026-11-28 session 16)");
   return 'exp2';
-}
-
-/**
- * The softmaxExp knob, else 'mufu' (every exponential on the MUFU unit). The polynomial split is a
- * knob until a GPU measures it (NOTES 2026-11-28 session 17).
- */
-function chooseSoftmaxExp(c: Checked, decisions: string[]): SoftmaxExp {
-  if (c.softmaxExp !== undefined) return c.softmaxExp;
-  decisions.push('softmaxExp mufu: every exponential by ex2.approx (the FMA-pipe split is a knob, not yet measured: NOTES 2026-11-28 session 17)');
-  return 'mufu';
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */

@@ -2,7 +2,7 @@
 // set. choose() (choose.ts) turns them into a KernelPlan; every knob left out takes the measured
 // default recorded there. Variants are enums in the plan; the knobs here are the user-facing
 // spelling of them.
-import type { BlockM, KernelPlan, OStore, SoftcapTanh, SoftmaxExp, TileScheduler } from './plan.js';
+import type { BlockM, KernelPlan, OStore, SoftcapTanh, TileScheduler } from './plan.js';
 import type { Dtype } from './wgmma.js';
 
 export type LoadKind = 'tma' | 'cp.async';
@@ -57,8 +57,6 @@ export interface KernelConfig {
   crossTile: boolean;
   /** How tanh is computed with a softcap (plan.ts SoftcapTanh); null without one. */
   softcapTanh: SoftcapTanh | null;
-  /** Where the softmax's exponentials run (plan.ts SoftmaxExp). */
-  softmaxExp: SoftmaxExp;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -91,6 +89,5 @@ export function configOf(plan: KernelPlan): KernelConfig {
     qBuffers: plan.qBuffers,
     crossTile: plan.crossTile,
     softcapTanh: plan.softcapTanh,
-    softmaxExp: plan.softmaxExp,
   };
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configOf, type KernelConfig } from './config.js';
-import type { KernelPlan, SoftcapTanh, SoftmaxExp } from './plan.js';
+import type { KernelPlan, SoftcapTanh } from './plan.js';
 import { crossTileWaits, programOf, type CrossTileWaits, type OpBlock, type Program, type Step, type Stmt } from './program.js';
 import { ALIGNMENT_SLACK_BYTES, HOPPER_MAX_SHARED_BYTES, TILE_SLOTS } from './smem.js';
 import { wgmmaHeader } from './wgmma.js';
@@ -140,9 +140,6 @@ function smemStruct(plan: KernelPlan): string[] {
 /** The kernels/variants.cuh policy of each softcapTanh. */
 const TANH_POLICY: Readonly<Record<SoftcapTanh, string>> = { tanhf: 'TanhLibm', exp2: 'TanhExp2', approx: 'TanhApprox' };
 
-/** The kernels/variants.cuh policy of each softmaxExp. */
-const EXP2_POLICY: Readonly<Record<SoftmaxExp, string>> = { mufu: 'Exp2Mufu', poly2: 'Exp2Split<2>', poly3: 'Exp2Split<3>', poly4: 'Exp2Split<4>', poly8: 'Exp2Split<8>' };
-
 function variantTypes(plan: KernelPlan): string[] {
   const loads = { 'cp.async': 'CpAsyncLoads', 'tma-inline': 'TmaLoads<TmaIssuer::Consumer>', 'tma-producer': 'TmaLoads<TmaIssuer::ProducerWarpgroup>' }[plan.loads];
   // P in shared memory is published by a warpgroup barrier, unless the ping-pong turn's barrier
@@ -152,7 +149,7 @@ function variantTypes(plan: KernelPlan): string[] {
   const logits = plan.softcapTanh !== null ? `SoftcapLogits<${TANH_POLICY[plan.softcapTanh]}>` : 'PlainLogits';
   const tiles = plan.scheduler === 'dynamic' ? ['using Tiles = DynamicTiles;'] : plan.scheduler === 'static' ? ['using Tiles = StaticTiles;'] : [];
   const oStore = plan.oStore === 'tma' ? (plan.varlen ? 'OStoreTmaPacked' : 'OStoreTma') : 'OStoreRegisters';
-  return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using Exp2 = ${EXP2_POLICY[plan.softmaxExp]};`, `using OStore = ${oStore};`, ...tiles];
+  return [`using Loads = ${loads};`, `using PPath = ${pPath};`, `using QDesc = ${qDesc};`, `using Logits = ${logits};`, `using OStore = ${oStore};`, ...tiles];
 }
 
 function configBlock(plan: KernelPlan): string[] {

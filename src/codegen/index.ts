@@ -8,7 +8,7 @@ export { programOf, crossTileWaits, type CrossTileWaits, type Program, type Stmt
 export { configOf, type KernelConfig, type KernelConfigInput, type LoadKind } from './config.js';
 export {
   pipelineOf, planSummary, turnKind, turnBounds, matmulsAdjacentInBody, matmulSpan, PlanError, MAX_PENDING,
-  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, O_STORES, SOFTCAP_TANHS, SOFTMAX_EXPS, BLOCK_MS, type BlockM, type RegisterSplit, type TileScheduler, type OStore, type SoftcapTanh, type SoftmaxExp,
+  LOAD_PATHS, P_OPERANDS, TURNS, Q_DESCRIPTORS, HEAD_DIMS, TILE_SCHEDULERS, O_STORES, SOFTCAP_TANHS, BLOCK_MS, type BlockM, type RegisterSplit, type TileScheduler, type OStore, type SoftcapTanh,
   type KernelPlan, type Pipeline, type PipelineOptions, type SmemLayout, type LoadPath, type POperand, type Turn, type QDescriptors, type BodyOp,
 } from './plan.js';
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';

@@ -69,17 +69,6 @@ export const O_STORES: readonly OStore[] = ['registers', 'tma'];
 export type SoftcapTanh = 'tanhf' | 'exp2' | 'approx';
 export const SOFTCAP_TANHS: readonly SoftcapTanh[] = ['tanhf', 'exp2', 'approx'];
 
-/**
- * Where the softmax computes its exponentials 2^y (kernels/variants.cuh Exp2Mufu, Exp2Split).
- * 'mufu': every one by ex2.approx.ftz.f32 on the MUFU unit (16 per SM and clock). 'polyK' (K = 2, 3,
- * 4, 8): one of every K on the FMA pipe by a degree-5 polynomial with the same accuracy (relative
- * error 2^-23.4 before rounding against ex2.approx's 2^-22), trading 8 cycles of the MUFU pipe per
- * warp instruction for about 11 issue slots; exact 0 for a masked element and NaN kept, as ex2.
- * The default is choose.ts chooseSoftmaxExp's.
- */
-export type SoftmaxExp = 'mufu' | 'poly2' | 'poly3' | 'poly4' | 'poly8';
-export const SOFTMAX_EXPS: readonly SoftmaxExp[] = ['mufu', 'poly2', 'poly3', 'poly4', 'poly8'];
-
 export const TILE_SCHEDULERS: readonly TileScheduler[] = ['grid', 'static', 'dynamic'];
 export const LOAD_PATHS: readonly LoadPath[] = ['cp.async', 'tma-inline', 'tma-producer'];
 export const P_OPERANDS: readonly POperand[] = ['registers', 'shared'];
@@ -191,8 +180,6 @@ export interface KernelPlan {
   softcap: boolean;
   /** How tanh is computed with a softcap (SoftcapTanh); null without one. */
   softcapTanh: SoftcapTanh | null;
-  /** Where the softmax's exponentials run (SoftmaxExp). */
-  softmaxExp: SoftmaxExp;
   /** Packed variable-length sequences (cumulative lengths are launch arguments). */
   varlen: boolean;
   /** Query rows per CTA: 64 per consumer warpgroup. */
@@ -437,5 +424,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static" ("tma-producer m192 n128 ..." for 192 query rows). */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}${plan.softmaxExp !== 'mufu' ? ` exp ${plan.softmaxExp}` : ''}`;
+  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}`;
 }
