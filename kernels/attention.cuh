@@ -117,9 +117,20 @@ SW_DEVICE void maskTile(const Ctx& c, Regs& r, int j) {
 
 SW_DEVICE float quadMax(float v) { return fmaxf(fmaxf(v, shflXor(v, 1)), shflXor(fmaxf(v, shflXor(v, 1)), 2)); }
 
+// LAZY_RESCALE: how far (log2 domain) a tile's row max may rise above the running max before the
+// running max moves. Below it the old max stays, so P = 2^(s - m) <= 2^8 = 256: f16 and bf16 hold
+// it exactly as they hold P <= 1 (the same relative precision; f16's largest finite is 65504), and
+// l <= 256 per key stays far from float's range. O = acc / l and LSE = m + log2(l) are the same
+// quantities whichever m the row keeps (FlashAttention 4's conditional rescaling).
+constexpr float RESCALE_SLACK_LOG2 = 8.f;
+
 // Softmax(j): online update in the log2 domain. S(j) is exponentiated in place; alpha(j) rescales
 // the old O and l. A row whose max is still -inf uses 0 as its max so that no inf - inf NaN appears.
 // MASK false: a steady trip of a peeled loop whose tiles need no mask (unmaskedIterations).
+// LAZY_RESCALE: a row keeps its max (alpha exactly 1) unless the tile's max exceeds it by more than
+// RESCALE_SLACK_LOG2, and MUL(j) runs only in a warp where some row moved (rescale, warp-uniform by
+// the vote). A row whose max is -inf always takes the update, so its alpha is 0 as without the
+// option: a tile's first MUL still zeroes what the previous tile left in O (the rotated loop).
 template <int SB, int AB, bool MASK>
 SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
   float* s = r.s[SB];
@@ -130,13 +141,20 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], s[i]);
   float use[2];
+  bool moved = false;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const float mNew = fmaxf(r.m[h], quadMax(mx[h]) * mul);
+    const float mTile = quadMax(mx[h]) * mul;
+    // NaN mTile: not kept, and fmaxf keeps the old max, as without the option.
+    const bool keep = LAZY_RESCALE && r.m[h] > NEG_INF && mTile <= r.m[h] + RESCALE_SLACK_LOG2;
+    const float mNew = keep ? r.m[h] : fmaxf(r.m[h], mTile);
     use[h] = mNew == NEG_INF ? 0.f : mNew;
-    r.alpha[AB][h] = ex2(r.m[h] - use[h]);
+    r.alpha[AB][h] = keep ? 1.f : ex2(r.m[h] - use[h]);
     r.m[h] = mNew;
+    moved |= !keep;
   }
+  // Every lane of the warp runs the softmax together (no divergence here), so the vote is whole.
+  if (LAZY_RESCALE) r.rescale[AB] = __any_sync(0xffffffffu, moved);
   float sum[2] = {0.f, 0.f};
 #pragma unroll
   for (int i = 0; i < S_REGS; ++i) {
@@ -148,9 +166,10 @@ SW_DEVICE void opSoftmax(const Ctx& c, Regs& r, int j) {
   for (int h = 0; h < 2; ++h) r.l[h] = fmaf(r.l[h], r.alpha[AB][h], sum[h]);
 }
 
-// MUL(j): O *= alpha(j).
+// MUL(j): O *= alpha(j). LAZY_RESCALE: skipped by a warp whose rows all kept their max (alpha 1).
 template <int AB>
 SW_DEVICE void opMul(Regs& r) {
+  if (LAZY_RESCALE && !r.rescale[AB]) return;
 #pragma unroll
   for (int i = 0; i < O_REGS; ++i) r.o[i] *= r.alpha[AB][(i >> 1) & 1];
 }

@@ -96,6 +96,7 @@ struct Regs {
   float m[2];          // running row max (log2 domain) of the thread's two rows
   float l[2];          // running row sum, thread-partial (quad-reduced at the end)
   float alpha[A_TILES][2];
+  bool rescale[A_TILES];  // LAZY_RESCALE: some row of the warp moved its max, so MUL runs
 };
 
 // Accumulator fragment of m64nNk16: register i of thread (warp w, lane l) holds

@@ -51,6 +51,8 @@ export interface AttentionConfig {
   crossTile?: boolean;
   /** How tanh is computed with a softcap (codegen plan softcapTanh). This API has no softcap, so only the tensor API's knobs use it (null: the default). */
   softcapTanh?: SoftcapTanh | null;
+  /** Conditional rescaling: O is rescaled only where a row's max rose by more than 2^8 (codegen plan lazyRescale); default: the plan's choice. */
+  lazyRescale?: boolean;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.

@@ -52,6 +52,8 @@ export interface Knobs {
   crossTile?: boolean;
   /** How tanh is computed with a softcap (plan.ts SoftcapTanh); only with softcap. */
   softcapTanh?: SoftcapTanh | null;
+  /** Conditional rescaling: MUL only where a row's max rose by more than 2^8 (plan.ts lazyRescale); default the plan's choice. */
+  lazyRescale?: boolean;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -61,7 +63,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'lazyRescale', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 /** Whether `key` names a knob (KNOB_NAMES): the one test behind choose()'s, the tensor API's and bench --knobs' checks. */
 export function isKnobName(key: string): key is keyof Knobs {
@@ -145,6 +147,7 @@ interface Checked {
   qBuffers?: 1 | 2;
   crossTile?: boolean;
   softcapTanh?: SoftcapTanh;
+  lazyRescale?: boolean;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -210,7 +213,8 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
     throw new RangeError(`softcapTanh must be one of ${SOFTCAP_TANHS.map((x) => `'${x}'`).join(', ')}, got ${String(softcapTanh)}`);
   }
   if (softcapTanh !== undefined && !softcap) throw new RangeError(`softcapTanh '${softcapTanh}' needs softcap: without a cap no tanh is computed`);
-  return { ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const lazyRescale = checkBoolean(knobs.lazyRescale, 'lazyRescale');
+  return { ...(lazyRescale !== undefined ? { lazyRescale } : {}), ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -599,6 +603,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     window: c.window,
     softcap: c.softcap,
     softcapTanh: chooseSoftcapTanh(c, pipeline.sTiles, decisions),
+    lazyRescale: chooseLazyRescale(c, decisions),
     varlen: c.varlen,
     blockM: c.blockM,
     blockN,
@@ -678,6 +683,13 @@ export function variantKnobs(): Array<{ label: string; knobs: Knobs }> {
     // Two CTAs of a cluster sharing each K/V tile (no mask only), with and without a turn.
     { label: 'tma-producer, P in registers, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', kvShare: 2 } },
     { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2 } },
+    // Conditional rescaling (lazyRescale) on each load path, turn, P operand, row count and tile loop.
+    { label: 'cp.async, P in registers, conditional rescaling', knobs: { load: 'cp.async', pShared: false, pingpong: false, lazyRescale: true } },
+    { label: 'tma-producer, P in registers, ping-pong, conditional rescaling', knobs: { ...producer, pShared: false, pingpong: true, scheduler: 'grid', lazyRescale: true } },
+    { label: 'tma-producer, blockM 192, P in shared, ping-pong, conditional rescaling', knobs: { ...producer, blockM: 192, pShared: true, pingpong: true, scheduler: 'grid', lazyRescale: true } },
+    { label: 'tma-producer, P in shared, ping-pong, dynamic tiles, masks peeled, conditional rescaling', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'dynamic', peelMasks: true, lazyRescale: true } },
+    { label: 'tma-producer, P in registers, static tiles, O by TMA, two Q buffers, rotated tile loop, conditional rescaling', knobs: { ...producer, pShared: false, pingpong: false, scheduler: 'static', oStore: 'tma', qBuffers: 2, crossTile: true, lazyRescale: true } },
+    { label: 'tma-producer, P in shared, ping-pong, static tiles, K/V shared by two CTAs, conditional rescaling', knobs: { ...producer, pShared: true, pingpong: true, scheduler: 'static', kvShare: 2, lazyRescale: true } },
   );
   return out;
 }
@@ -700,6 +712,16 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
   }
   decisions.push("softcapTanh exp2: +16..+31% over tanhf with its errors; approx (tanh.approx) +11..+27% more with 16x the LSE error, a knob (NOTES 2026-11-28 session 16)");
   return 'exp2';
+}
+
+/**
+ * The lazyRescale knob, else off: conditional rescaling is a knob until a GPU measures it
+ * (NOTES 2026-11-28 session 17).
+ */
+function chooseLazyRescale(c: Checked, decisions: string[]): boolean {
+  if (c.lazyRescale !== undefined) return c.lazyRescale;
+  decisions.push('lazyRescale off: MUL rescales O every iteration (conditional rescaling is a knob, not yet measured: NOTES 2026-11-28 session 17)');
+  return false;
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */

@@ -57,6 +57,8 @@ export interface KernelConfig {
   crossTile: boolean;
   /** How tanh is computed with a softcap (plan.ts SoftcapTanh); null without one. */
   softcapTanh: SoftcapTanh | null;
+  /** Conditional rescaling (plan.ts lazyRescale). */
+  lazyRescale: boolean;
 }
 
 /** The problem and any knobs; what is left out takes choose()'s default. */
@@ -89,5 +91,6 @@ export function configOf(plan: KernelPlan): KernelConfig {
     qBuffers: plan.qBuffers,
     crossTile: plan.crossTile,
     softcapTanh: plan.softcapTanh,
+    lazyRescale: plan.lazyRescale,
   };
 }

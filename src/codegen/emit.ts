@@ -175,6 +175,7 @@ function configBlock(plan: KernelPlan): string[] {
     `constexpr int CONSUMER_REGS = ${plan.registerSplit?.consumer ?? 0};`,
     `constexpr bool PERSISTENT = ${plan.scheduler !== 'grid'};  // scheduler ${plan.scheduler}`,
     `constexpr bool CROSS_TILE = ${plan.crossTile};  // the rotated tile loop (crossTileConsumers)`,
+    `constexpr bool LAZY_RESCALE = ${plan.lazyRescale};  // MUL only where a row's max moved (plan lazyRescale)`,
     `constexpr int TILE_SLOTS = ${TILE_SLOTS};`,
     `constexpr u32 ALIGNMENT_SLACK = ${ALIGNMENT_SLACK_BYTES};`,
     `constexpr u32 HOPPER_MAX_SHARED_BYTES = ${HOPPER_MAX_SHARED_BYTES};`,

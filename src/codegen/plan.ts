@@ -180,6 +180,13 @@ export interface KernelPlan {
   softcap: boolean;
   /** How tanh is computed with a softcap (SoftcapTanh); null without one. */
   softcapTanh: SoftcapTanh | null;
+  /**
+   * Conditional rescaling (kernels/attention.cuh RESCALE_SLACK_LOG2): a row keeps its running max
+   * until a tile's max exceeds it by more than 2^8, and MUL (O *= alpha) runs only in a warp where
+   * some row's max moved. P may then reach 256 before packing, which f16 and bf16 hold exactly as
+   * they hold P <= 1. The default is choose.ts chooseLazyRescale's.
+   */
+  lazyRescale: boolean;
   /** Packed variable-length sequences (cumulative lengths are launch arguments). */
   varlen: boolean;
   /** Query rows per CTA: 64 per consumer warpgroup. */
@@ -424,5 +431,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static" ("tma-producer m192 n128 ..." for 192 query rows). */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}`;
+  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}${plan.lazyRescale ? ' lazy-mul' : ''}`;
 }

@@ -17,5 +17,5 @@ export { NAMED, type NamedScheduleName } from './named.js';
 export { enumerate, countSchedules, type EnumerateOptions } from './enumerate.js';
 export { referenceAttention, kvTileCount, isMasked, type AttentionProblem, type AttentionResult } from './attention.js';
 export { interpret, type InterpretOptions, type Expansion } from './interpret.js';
-export type { MachineShape } from './machine.js';
+export { KERNEL_LAZY_RESCALE, type LazyRescale, type MachineShape } from './machine.js';
 export { scheduleSvg, type SvgOptions } from './svg.js';

@@ -12,7 +12,25 @@ export interface MachineShape {
   vBuffers: number;
   sTiles: number;
   pTiles: number;
+  /** Conditional rescaling as the kernel does it (plan lazyRescale); absent: MUL every iteration. */
+  lazyRescale?: LazyRescale;
 }
+
+/**
+ * The kernel's conditional rescaling (kernels/attention.cuh RESCALE_SLACK_LOG2): a row keeps its
+ * running max unless a tile's max exceeds it by more than `slackLog2` (or it is still -inf), and
+ * MUL(j) skips a warp's rows when `vote` over their "moved" flags says none moved. Rows are grouped
+ * into warps of `warpRows` from the block's first row (16 in the kernel: a warp's quarter of a
+ * warpgroup's 64). The kernel's vote is `any`; a model test passes a wrong one as its negative control.
+ */
+export interface LazyRescale {
+  slackLog2: number;
+  warpRows: number;
+  vote: (moved: readonly boolean[]) => boolean;
+}
+
+/** The kernel's rule: 2^8 of slack, 16 rows a warp, a warp rescales when any of its rows moved. */
+export const KERNEL_LAZY_RESCALE: LazyRescale = { slackLog2: 8, warpRows: 16, vote: (moved) => moved.some(Boolean) };
 
 const LOG2E = Math.LOG2E;
 
@@ -37,6 +55,8 @@ export class Machine {
   private readonly s: Ring;
   private readonly p: Ring;
   private readonly alpha: Float64Array;
+  /** Per row: whether Softmax moved its max (lazyRescale); MUL reads it with alpha. */
+  private readonly moved: boolean[];
   readonly m: Float64Array;
   readonly l: Float64Array;
   readonly acc: Float64Array;
@@ -51,6 +71,7 @@ export class Machine {
     this.s = new Ring(shape.sTiles, rows * N);
     this.p = new Ring(shape.pTiles, rows * N);
     this.alpha = new Float64Array(rows).fill(NaN);
+    this.moved = new Array<boolean>(rows).fill(true);
     this.m = new Float64Array(rows).fill(-Infinity);
     this.l = new Float64Array(rows);
     this.acc = new Float64Array(rows * D);
@@ -95,8 +116,13 @@ export class Machine {
     for (let r = 0; r < this.rows; r++) {
       const row = this.row0 + r;
       const x = (c: number) => (isMasked(this.prob, row, j * N + c) ? -Infinity : S[r * N + c] * k);
-      let mNew = this.m[r];
-      for (let c = 0; c < N; c++) mNew = Math.max(mNew, x(c));
+      let mTile = -Infinity;
+      for (let c = 0; c < N; c++) mTile = Math.max(mTile, x(c));
+      // lazyRescale: the old max stays (alpha exactly 1) unless the tile's exceeds it by more than
+      // the slack; a row whose max is -inf always moves.
+      const lazy = this.shape.lazyRescale;
+      const keep = lazy !== undefined && this.m[r] > -Infinity && mTile <= this.m[r] + lazy.slackLog2;
+      const mNew = keep ? this.m[r] : Math.max(this.m[r], mTile);
       // A row with nothing visible yet keeps m = -inf; exp2(-inf - -inf) would be NaN.
       const finite = mNew !== -Infinity;
       let sum = 0;
@@ -104,7 +130,8 @@ export class Machine {
         P[r * N + c] = finite ? 2 ** (x(c) - mNew) : 0;
         sum += P[r * N + c];
       }
-      this.alpha[r] = finite ? 2 ** (this.m[r] - mNew) : 1;
+      this.moved[r] = !keep;
+      this.alpha[r] = keep ? 1 : finite ? 2 ** (this.m[r] - mNew) : 1;
       this.l[r] = this.l[r] * this.alpha[r] + sum;
       this.m[r] = mNew;
     }
@@ -112,7 +139,14 @@ export class Machine {
 
   private MUL(_j: number): void {
     const { D } = this;
-    for (let r = 0; r < this.rows; r++) for (let d = 0; d < D; d++) this.acc[r * D + d] *= this.alpha[r];
+    const lazy = this.shape.lazyRescale;
+    const warpRows = lazy?.warpRows ?? this.rows;
+    for (let w0 = 0; w0 < this.rows; w0 += warpRows) {
+      const w1 = Math.min(this.rows, w0 + warpRows);
+      // lazyRescale: a warp none of whose rows moved skips its rescale (the kernel's vote).
+      if (lazy !== undefined && !lazy.vote(this.moved.slice(w0, w1))) continue;
+      for (let r = w0; r < w1; r++) for (let d = 0; d < D; d++) this.acc[r * D + d] *= this.alpha[r];
+    }
   }
 
   private MMA1(j: number): void {

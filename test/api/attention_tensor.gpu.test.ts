@@ -436,3 +436,94 @@ describeGpu('softcapTanh: every tanh form against the reference', () => {
     }
   }
 });
+
+// Conditional rescaling (plan lazyRescale) on inputs whose row maxima jump: every 160 keys the keys'
+// level rises, alternately by a step worth about 12 in the log2 domain (past the slack of 8: rows
+// move and MUL must run) and one worth about 5 (below it: rows keep their max and P exceeds 1).
+// Query rows come in groups of 8 with a positive or negative bias, so every warp of 16 rows holds
+// rows whose max jumps and rows whose scores fall (they keep their max). A warp that skipped a MUL it
+// needed leaves O wrong by a factor of about 2^12. Each case prints its errors.
+describeGpu('lazyRescale: rows whose max jumps past the slack, next to rows that keep theirs', () => {
+  // Scores: a row of bias b = +-0.5 against keys at level L scores about 128 b L / sqrt(D) above the
+  // noise (the query and key terms are scaled by sqrt(128 / D)), 92 L / sqrt(D) in the log2 domain
+  // for b = 0.5. The level's steps are sized per head dim to about 12 and 5 in that domain.
+  const jumpy = (n: number, heads: number, D: number, seed: number, query: boolean): Float32Array => {
+    const r = rng(seed);
+    const unit = 92.33 / Math.sqrt(D);  // log2-domain score per unit of level, b = 0.5
+    const [big, small] = [12 / unit, 5 / unit];
+    const out = new Float32Array(n * heads * D);
+    for (let t = 0; t < n; t++) {
+      const step = Math.floor(t / 160);
+      const level = big * Math.ceil(step / 2) + small * Math.floor(step / 2);
+      for (let h = 0; h < heads; h++) {
+        for (let d = 0; d < D; d++) {
+          const noise = r() * 2 - 1;
+          const bias = query ? (Math.floor(t / 8) % 2 === 0 ? 0.5 : -0.5) : level;
+          out[(t * heads + h) * D + d] = noise + bias * Math.sqrt(128 / D);
+        }
+      }
+    }
+    return out;
+  };
+  const cases: Array<{ name: string; headDim: 64 | 128 | 256; causal: boolean; schedule: 'baseline' | 'firstDot' | 'secondDot'; knobs: Record<string, unknown>; window?: [number, number]; softcap?: number }> = [];
+  for (const headDim of [64, 128, 256] as const) {
+    for (const schedule of ['baseline', 'firstDot', 'secondDot'] as const) {
+      for (const causal of [false, true]) cases.push({ name: `hd${headDim} ${schedule}${causal ? ' causal' : ''}, the default tiles`, headDim, causal, schedule, knobs: {} });
+    }
+  }
+  cases.push(
+    { name: 'hd128 secondDot, one CTA per tile', headDim: 128, causal: false, schedule: 'secondDot', knobs: { scheduler: 'grid' } },
+    { name: 'hd128 secondDot causal, blockM 192, P in shared, one CTA per tile', headDim: 128, causal: true, schedule: 'secondDot', knobs: { scheduler: 'grid', blockM: 192, pShared: true } },
+    { name: 'hd128 baseline, static tiles, two Q buffers, rotated tile loop', headDim: 128, causal: false, schedule: 'baseline', knobs: { scheduler: 'static', oStore: 'tma', qBuffers: 2, crossTile: true, pShared: false, pingpong: false } },
+    { name: 'hd128 baseline, dynamic tiles, rotated tile loop', headDim: 128, causal: false, schedule: 'baseline', knobs: { scheduler: 'dynamic', oStore: 'tma', qBuffers: 2, crossTile: true, pShared: false, pingpong: false } },
+    { name: 'hd128 secondDot causal, window and softcap', headDim: 128, causal: true, schedule: 'secondDot', knobs: {}, window: [300, -1], softcap: 50 },
+    { name: 'hd64 secondDot, K/V shared by two CTAs', headDim: 64, causal: false, schedule: 'secondDot', knobs: { scheduler: 'static', kvShare: 2, pShared: true, pingpong: true } },
+  );
+  for (const c of cases) {
+    it(c.name, async () => {
+      const B = 1, n = 1000, hq = 4, hkv = 2, D = c.headDim, dtype = 'f16' as const;
+      const seed = (SEED * 13 + c.name.length * 29) >>> 0;
+      const qv = jumpy(n, hq, D, seed, true), kv = jumpy(n, hkv, D, seed + 1, false);
+      // The inputs do what the test needs (else it could not fail): among query rows 0-15 of head 0
+      // (one warp) some row's max rises past the slack from one 160-key block to the next, and some
+      // row's never does.
+      const rises = Array.from({ length: 16 }, (_, i) => {
+        let m = -Infinity, rise = 0;
+        for (let t0 = 0; t0 < n; t0 += 160) {
+          let blockMax = -Infinity;
+          for (let t = t0; t < Math.min(n, t0 + 160); t++) {
+            let dot = 0;
+            for (let d = 0; d < D; d++) dot += qv[i * hq * D + d] * kv[t * hkv * D + d];
+            blockMax = Math.max(blockMax, (dot / Math.sqrt(D)) * Math.LOG2E);
+          }
+          if (m > -Infinity) rise = Math.max(rise, blockMax - m);
+          m = Math.max(m, blockMax);
+        }
+        return rise;
+      });
+      expect(Math.max(...rises), 'some row of the first warp moves past the slack').toBeGreaterThan(9);
+      expect(Math.min(...rises), 'some row of the first warp keeps its max').toBeLessThan(8);
+      const q = Tensor.from(qv, { dtype, shape: [B, n, hq, D] });
+      const k = Tensor.from(kv, { dtype, shape: [B, n, hkv, D] });
+      const v = await operand([B, n, hkv, D], dtype, seed + 2, 1, null);
+      const out = Tensor.empty(q.shape, { dtype });
+      const lse = Tensor.empty([B, hq, n], { dtype: 'f32' });
+      out.buffer.memset16(NAN16[dtype]);
+      lse.buffer.memset32(0x7fc00000);
+      try {
+        const persistent = c.knobs.scheduler !== 'grid';
+        const opts = { causal: c.causal, out, lse, schedule: c.schedule, ...(c.window ? { window: c.window } : {}), ...(c.softcap ? { softcap: c.softcap } : {}), knobs: { ...c.knobs, lazyRescale: true, hangTrap: true }, ...(persistent ? { ctas: 3 } : {}) };
+        await attention(q, k, v, opts);
+        const p = attentionProblem(q, k, v, opts);
+        const r = await compare(p, out, lse, rowsFor(n), () => n, (b, h, row) => ({ o: ((b * n + row) * hq + h) * D, l: (b * hq + h) * n + row }));
+        const where = `${c.name} seed ${SEED}: relL2 ${r.relL2.toExponential(2)}, LSE max err ${r.lseMax.toExponential(2)}, ${r.nan} NaN; worst ${r.worst}`;
+        console.log(`[lazyRescale] ${where}`);
+        expect(r.nan, where).toBe(0);
+        expect(r.relL2, where).toBeLessThan(1e-2);
+        expect(r.lseMax, where).toBeLessThan(2e-2);
+      } finally {
+        [q, k, v, out, lse].forEach((t) => t.dispose());
+      }
+    });
+  }
+});
