@@ -715,13 +715,20 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
 }
 
 /**
- * The lazyRescale knob, else off: conditional rescaling is a knob until a GPU measures it
- * (NOTES 2026-11-28 session 17).
+ * The lazyRescale knob, else on where an H200 measured it faster in two calls (NOTES 2026-11-28
+ * session 17; best schedule against best, pooled medians): hd128 with 192 query rows (the one-CTA-
+ * per-tile default at 4k-16k: +3.1/+2.4% 8k, +5.5/+5.3% 8k causal, +8.8/+4.9% 16k causal, +5.2/+0.8%
+ * 4k), every hd256 plan (+4.3/+2.0%, causal +3.4/+2.7%) and hd64 with 192 rows (+2.1/+1.8%). Off
+ * at hd128 with 128 rows (the persistent 1k-4k defaults: -3.8/+1.1% at 1k, -3.3/+1.4% 2k, -1.0/-1.1%
+ * 4k causal; secondDot lost 2-9% there, baseline gained 0-1.4%) and at hd64 with 128 rows (not timed).
  */
-function chooseLazyRescale(c: Checked, decisions: string[]): boolean {
+function chooseLazyRescale(c: Checked & { blockM: BlockM }, decisions: string[]): boolean {
   if (c.lazyRescale !== undefined) return c.lazyRescale;
-  decisions.push('lazyRescale off: MUL rescales O every iteration (conditional rescaling is a knob, not yet measured: NOTES 2026-11-28 session 17)');
-  return false;
+  const on = c.headDim === 256 || c.blockM === 192;
+  decisions.push(on
+    ? `lazyRescale on: MUL only where a row's max rose by more than 2^8, +1.8..+8.8% at ${c.headDim === 256 ? 'hd256' : `hd${c.headDim} with 192 rows`} on an H200 (NOTES 2026-11-28 session 17)`
+    : `lazyRescale off: at hd${c.headDim} with ${c.blockM} rows it measured -3.8..+1.4% (hd128; hd64 not timed) (NOTES 2026-11-28 session 17)`);
+  return on;
 }
 
 /** choose() from the one-object spelling used by the API, the CLI and the bench. */
