@@ -43,9 +43,24 @@ describe('every plan choose() returns passes every model', () => {
     expect(new Set(plans.map((p) => p.consumerWarpgroups))).toEqual(new Set([1, 2, 3]));
     // Both Q-buffer protocols of a persistent kernel (one buffer; two, with O staged in them or not).
     expect(new Set(hd128.filter((p) => p.scheduler !== 'grid').map((p) => `${p.qBuffers} ${p.smem.oInQ}`))).toEqual(new Set(['1 false', '2 true', '2 false']));
-    expect(VARIANT_KNOBS).toHaveLength(31);
+    expect(VARIANT_KNOBS).toHaveLength(37);
   });
-  for (const { label, knobs } of VARIANT_KNOBS) {
+  // Conditional rescaling changes no pipeline, ring, barrier or shared-memory layout, so verify's
+  // models see the same plan as without it (the next test checks that on every variant): its six
+  // variants are swept through their eager twins, which keeps this file's time (the K/V-shared
+  // sweep alone is ~2 minutes on a 2-core machine).
+  it('lazyRescale changes nothing in a plan but its own field and its decision', () => {
+    for (const { label, knobs } of VARIANT_KNOBS) {
+      const s = knobs.crossTile ? NAMED.baseline : NAMED.secondDot;
+      const strip = (p: KernelPlan) => ({ ...p, lazyRescale: null, decisions: p.decisions.filter((d) => !d.startsWith('lazyRescale')) });
+      for (const headDim of [64, 128, 256] as const) {
+        const a = tryChoose(s, { ...knobs, lazyRescale: true }, headDim), b = tryChoose(s, { ...knobs, lazyRescale: false }, headDim);
+        if (typeof a === 'string' || typeof b === 'string') { expect(typeof a, `${label} hd${headDim}`).toBe(typeof b); continue; }
+        expect(strip(a), `${label} hd${headDim}`).toEqual(strip(b));
+      }
+    }
+  });
+  for (const { label, knobs } of VARIANT_KNOBS.filter((v) => !v.knobs.lazyRescale)) {
     it(`${label}: ${schedules.length} schedules, T = 1..9`, () => {
       let built = 0;
       const rejected = new Map<string, number>();
