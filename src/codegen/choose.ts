@@ -724,6 +724,12 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
  */
 function chooseLazyRescale(c: Checked & { blockM: BlockM }, decisions: string[]): boolean {
   if (c.lazyRescale !== undefined) return c.lazyRescale;
+  // A softcap or window: ptxas spilled 8-12 B with it (hd256 secondDot window + softcap, hd64
+  // 192-row secondDot with every feature; nvcc 13.0) and none without; not timed.
+  if (c.softcap || c.window) {
+    decisions.push('lazyRescale off: with a softcap or window ptxas spilled 8-12 B where it was on (not timed; NOTES 2026-11-28 session 17)');
+    return false;
+  }
   const on = c.headDim === 256 || c.blockM === 192;
   decisions.push(on
     ? `lazyRescale on: MUL only where a row's max rose by more than 2^8, +1.8..+8.8% at ${c.headDim === 256 ? 'hd256' : `hd${c.headDim} with 192 rows`} on an H200 (NOTES 2026-11-28 session 17)`

@@ -210,7 +210,7 @@ describe('the plan is plain data', () => {
     const plan = choose(NAMED.secondDot, { headDim: 128 });
     expect(plan.decisions.join('\n')).toMatch(/loads tma-producer: .*NOTES/);
     expect(plan.decisions.join('\n')).toMatch(/turn step: .*NOTES/);
-    expect(choose(NAMED.secondDot, { headDim: 128 }, { blockM: 128, warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers', peelMasks: false, kvShare: 1 }).decisions).toEqual([]);
+    expect(choose(NAMED.secondDot, { headDim: 128 }, { blockM: 128, warpSpecialized: true, pingpong: true, pShared: false, blockN: 128, scheduler: 'grid', oStore: 'registers', peelMasks: false, kvShare: 1, lazyRescale: false }).decisions).toEqual([]);
   });
 });
 
