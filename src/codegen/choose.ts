@@ -221,6 +221,40 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
 type Sized = Checked & { blockM: BlockM };
 
 /**
+ * Where 192 rows on one CTA per tile beat the persistent 128-row kernel inside its length (hd128,
+ * no mask, window or packed sequences): from SHORT_192_MIN_SEQ_Q tokens, when 192-row blocks pad the
+ * query length by at most SHORT_192_MAX_PAD over 128-row blocks. 192 rows run with lazyRescale
+ * (chooseLazyRescale), the 128-row kernel without. Best schedule (secondDot at 192 rows) against the
+ * best 128-row default (static, K/V shared), H200s, pooled medians of 8 interleaved rounds
+ * (bench/NOTES.md session 18), by the two paddings' ratio: 2048 (1.031) +4.5% and +2.8% in two calls,
+ * 1536 (1.000) +5.1%, 1664 (1.038) +2.3%, 1280 (1.050) -0.4%, 1792 (1.071) -0.9%, 1024 (1.125)
+ * -7.5%. Session 14 had the same rule without lazyRescale (+1.0..+1.9% where it pads little) and
+ * reverted it after a third machine read -0.2% at 2048. Past 2048 (persistentMaxSeqQ) 192 rows run
+ * at every length.
+ */
+export const SHORT_192_MIN_SEQ_Q = 1536;
+export const SHORT_192_MAX_PAD = 1.035;
+
+/** 192-row blocks' padded query length over 128-row blocks' (1 where both divide it). */
+export function paddingRatio192(seqQ: number): number {
+  return (Math.ceil(seqQ / 192) * 192) / (Math.ceil(seqQ / 128) * 128);
+}
+
+/**
+ * Whether a length inside the hd128 persistent span takes 192 rows on one CTA per tile (the rule
+ * above), the length and features aside from what else 192 rows need (chooseBlockM): null when it
+ * does, else why not.
+ */
+export function short192Blocker(c: { headDim: number; causal: boolean; window: boolean; varlen: boolean; seqQ?: number }): string | null {
+  if (c.headDim !== 128 || c.causal || c.window || c.varlen) return 'hd128 without a mask, window or packed sequences only';
+  if (c.seqQ === undefined) return 'no query length given';
+  if (c.seqQ < SHORT_192_MIN_SEQ_Q) return `${c.seqQ} tokens < ${SHORT_192_MIN_SEQ_Q}`;
+  const pad = paddingRatio192(c.seqQ);
+  if (pad > SHORT_192_MAX_PAD) return `192-row blocks pad ${c.seqQ} tokens ${((pad - 1) * 100).toFixed(1)}% more than 128-row blocks (at most ${((SHORT_192_MAX_PAD - 1) * 100).toFixed(1)}%)`;
+  return null;
+}
+
+/**
  * The blockM knob, else the measured default: 192 rows (three consumer warpgroups, 160 registers
  * each) where one CTA per tile runs a long loop, 128 elsewhere. On an H100 (NOTES 2026-11-28 session
  * 8), best schedule per shape against 128 rows: hd64 8k +8.3% / +10.9% causal, 4k +7.6% / +9.0%
@@ -244,12 +278,16 @@ function chooseBlockM(c: Checked, res: Resources, decisions: string[]): BlockM {
     : c.headDim === 128 && c.pShared === false ? 'P in registers at hd128 (192 rows would leave a 48-wide KV tile)'
     : over ? `blockN ${c.blockN} does not fit 192 rows' 160 registers`
     : c.seqQ === undefined ? 'no query length given (192 rows lose 22-28% at 1k)'
-    : c.seqQ <= persistentMaxSeqQ(c) ? `a query length at most ${persistentMaxSeqQ(c)}: a persistent kernel (192 rows lose 22-28% at 1k)`
     : c.scheduler !== undefined && c.scheduler !== 'grid' ? 'a persistent kernel asked for'
-    : null;
+    : c.seqQ > persistentMaxSeqQ(c) ? null
+    : short192Blocker(c) === null ? null
+    : `a query length at most ${persistentMaxSeqQ(c)}: a persistent kernel (192 rows lose 22-28% at 1k${c.headDim === 128 && !c.causal && !c.window && !c.varlen ? `; ${short192Blocker(c)}` : ''})`;
+  const short = why === null && c.seqQ! <= persistentMaxSeqQ(c);
   decisions.push(
     why === null
-      ? 'blockM 192: three consumer warpgroups where one CTA per tile runs a long loop, hd64 +4..+11% and hd128 +0..+10% on an H100 (NOTES 2026-11-28 session 8)'
+      ? short
+        ? `blockM 192: one CTA per tile at 192 rows inside the persistent span, ${c.seqQ} tokens padded ${((paddingRatio192(c.seqQ!) - 1) * 100).toFixed(1)}% more than by 128 rows: with lazyRescale +2.8..+5.1% at hd128 1536-2048 on H200s (NOTES 2026-11-28 session 18)`
+        : 'blockM 192: three consumer warpgroups where one CTA per tile runs a long loop, hd64 +4..+11% and hd128 +0..+10% on an H100 (NOTES 2026-11-28 session 8)'
       : `blockM 128: ${why} (192 rows need TMA with the producer warpgroup, head dim <= 128, one S tile and one CTA per tile; NOTES 2026-11-28 session 8)`,
   );
   return why === null ? 192 : 128;
@@ -463,7 +501,8 @@ const LENGTH_BREAKPOINTS: readonly number[] = [...new Set(Object.values(PERSISTE
  * The query length to give choose() for a call of `seqQ` tokens: only which of the lengths in
  * PERSISTENT_MAX_SEQ_Q it falls between picks the kernel (the scheduler and blockM both split
  * there), so every length between two of them shares one value (and one cache entry), as does
- * every length past the last. A default that splits elsewhere must be in that table;
+ * every length past the last. Lengths up to the first are kept exact: short192Blocker decides by
+ * the exact length's padding there. Any other default that splits elsewhere must be in that table;
  * test/codegen/warpgroups.test.ts checks the plans agree for lengths around every breakpoint.
  */
 export function schedulerLength(seqQ: number): number {
@@ -493,16 +532,18 @@ export function defaultScheduler(x: { loads: LoadPath; causal: boolean; window: 
 }
 
 /** The scheduler knob, else the default; a persistent grid needs the producer warpgroup (it walks the tiles ahead of the consumers). */
-function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: string[]): TileScheduler {
+function chooseScheduler(c: Checked, v: Variant, sTiles: number, decisions: string[], short192 = false): TileScheduler {
   if (c.scheduler !== undefined) {
     if (c.scheduler !== 'grid' && v.loads !== 'tma-producer') {
       throw new RangeError(`scheduler '${c.scheduler}' needs the producer warpgroup (load 'tma' with warpSpecialized); this kernel's loads are ${v.loads}`);
     }
     return c.scheduler;
   }
-  const s = defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
+  // 192 rows chosen inside the persistent span (chooseBlockM, short192Blocker) run one CTA per tile.
+  const s = short192 ? 'grid' : defaultScheduler({ loads: v.loads, causal: c.causal, window: c.window, headDim: c.headDim, varlen: c.varlen, sTiles, ...(c.seqQ !== undefined ? { seqQ: c.seqQ } : {}) });
   if (v.loads === 'tma-producer') {
-    decisions.push(
+    if (short192) decisions.push(`scheduler grid: 192 rows chosen inside the persistent span run one CTA per tile (NOTES 2026-11-28 session 18)`);
+    else decisions.push(
       `scheduler ${s}: persistent (static, or dynamic for masked or packed work) for query lengths up to ${persistentMaxSeqQ(c)} (hd${c.headDim}, ${c.causal && !c.window ? 'causal' : c.window ? 'a window' : 'no mask'}), ` +
         `one CTA per tile beyond${c.seqQ === undefined ? ' and when the length is not given' : ''}, and for two S tiles in flight (slower in a tile loop) (NOTES 2026-11-27 session 5, 2026-11-28 session 9)`,
     );
@@ -582,7 +623,8 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
   const v = chooseVariant(c, nest, res, decisions);
   const inside = loadInsideTurn(nest.body.map((b, pos) => ({ ...b, pos })), v.turn, v.loads);
   if (inside) throw new RangeError(`pingpong: ${inside} sits between the matmuls of a turn; a load inside a warpgroup's turn can deadlock`);
-  const scheduler = chooseScheduler(c, v, res.sTiles, decisions);
+  const short192 = checked.blockM === undefined && c.blockM === 192 && c.seqQ !== undefined && c.seqQ <= persistentMaxSeqQ(c);
+  const scheduler = chooseScheduler(c, v, res.sTiles, decisions, short192);
   const kvShare = chooseKvShare(c, v, scheduler, decisions);
   const qBuffers = qBuffersFor(c, scheduler);
   const { pipeline, blockN, oStore } = chooseTilingAndStore(c, v, nest, res, scheduler, decisions);
@@ -603,7 +645,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     window: c.window,
     softcap: c.softcap,
     softcapTanh: chooseSoftcapTanh(c, pipeline.sTiles, decisions),
-    lazyRescale: chooseLazyRescale(c, decisions),
+    lazyRescale: chooseLazyRescale(c, v.turn, scheduler, decisions),
     varlen: c.varlen,
     blockM: c.blockM,
     blockN,
@@ -718,11 +760,14 @@ function chooseSoftcapTanh(c: Checked, sTiles: number, decisions: string[]): Sof
  * The lazyRescale knob, else on where an H200 measured it faster in two calls (NOTES 2026-11-28
  * session 17; best schedule against best, pooled medians): hd128 with 192 query rows (the one-CTA-
  * per-tile default at 4k-16k: +3.1/+2.4% 8k, +5.5/+5.3% 8k causal, +8.8/+4.9% 16k causal, +5.2/+0.8%
- * 4k), every hd256 plan (+4.3/+2.0%, causal +3.4/+2.7%) and hd64 with 192 rows (+2.1/+1.8%). Off
- * at hd128 with 128 rows (the persistent 1k-4k defaults: -3.8/+1.1% at 1k, -3.3/+1.4% 2k, -1.0/-1.1%
- * 4k causal; secondDot lost 2-9% there, baseline gained 0-1.4%) and at hd64 with 128 rows (not timed).
+ * 4k; inside the persistent span, session 18), every hd256 plan (+4.3/+2.0%, causal +3.4/+2.7%) and
+ * hd64 with 192 rows (+2.1/+1.8%). At hd128 with 128 rows, on only in a persistent kernel without
+ * ping-pong turns and without a mask, window, softcap or packed sequences (the 1k-2k non-causal
+ * kernel that baseline runs): +0.6..+1.8% in seven readings of four calls, each of 1024, 1280, 1536, 1664 and
+ * 1792 tokens gaining (session 18); with turns (secondDot) it lost 1.6-9% in every call, with a
+ * causal mask it read -1.3..+0.2%. Off at hd64 with 128 rows (not timed).
  */
-function chooseLazyRescale(c: Checked & { blockM: BlockM }, decisions: string[]): boolean {
+function chooseLazyRescale(c: Checked & { blockM: BlockM }, turn: Turn, scheduler: TileScheduler, decisions: string[]): boolean {
   if (c.lazyRescale !== undefined) return c.lazyRescale;
   // A softcap or window: ptxas spilled 8-12 B with it (hd256 secondDot window + softcap, hd64
   // 192-row secondDot with every feature; nvcc 13.0) and none without; not timed.
@@ -730,10 +775,15 @@ function chooseLazyRescale(c: Checked & { blockM: BlockM }, decisions: string[])
     decisions.push('lazyRescale off: with a softcap or window ptxas spilled 8-12 B where it was on (not timed; NOTES 2026-11-28 session 17)');
     return false;
   }
-  const on = c.headDim === 256 || c.blockM === 192;
+  const unmasked128 = c.headDim === 128 && c.blockM === 128 && turn === 'none' && scheduler !== 'grid' && !c.causal && !c.varlen;
+  const on = c.headDim === 256 || c.blockM === 192 || unmasked128;
   decisions.push(on
-    ? `lazyRescale on: MUL only where a row's max rose by more than 2^8, +1.8..+8.8% at ${c.headDim === 256 ? 'hd256' : `hd${c.headDim} with 192 rows`} on an H200 (NOTES 2026-11-28 session 17)`
-    : `lazyRescale off: at hd${c.headDim} with ${c.blockM} rows it measured -3.8..+1.4% (hd128; hd64 not timed) (NOTES 2026-11-28 session 17)`);
+    ? unmasked128
+      ? "lazyRescale on: MUL only where a row's max rose by more than 2^8, +0.6..+1.8% at hd128 with 128 rows, no turns and no mask on H200s (NOTES 2026-11-28 session 18)"
+      : `lazyRescale on: MUL only where a row's max rose by more than 2^8, +1.8..+8.8% at ${c.headDim === 256 ? 'hd256' : `hd${c.headDim} with 192 rows`} on an H200 (NOTES 2026-11-28 session 17)`
+    : c.headDim === 128
+      ? `lazyRescale off: at hd128 with 128 rows it lost with ping-pong turns (-1.6..-9%) and read -1.3..+0.2% with a causal mask (NOTES 2026-11-28 sessions 17, 18)`
+      : `lazyRescale off: at hd${c.headDim} with ${c.blockM} rows, not timed (NOTES 2026-11-28 session 17)`);
   return on;
 }
 

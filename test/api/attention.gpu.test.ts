@@ -17,7 +17,7 @@ import { referenceRows } from '../../src/api/reference.js';
 import { launchReference } from '../../src/api/reference_gpu.js';
 import { toFloats } from '../../src/api/half.js';
 import { fillRandom } from '../../src/api/fill.js';
-import { choose, lengthBreakpoints, persistentMaxSeqQ, variantKnobs, type Knobs } from '../../src/codegen/index.js';
+import { choose, lengthBreakpoints, persistentMaxSeqQ, short192Blocker, variantKnobs, type Knobs } from '../../src/codegen/index.js';
 import { DeviceBuffer, synchronize } from '../../src/runtime/index.js';
 import { enumerate, NAMED, type Schedule } from '../../src/schedule/index.js';
 import { describeGpu } from '../gpu.js';
@@ -252,21 +252,21 @@ describeGpu('the default kernels (no hang trap): many tiles and heads', () => {
   // The default kernel changes with the query length only at the persistent kernel's lengths
   // (choose.ts PERSISTENT_MAX_SEQ_Q): both sides of each, every head dim, causal and not. The
   // length is not a multiple of a tile on the far side, so the last tile is partial there.
+  // Inside the hd128 span, 192 rows on one CTA per tile where they pad little (choose.ts
+  // short192Blocker): the first such length, its neighbours, and lengths on both sides of the rule.
   it('the default kernel on both sides of every persistent-length breakpoint, every head dim, causal and not', async () => {
-    for (const b of lengthBreakpoints()) {
-      for (const seqLen of [b, b + 1]) {
-        for (const headDim of HEAD_DIMS) {
-          for (const causal of [false, true]) {
-            const p = await prepareAttention({ batch: 1, heads: 2, seqLen, headDim, dtype: 'bf16', causal, schedule: 'secondDot', load: 'tma' });
-            try {
-              const persistent = seqLen <= persistentMaxSeqQ({ causal, window: false, headDim });
-              expect(p.compiled.kernel.plan.scheduler !== 'grid', `hd${headDim} N=${seqLen}${causal ? ' causal' : ''}: persistent`).toBe(persistent);
-              const r = await p.check();
-              expect(r.ok, `hd${headDim} N=${seqLen}${causal ? ' causal' : ''}: ${r.message}`).toBe(true);
-              expect(r.unwritten, `unwritten/NaN outputs (seed ${r.seed})`).toBe(0);
-            } finally {
-              p.dispose();
-            }
+    for (const seqLen of [...lengthBreakpoints().flatMap((b) => [b, b + 1]), 1535, 1536, 1537, 1664, 1700, 1792, 1856]) {
+      for (const headDim of HEAD_DIMS) {
+        for (const causal of [false, true]) {
+          const p = await prepareAttention({ batch: 1, heads: 2, seqLen, headDim, dtype: 'bf16', causal, schedule: 'secondDot', load: 'tma' });
+          try {
+            const persistent = seqLen <= persistentMaxSeqQ({ causal, window: false, headDim }) && short192Blocker({ headDim, causal, window: false, varlen: false, seqQ: seqLen }) !== null;
+            expect(p.compiled.kernel.plan.scheduler !== 'grid', `hd${headDim} N=${seqLen}${causal ? ' causal' : ''}: persistent`).toBe(persistent);
+            const r = await p.check();
+            expect(r.ok, `hd${headDim} N=${seqLen}${causal ? ' causal' : ''}: ${r.message}`).toBe(true);
+            expect(r.unwritten, `unwritten/NaN outputs (seed ${r.seed})`).toBe(0);
+          } finally {
+            p.dispose();
           }
         }
       }

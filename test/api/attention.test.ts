@@ -21,8 +21,8 @@ describe('prepareAttention argument checks (before any device work)', () => {
     await expect(buildAttention({ ...base, load: 'cp.async', blockM: 192 })).rejects.toThrow(/blockM 192 needs load 'tma' with the producer warpgroup/);
     await expect(buildAttention({ ...base, blockM: 96 as never })).rejects.toThrow(/blockM must be one of 64, 128, 192/);
   });
-  it('picks 192 query rows past 2048 tokens at hd64 and hd128, 128 up to it', () => {
-    for (const [seqLen, headDim, rows] of [[8192, 64, 192], [4096, 128, 192], [2049, 64, 192], [2048, 128, 128], [1024, 64, 128], [8192, 256, 128]] as const) {
+  it('picks 192 query rows past 2048 tokens at hd64 and hd128, 128 up to it but where 192 rows pad hd128 little from 1536', () => {
+    for (const [seqLen, headDim, rows] of [[8192, 64, 192], [4096, 128, 192], [2049, 64, 192], [2048, 64, 128], [2048, 128, 192], [1792, 128, 128], [1536, 128, 192], [1024, 64, 128], [8192, 256, 128]] as const) {
       expect(attentionPlan({ ...base, seqLen, headDim }).blockM, `seqLen ${seqLen} hd${headDim}`).toBe(rows);
     }
   });

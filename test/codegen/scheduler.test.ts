@@ -147,7 +147,7 @@ describe('every tile exactly once', () => {
 
 describe('the default scheduler (choose.ts, measured)', () => {
   it('is persistent for short query loops with a producer warpgroup and one S tile, one CTA per tile otherwise', async () => {
-    const { choose, PERSISTENT_MAX_SEQ_Q, lengthBreakpoints } = await import('../../src/codegen/index.js');
+    const { choose, PERSISTENT_MAX_SEQ_Q, lengthBreakpoints, SHORT_192_MIN_SEQ_Q, SHORT_192_MAX_PAD, paddingRatio192 } = await import('../../src/codegen/index.js');
     const { NAMED } = await import('../../src/schedule/index.js');
     const at = (problem: object, knobs: object = {}, s = NAMED.secondDot) => choose(s, { headDim: 128, ...problem }, knobs);
     expect(at({ seqQ: 1024 }).scheduler).toBe('static');
@@ -163,7 +163,9 @@ describe('the default scheduler (choose.ts, measured)', () => {
         const persistent = isMasked ? 'dynamic' : 'static';
         for (const seqQ of [1, 1024, 2048, 2049, 4096, 4097, 5120, 5121, 8192, 16384, 65536]) {
           const plan = at({ headDim, seqQ, ...masked }, {}, NAMED.baseline);
-          expect(plan.scheduler, `hd${headDim} ${seqQ} ${JSON.stringify(masked)}`).toBe(seqQ <= max ? persistent : 'grid');
+          // Inside the span, hd128 without a mask takes 192 rows on one CTA per tile where they pad little (from 1536; 2048 is one).
+          const short192 = headDim === 128 && !isMasked && seqQ >= SHORT_192_MIN_SEQ_Q && seqQ <= max && paddingRatio192(seqQ) <= SHORT_192_MAX_PAD;
+          expect(plan.scheduler, `hd${headDim} ${seqQ} ${JSON.stringify(masked)}`).toBe(seqQ <= max && !short192 ? persistent : 'grid');
           if (plan.scheduler !== 'grid') expect(plan.blockM).toBe(128);
         }
       }
@@ -180,6 +182,41 @@ describe('the default scheduler (choose.ts, measured)', () => {
     expect(at({ seqQ: 1024 }, { scheduler: 'grid' }).scheduler).toBe('grid');
     expect(at({ seqQ: 1024 }).decisions.join('\n')).toMatch(/scheduler static: .*NOTES 2026-11-27 session 5/);
     expect(() => at({ seqQ: 0 })).toThrow(/seqQ must be a positive integer, got 0/);
+  });
+
+  it('takes 192 rows on one CTA per tile inside the hd128 persistent span exactly where they pad the length little, with lazyRescale (session 18)', async () => {
+    const { choose, SHORT_192_MIN_SEQ_Q, SHORT_192_MAX_PAD, paddingRatio192 } = await import('../../src/codegen/index.js');
+    const { NAMED } = await import('../../src/schedule/index.js');
+    const kernel = (seqQ: number, problem: object = {}, knobs: object = {}) => {
+      const p = choose(NAMED.baseline, { headDim: 128, seqQ, ...problem }, knobs);
+      return `${p.blockM} ${p.scheduler}${p.lazyRescale ? ' lazy' : ''}`;
+    };
+    // The measured lengths (bench/NOTES.md sessions 14 and 18): the padding ratio each one was timed at.
+    expect([1280, 1536, 1664, 1792, 2048].map((n) => paddingRatio192(n).toFixed(3))).toEqual(['1.050', '1.000', '1.038', '1.071', '1.031']);
+    expect([1280, 1536, 1664, 1792, 2048].map((n) => kernel(n))).toEqual(['128 static', '192 grid lazy', '128 static', '128 static', '192 grid lazy']);
+    // Every length of the span: 192 rows on the grid iff the rule holds, else the persistent 128-row kernel.
+    let short = 0;
+    for (let n = 1; n <= 2048; n++) {
+      const want = n >= SHORT_192_MIN_SEQ_Q && paddingRatio192(n) <= SHORT_192_MAX_PAD;
+      short += want ? 1 : 0;
+      expect(kernel(n), `seqQ ${n}`).toBe(want ? '192 grid lazy' : '128 static');
+    }
+    expect(short).toBeGreaterThan(100); // the rule is not empty (negative control: a threshold of 1.0 would leave only multiples of 384)
+    // Not where 192 rows cannot run or a mask, a window, packed sequences or another head dim changes the measurement.
+    expect(kernel(2048, { causal: true })).toBe('128 dynamic');
+    expect(kernel(2048, { window: true })).toBe('128 dynamic');
+    expect(kernel(2048, { varlen: true })).toBe('128 dynamic');
+    expect(kernel(2048, { softcap: true })).toBe('128 static');
+    expect(choose(NAMED.baseline, { headDim: 64, seqQ: 2048 }).blockM).toBe(128);
+    expect(kernel(2048, {}, { pShared: false })).toBe('128 static');
+    expect(kernel(2048, {}, { scheduler: 'static' })).toBe('128 static');
+    expect(kernel(2048, {}, { blockM: 128 })).toBe('128 static');
+    // A caller's 192 rows inside the span keep the persistent scheduler (hd64 2k measured it faster, session 8).
+    expect(kernel(1024, {}, { blockM: 192 })).toBe('192 static lazy');
+    const d = choose(NAMED.baseline, { headDim: 128, seqQ: 2048 }).decisions.join('\n');
+    expect(d).toMatch(/blockM 192: one CTA per tile at 192 rows inside the persistent span, 2048 tokens padded 3.1% more/);
+    expect(d).toMatch(/scheduler grid: 192 rows chosen inside the persistent span/);
+    expect(choose(NAMED.baseline, { headDim: 128, seqQ: 1792 }).decisions.join('\n')).toMatch(/blockM 128: .*192-row blocks pad 1792 tokens 7.1% more/);
   });
 });
 
