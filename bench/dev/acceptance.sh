@@ -21,7 +21,7 @@
 # (session 15: the hd128 variants whose O leaves by TMA by default); tanh (session 16: the softcap's tanh forms,
 # their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS, TANH_FORMS); varlen (session 16: O by TMA for packed
 # sequences, its GPU tests and timings; VL_CASES, VL_SETS, VL_ROUNDS); cfgab (session 18: any configs at
-# several shapes, bench/dev/cfg_ab.sh; AB_CFGS, AB_SHAPES, AB_ROUNDS, AB_CUDNN).
+# several shapes, bench/dev/cfg_ab.sh; AB_CFGS, AB_SHAPES, AB_ROUNDS, AB_CUDNN), lazytest (the lazyRescale GPU test).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -163,6 +163,8 @@ for step in $steps; do
       [ -n "${CUDNN_SHAPE:-}" ] && run cudnn 120 env COOLDOWN_MS="${SWEEP_COOLDOWN_MS:-300}" python3 bench/dev/cudnn_rounds.py $CUDNN_SHAPE "${SWEEP_ROUNDS:-4}" ;;
     # Session 18: AB_CFGS at AB_SHAPES (B,H,N,D,causal ...), AB_ROUNDS interleaved rounds, cuDNN beside with AB_CUDNN=1.
     cfgab) run cfgab "${AB_LIMIT:-300}" bash bench/dev/cfg_ab.sh "$out/cfgab-table.txt" ${AB_SHAPES:?AB_SHAPES} ;;
+    # Session 17-18: the conditional-rescaling GPU test (rows whose max jumps past the slack).
+    lazytest) run lazytest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "lazyRescale" ;;
     # Knob sets on general problems through the tensor API (bench/dev/problem_sweep.mjs): PS_SHAPES, PS_SETS, PS_ROUNDS.
     problems) run problems "${PS_LIMIT:-300}" node bench/dev/problem_sweep.mjs "${PS_SHAPES:?PS_SHAPES}" "${PS_SETS:?PS_SETS}" "${PS_ROUNDS:-4}" ;;
     ncu) run ncu 560 bash bench/dev/ncu_1k.sh "$out" ;;
