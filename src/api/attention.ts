@@ -3,7 +3,7 @@
 // time it. Layout: Q, K, V, O are [batch, heads, seqLen, headDim] contiguous; LSE is
 // [batch, heads, seqLen] float32 (natural log).
 import { createHash } from 'node:crypto';
-import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type SoftcapTanh, type TileScheduler } from '../codegen/index.js';
+import { chooseFrom, generate, KNOB_NAMES, planSummary, schedulerLength, type BlockM, type GeneratedKernel, type KernelConfigInput, type KernelPlan, type LoadKind, type OStore, type SoftcapTanh, type TileScheduler, type ScheduleChoice } from '../codegen/index.js';
 import {
   compile, devices, DeviceBuffer, launch, synchronize, timeLaunches,
   type KernelFunction, type LaunchConfig,
@@ -26,7 +26,7 @@ export interface AttentionConfig {
   headDim: 64 | 128 | 256;
   dtype: HalfDtype;
   causal: boolean;
-  /** A named schedule ('baseline', 'firstDot', 'secondDot') or a schedule object. */
+  /** A named schedule ('baseline', 'firstDot', 'secondDot'), a schedule object, or 'auto' (the named schedule measured fastest for this kernel: codegen chooseAuto). */
   schedule: string | Schedule;
   load: LoadKind;
   /** Softmax scale; default 1/sqrt(headDim). */
@@ -99,10 +99,15 @@ export const FULL_CHECK_ROWS = 256;
 export const REL_L2_TOLERANCE = 1e-2;
 export const LSE_TOLERANCE = 1e-2;
 
-export function resolveSchedule(schedule: string | Schedule): Schedule {
+/**
+ * A schedule option as the kernel input takes it: a named schedule, a schedule object (validated),
+ * or 'auto' (codegen chooseAuto: the named schedule measured fastest for the kernel the call gets).
+ */
+export function resolveSchedule(schedule: string | Schedule): ScheduleChoice {
   if (typeof schedule === 'string') {
+    if (schedule === 'auto') return 'auto';
     const named = (NAMED as Record<string, Schedule>)[schedule];
-    if (!named) throw new RangeError(`schedule must be one of ${Object.keys(NAMED).join(', ')} or a schedule object, got '${schedule}'`);
+    if (!named) throw new RangeError(`schedule must be 'auto', one of ${Object.keys(NAMED).join(', ')} or a schedule object, got '${schedule}'`);
     return named;
   }
   validate(schedule);
@@ -166,7 +171,7 @@ const byConfig = new Map<string, Promise<CompiledAttention>>();
 
 function configKey(cfg: AttentionConfig): string {
   const s = resolveSchedule(cfg.schedule);
-  return JSON.stringify([s.name ?? null, s.ops, kernelInput(cfg)]);
+  return JSON.stringify(s === 'auto' ? ['auto', null, kernelInput(cfg)] : [s.name ?? null, s.ops, kernelInput(cfg)]);
 }
 
 /**

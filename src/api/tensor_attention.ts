@@ -16,7 +16,7 @@ import type { Schedule } from '../schedule/index.js';
 
 /** Kernel choice and execution options, beside the attention semantics of AttentionOptions. */
 export interface RunOptions {
-  /** A named schedule or a schedule object; default 'secondDot' (fastest at the headline, bench/NOTES.md). */
+  /** A named schedule, a schedule object, or 'auto' (default: baseline for hd128's persistent 128-row kernel, secondDot elsewhere; codegen chooseAuto, bench/NOTES.md session 18). */
   schedule?: string | Schedule;
   load?: 'tma' | 'cp.async';
   /** Kernel knobs (choose()'s defaults otherwise). */
@@ -43,7 +43,7 @@ interface Compiled {
 const kernels = new Map<string, Promise<Compiled>>();
 
 function kernelFor(p: AttentionProblem, run: RunOptions): Promise<Compiled> {
-  const schedule = run.schedule ?? 'secondDot';
+  const schedule = run.schedule ?? 'auto';
   const key = JSON.stringify([
     typeof schedule === 'string' ? schedule : schedule.ops, p.device, p.headDim, p.dtype, p.causal, p.window !== null,
     p.softcap > 0, p.varlen !== null, run.load ?? 'tma', run.knobs ?? null, schedulerLength(p.seqQ),

@@ -15,7 +15,7 @@ export interface AttentionConfig {
   headDim: HeadDim;
   dtype: Dtype;
   causal: boolean;
-  /** 'baseline' | 'firstDot' | 'secondDot' (| later 'auto') */
+  /** 'baseline' | 'firstDot' | 'secondDot' | 'auto' */
   schedule: string;
   load: LoadKind;
 }

@@ -9,7 +9,8 @@ import { fromJSON } from '../schedule/index.js';
 const HELP = `usage: stagewise emit --schedule NAME|JSON --head-dim 64|128|256 [options]
 
 options:
-  --schedule NAME|JSON   baseline, firstDot, secondDot, or a schedule as JSON ({"loadK":[0,0],...})
+  --schedule NAME|JSON   auto, baseline, firstDot, secondDot, or a schedule as JSON ({"loadK":[0,0],...});
+                         auto: the named schedule measured fastest for the kernel (see README)
   --head-dim D           64, 128 or 256
   --dtype f16|bf16       default f16
   --load tma|cp.async    default tma

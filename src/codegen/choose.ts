@@ -4,7 +4,7 @@
 // its bench/NOTES.md entry and is recorded in plan.decisions), picks the widest KV tile that fits
 // the register budget and shared memory, sizes the rings, and finally runs verify(): a plan that
 // any model rejects is never returned.
-import { loopNest, resources, validate, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
+import { loopNest, NAMED, resources, validate, type LoopNest, type Resources, type Schedule } from '../schedule/index.js';
 import type { KernelConfigInput, LoadKind } from './config.js';
 import {
   HEAD_DIMS, LOAD_PATHS, P_OPERANDS, PlanError, pipelineOf, loadInsideTurn, turnKind, matmulsAdjacentInBody,
@@ -787,8 +787,45 @@ function chooseLazyRescale(c: Checked & { blockM: BlockM }, turn: Turn, schedule
   return on;
 }
 
-/** choose() from the one-object spelling used by the API, the CLI and the bench. */
-export function chooseFrom(schedule: Schedule, input: KernelConfigInput): KernelPlan {
+/** A schedule, or 'auto': the named schedule measured fastest for the kernel the input gets (chooseAuto). */
+export type ScheduleChoice = Schedule | 'auto';
+
+/**
+ * Whether 'auto' takes baseline for this plan (made with baseline): hd128's persistent kernel at 128
+ * query rows without a window, softcap or packed sequences. There baseline led secondDot in every
+ * gate run on H100s and H200s (bench/results, sessions 9-18, eight runs, best/best): causal 1k
+ * +5..+7%, 2k +2..+5%, 4k +3..+13%, non-causal 1k +1..+3%; llama3-8b (GQA 32/8, causal) 1k +6..+7%
+ * and 2k +2..+5% in six runs (4k +5..+10% in four, -4% and -7% in two); chunked prefill (Nq < Nkv,
+ * causal, session 14) +1..+3%. Everywhere else secondDot led or tied: hd64 -5..-8%, hd256
+ * non-causal -9..-10%, hd128 192-row kernels -1..-4% (bench/NOTES.md session 18).
+ */
+export function autoTakesBaseline(plan: KernelPlan): boolean {
+  return plan.headDim === 128 && plan.blockM === 128 && plan.scheduler !== 'grid' && !plan.window && !plan.softcap && !plan.varlen;
+}
+
+/**
+ * schedule 'auto': the plan for baseline where autoTakesBaseline says so, else for secondDot (also
+ * where the caller's knobs refuse baseline), with the choice as the plan's first decision.
+ */
+function chooseAuto(input: KernelConfigInput): KernelPlan {
+  let base: KernelPlan | undefined;
+  try {
+    base = chooseFrom(NAMED.baseline, input);
+  } catch {
+    base = undefined; // knobs baseline cannot take: secondDot decides (and refuses with its own reason)
+  }
+  if (base !== undefined && autoTakesBaseline(base)) {
+    base.decisions.unshift("schedule auto -> baseline: hd128's persistent kernel at 128 rows without a window, softcap or packed sequences, where baseline led secondDot by 1-13% in every gate run (NOTES 2026-11-28 session 18)");
+    return base;
+  }
+  const plan = chooseFrom(NAMED.secondDot, input);
+  plan.decisions.unshift(`schedule auto -> secondDot: ${base === undefined ? 'the knobs refuse baseline' : 'it led or tied baseline outside the persistent 128-row hd128 kernel'} (NOTES 2026-11-28 session 18)`);
+  return plan;
+}
+
+/** choose() from the one-object spelling used by the API, the CLI and the bench; 'auto' picks a named schedule (chooseAuto). */
+export function chooseFrom(schedule: ScheduleChoice, input: KernelConfigInput): KernelPlan {
+  if (schedule === 'auto') return chooseAuto(input);
   const { headDim, dtype, causal, window, softcap, varlen, seqQ, ...knobs } = input;
   const problem: Problem = { headDim };
   if (seqQ !== undefined) problem.seqQ = seqQ;

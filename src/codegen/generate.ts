@@ -1,10 +1,9 @@
 // generate(): schedule + kernel config -> the CUDA source of one attention kernel, in the two
 // steps every caller can also take apart: choose() (deciding, choose.ts) and emit() (emit.ts).
-import type { Schedule } from '../schedule/index.js';
-import { chooseFrom } from './choose.js';
+import { chooseFrom, type ScheduleChoice } from './choose.js';
 import type { KernelConfigInput } from './config.js';
 import { emit, type GeneratedKernel } from './emit.js';
 
-export function generate(s: Schedule, input: KernelConfigInput): GeneratedKernel {
+export function generate(s: ScheduleChoice, input: KernelConfigInput): GeneratedKernel {
   return emit(chooseFrom(s, input));
 }

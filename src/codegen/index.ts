@@ -1,7 +1,7 @@
 // Code generation: choose(schedule, problem, knobs) -> KernelPlan (plain data), verify(plan) ->
 // reasons, emit(plan) -> CUDA source. generate() is choose + emit.
 export { generate } from './generate.js';
-export { choose, chooseFrom, defaultScheduler, schedulerLength, lengthBreakpoints, persistentMaxSeqQ, PERSISTENT_MAX_SEQ_Q, SHORT_192_MIN_SEQ_Q, SHORT_192_MAX_PAD, paddingRatio192, short192Blocker, variantKnobs, KNOB_NAMES, isKnobName, registerSplitFor, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
+export { choose, chooseFrom, autoTakesBaseline, type ScheduleChoice, defaultScheduler, schedulerLength, lengthBreakpoints, persistentMaxSeqQ, PERSISTENT_MAX_SEQ_Q, SHORT_192_MIN_SEQ_Q, SHORT_192_MAX_PAD, paddingRatio192, short192Blocker, variantKnobs, KNOB_NAMES, isKnobName, registerSplitFor, tileRegisters, tileRegisterBudget, TILE_REGISTER_BUDGET, type Problem, type Knobs } from './choose.js';
 export { verify, deadlockModel, crossTileWaitModel, persistentTrips, MAX_TRIPS, type VerifyOptions } from './verify.js';
 export { emit, emitPipeline, softmaxLag, KERNEL_NAME, STATIC_HEADERS, type GeneratedKernel } from './emit.js';
 export { programOf, crossTileWaits, type CrossTileWaits, type Program, type Stmt } from './program.js';

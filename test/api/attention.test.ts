@@ -27,7 +27,7 @@ describe('prepareAttention argument checks (before any device work)', () => {
     }
   });
   it('names the schedule rule', () => {
-    expect(() => resolveSchedule('fastest')).toThrow(/schedule must be one of baseline, firstDot, secondDot/);
+    expect(() => resolveSchedule('fastest')).toThrow(/schedule must be 'auto', one of baseline, firstDot, secondDot/);
     expect(resolveSchedule('secondDot')).toBe(NAMED.secondDot);
   });
 });

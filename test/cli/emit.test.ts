@@ -42,6 +42,17 @@ describe('stagewise emit', () => {
     expect(c.out()).toContain('constexpr bool CAUSAL = true;');
     expect(c.out()).toContain('using Loads = CpAsyncLoads;');
   });
+  it("takes --schedule auto: the plan names the schedule it picked and why", async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'auto', '--head-dim', '128', '--seq-q', '1024', '--causal', '--plan'])).toBe(0);
+    const plan = JSON.parse(c.out());
+    expect(plan.schedule.name).toBe('baseline');
+    expect(plan.decisions[0]).toMatch(/^schedule auto -> baseline: /);
+    const d = capture();
+    expect(await run(['--schedule', 'auto', '--head-dim', '128', '--seq-q', '8192'])).toBe(0);
+    expect(d.out()).toMatch(/schedule secondDot/);
+  });
+
   it('accepts a schedule as JSON and prints headers on request', async () => {
     const c = capture();
     const json = '{"loadK":[0,0],"loadV":[0,1],"MMA0":[1,2],"Softmax":[1,3],"MUL":[1,4],"MMA1":[1,5]}';
@@ -73,7 +84,7 @@ describe('stagewise emit', () => {
     expect(await run(['--schedule', 'baseline', '--head-dim', '96'])).toBe(1);
     expect(c.err()).toMatch(/headDim must be one of 64, 128, 256/);
     expect(await run(['--schedule', 'nope', '--head-dim', '64'])).toBe(1);
-    expect(c.err()).toMatch(/schedule must be one of/);
+    expect(c.err()).toMatch(/schedule must be 'auto', one of/);
     expect(await run(['--bogus'])).toBe(2);
     expect(c.err()).toMatch(/unknown option '--bogus'/);
     expect(await run(['--head-dim', '64'])).toBe(1);
