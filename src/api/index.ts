@@ -10,7 +10,7 @@ export {
   type TensorDtype, type TensorOptions, type FromOptions, type RandomOptions, type DevicePointerOptions,
 } from './tensor.js';
 export { attentionTensors, attentionVarlen, prepareTensorLaunch, prepareVarlenLaunch, checkRunKnobs, type AttentionOutput, type RunOptions } from './tensor_attention.js';
-export { launchFor, tensorMaps, type LaunchProblem, type Operand } from './launch_args.js';
+export { launchFor, mapBoxRows, tensorMaps, type LaunchProblem, type Operand } from './launch_args.js';
 export {
   attentionProblem, varlenProblem, checkCuSeqlens, SUPPORTED_HEAD_DIMS, ATTENTION_LAYOUTS,
   type AttentionOptions, type VarlenOptions, type AttentionProblem as AttentionCall, type OperandLayout, type AttentionLayout,

@@ -66,12 +66,24 @@ export interface LaunchMaps {
   o: TensorMap;
 }
 
+/**
+ * The rows of each map's TMA box: all that the maps take from the kernel. A cache of maps must key
+ * on this (not on blockN alone): kvShare 2 halves the K/V box, and a K/V map kept from a kvShare-2
+ * kernel under a kvShare-1 kernel of the same blockN loads half of each tile, so its mbarrier never
+ * sees the bytes it expects and the kernel hangs (session 18: the tensor API's map cache did this
+ * when a call flipped causal on the same Q).
+ */
+export function mapBoxRows(kernel: GeneratedKernel): { q: number; kv: number; o: number } {
+  // kvShare 2: each CTA of the pair loads half of a K/V tile's rows (and multicasts them).
+  return { q: 64, kv: kernel.plan.blockN / kernel.plan.kvShare, o: 64 };
+}
+
 export function tensorMaps(kernel: GeneratedKernel, p: LaunchProblem): LaunchMaps {
+  const box = mapBoxRows(kernel);
   return {
-    q: tensorMap(p, p.q, p.seqQ, p.headsQ, 64),
-    // kvShare 2: each CTA of the pair loads half of a K/V tile's rows (and multicasts them).
-    k: tensorMap(p, p.k, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
-    v: tensorMap(p, p.v, p.seqK, p.headsKV, kernel.plan.blockN / kernel.plan.kvShare),
+    q: tensorMap(p, p.q, p.seqQ, p.headsQ, box.q),
+    k: tensorMap(p, p.k, p.seqK, p.headsKV, box.kv),
+    v: tensorMap(p, p.v, p.seqK, p.headsKV, box.kv),
     o: outMap(p),
   };
 }

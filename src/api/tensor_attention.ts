@@ -7,7 +7,7 @@
 import { chooseFrom, emit, isKnobName, KNOB_NAMES, schedulerLength, type GeneratedKernel, type KernelConfigInput, type Knobs } from '../codegen/index.js';
 import { compile, launchPrepared, prepareLaunch, Stream, type KernelFunction, type PreparedLaunch, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import { resolveSchedule } from './attention.js';
-import { launchFor, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
+import { launchFor, mapBoxRows, outMap, tensorMaps, type LaunchMaps, type LaunchProblem, type Operand } from './launch_args.js';
 import { attentionProblem, varlenProblem, type AttentionOptions, type AttentionProblem, type OperandLayout, type VarlenOptions } from './problem.js';
 import { Tensor } from './tensor.js';
 import { loadKernel, persistentArgs } from './workspace.js';
@@ -176,8 +176,11 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
     ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas, c.maxCtas) } : {}),
   };
+  // Hazard: the maps depend on the kernel through their boxes only, and the key must hold all of
+  // them (mapBoxRows): keyed on blockN alone, a kvShare-2 kernel's half-tile K/V maps were reused
+  // by a kvShare-1 kernel and it hung (session 18).
   const mapKey = JSON.stringify([
-    c.kernel.plan.blockN, [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
+    mapBoxRows(c.kernel), [p.q, p.k, p.v].map((x) => [x.tensor.ptr.toString(), x.rowStride, x.headStride, x.batchStride]),
     p.seqQ, p.seqK, p.batch, p.headsQ, p.headsKV, p.varlen?.totalQ ?? -1, p.varlen?.totalK ?? -1,
   ]);
   // O's map (the TMA store's) apart: a fresh output each call re-encodes only it. A map whose

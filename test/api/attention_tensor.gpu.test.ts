@@ -352,6 +352,30 @@ describeGpu('a repeated call (the call memo) relaunches and sees every change', 
   });
 });
 
+// The TMA maps of the last call per Q are reused while their key holds (tensor_attention.ts): the key
+// must hold the boxes (launch_args mapBoxRows), not blockN alone. kvShare 2 halves the K/V box; a
+// kvShare-1 kernel of the same blockN that got those maps hung (session 18, device call 6: the call
+// memo test's causal step after a non-causal one, once baseline's kv/2 kernel became the default).
+describeGpu('the map cache follows the kernel: K/V shared by two CTAs, then not, on the same Q', () => {
+  it('kvShare 2 then 1 then 2 (blockN 128 each), every result right', async () => {
+    const [B, N, H, D] = [1, 200, 2, 128];
+    const [q, k, v] = await randomQkv([B, N, H, D], 'f16', (SEED ^ 0x5bd1e995) >>> 0);
+    const out = Tensor.empty(q.shape, { dtype: 'f16' });
+    const lse = Tensor.empty([B, H, N], { dtype: 'f32' });
+    try {
+      for (const kvShare of [2, 1, 2] as const) {
+        const opts = { out, lse, causal: false, schedule: 'baseline', knobs: { hangTrap: true, scheduler: 'static' as const, kvShare, blockN: 128 } };
+        out.buffer.memset16(NAN16.f16);
+        lse.buffer.memset32(0x7fc00000);
+        await attention(q, k, v, opts);
+        await expectBnhd(attentionProblem(q, k, v, opts), out, lse, [B, N, H, D], `kvShare ${kvShare}`, true);
+      }
+    } finally {
+      [q, k, v, out, lse].forEach((t) => t.dispose());
+    }
+  });
+});
+
 describeGpu('an output disposed and its address reused', () => {
   it('the next call encodes fresh maps and is right', async () => {
     const [B, N, H, D] = [1, 150, 2, 64];
