@@ -2,7 +2,7 @@
 // headers into a directory that nvcc compiles as it is.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chooseFrom, generate, type KernelConfigInput } from '../codegen/index.js';
+import { chooseFrom, generate, isKnobName, KNOB_NAMES, type KernelConfigInput } from '../codegen/index.js';
 import { resolveSchedule } from '../api/attention.js';
 import { fromJSON } from '../schedule/index.js';
 
@@ -35,6 +35,8 @@ options:
                          how O leaves: st.global from registers, or shared memory and a TMA
                          store (default: TMA at head dim 128 with a producer warpgroup; with
                          one CTA per tile O's tiles take Q's place)
+  --knobs JSON           any kernel knob as JSON over the flags, e.g. '{"lazyRescale":true,"kvShare":2}'
+                         (the tensor API's knobs; choose() checks each value)
   --seq-q N              the query length the kernel is for (picks the default scheduler:
                          persistent with a producer warpgroup up to a length per head dim and
                          mask (2048; 5120 causal at hd128; hd256 4096, causal every length);
@@ -51,7 +53,7 @@ output is the kernel attention() would run (without it: the kernel for an unknow
 
 type Flags = Record<string, string | true>;
 
-const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q', '--o-store']);
+const VALUED = new Set(['--schedule', '--head-dim', '--dtype', '--load', '--block-m', '--block-n', '--out', '--scheduler', '--seq-q', '--o-store', '--knobs']);
 const KNOBS = { pingpong: '--pingpong', warpSpecialized: '--warp-specialized', pShared: '--p-shared', peelMasks: '--peel-masks' } as const;
 const SWITCHES = new Set([
   '--causal', '--headers', '--plan', '--hang-trap', '--help', '-h',
@@ -132,6 +134,20 @@ export async function run(argv: string[]): Promise<number> {
     if (seqQ !== undefined) input.seqQ = seqQ;
     if (typeof flags['--scheduler'] === 'string') input.scheduler = flags['--scheduler'] as KernelConfigInput['scheduler'];
     if (typeof flags['--o-store'] === 'string') input.oStore = flags['--o-store'] as KernelConfigInput['oStore'];
+    if (typeof flags['--knobs'] === 'string') {
+      // Any kernel knob (codegen KNOB_NAMES) as JSON, over the flags above; choose() checks the values.
+      let knobs: unknown;
+      try {
+        knobs = JSON.parse(flags['--knobs']);
+      } catch {
+        knobs = undefined;
+      }
+      if (typeof knobs !== 'object' || knobs === null || Array.isArray(knobs)) throw new RangeError(`--knobs expects a JSON object of kernel knobs (e.g. '{"lazyRescale":true}'), got '${flags['--knobs']}'`);
+      for (const key of Object.keys(knobs)) {
+        if (!isKnobName(key)) throw new RangeError(`--knobs: '${key}' is not a kernel knob (known: ${KNOB_NAMES.join(', ')})`);
+      }
+      Object.assign(input, knobs);
+    }
     if (flags['--plan']) {
       console.log(JSON.stringify(chooseFrom(schedule, input), null, 2));
       return 0;

@@ -53,6 +53,21 @@ describe('stagewise emit', () => {
     expect(d.out()).toMatch(/schedule secondDot/);
   });
 
+  it('takes any knob by --knobs JSON, and names a key that is not a knob', async () => {
+    const c = capture();
+    expect(await run(['--schedule', 'baseline', '--head-dim', '128', '--seq-q', '1024', '--knobs', '{"lazyRescale":false,"kvShare":1}', '--plan'])).toBe(0);
+    const plan = JSON.parse(c.out());
+    expect([plan.lazyRescale, plan.kvShare]).toEqual([false, 1]);
+    const d = capture();
+    expect(await run(['--schedule', 'baseline', '--head-dim', '128', '--seq-q', '1024', '--plan'])).toBe(0);
+    expect([JSON.parse(d.out()).lazyRescale, JSON.parse(d.out()).kvShare]).toEqual([true, 2]); // the defaults the knobs overrode
+    const e = capture();
+    expect(await run(['--schedule', 'baseline', '--head-dim', '128', '--knobs', '{"fast":true}'])).toBe(1);
+    expect(e.err()).toMatch(/--knobs: 'fast' is not a kernel knob/);
+    expect(await run(['--schedule', 'baseline', '--head-dim', '128', '--knobs', '[1]'])).toBe(1);
+    expect(e.err()).toMatch(/--knobs expects a JSON object/);
+  });
+
   it('accepts a schedule as JSON and prints headers on request', async () => {
     const c = capture();
     const json = '{"loadK":[0,0],"loadV":[0,1],"MMA0":[1,2],"Softmax":[1,3],"MUL":[1,4],"MMA1":[1,5]}';
