@@ -193,13 +193,13 @@ describe('the default scheduler (choose.ts, measured)', () => {
     };
     // The measured lengths (bench/NOTES.md sessions 14 and 18): the padding ratio each one was timed at.
     expect([1280, 1536, 1664, 1792, 2048].map((n) => paddingRatio192(n).toFixed(3))).toEqual(['1.050', '1.000', '1.038', '1.071', '1.031']);
-    expect([1280, 1536, 1664, 1792, 2048].map((n) => kernel(n))).toEqual(['128 static', '192 grid lazy', '128 static', '128 static', '192 grid lazy']);
+    expect([1280, 1536, 1664, 1792, 2048].map((n) => kernel(n))).toEqual(['128 static lazy', '192 grid lazy', '128 static lazy', '128 static lazy', '192 grid lazy']);
     // Every length of the span: 192 rows on the grid iff the rule holds, else the persistent 128-row kernel.
     let short = 0;
     for (let n = 1; n <= 2048; n++) {
       const want = n >= SHORT_192_MIN_SEQ_Q && paddingRatio192(n) <= SHORT_192_MAX_PAD;
       short += want ? 1 : 0;
-      expect(kernel(n), `seqQ ${n}`).toBe(want ? '192 grid lazy' : '128 static');
+      expect(kernel(n), `seqQ ${n}`).toBe(want ? '192 grid lazy' : '128 static lazy');
     }
     expect(short).toBeGreaterThan(100); // the rule is not empty (negative control: a threshold of 1.0 would leave only multiples of 384)
     // Not where 192 rows cannot run or a mask, a window, packed sequences or another head dim changes the measurement.
@@ -208,9 +208,9 @@ describe('the default scheduler (choose.ts, measured)', () => {
     expect(kernel(2048, { varlen: true })).toBe('128 dynamic');
     expect(kernel(2048, { softcap: true })).toBe('128 static');
     expect(choose(NAMED.baseline, { headDim: 64, seqQ: 2048 }).blockM).toBe(128);
-    expect(kernel(2048, {}, { pShared: false })).toBe('128 static');
-    expect(kernel(2048, {}, { scheduler: 'static' })).toBe('128 static');
-    expect(kernel(2048, {}, { blockM: 128 })).toBe('128 static');
+    expect(kernel(2048, {}, { pShared: false })).toBe('128 static lazy');
+    expect(kernel(2048, {}, { scheduler: 'static' })).toBe('128 static lazy');
+    expect(kernel(2048, {}, { blockM: 128 })).toBe('128 static lazy');
     // A caller's 192 rows inside the span keep the persistent scheduler (hd64 2k measured it faster, session 8).
     expect(kernel(1024, {}, { blockM: 192 })).toBe('192 static lazy');
     const d = choose(NAMED.baseline, { headDim: 128, seqQ: 2048 }).decisions.join('\n');
