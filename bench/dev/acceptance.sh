@@ -133,9 +133,11 @@ for step in $steps; do
     gpu1) run gpu1 "${GPU1_LIMIT:-400}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts test/api/tensor.gpu.test.ts ;;
     # The same in three parts (29 variants outgrew one device call in session 12): the matrix by
     # thirds of the variant list (STAGEWISE_VARIANT_SHARD), the third with tensor.gpu.test.
-    gpu1a) run gpu1a 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=0/3 npx vitest run test/api/attention.gpu.test.ts ;;
-    gpu1b) run gpu1b 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=1/3 npx vitest run test/api/attention.gpu.test.ts ;;
-    gpu1c) run gpu1c 300 env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=2/3 npx vitest run test/api/attention.gpu.test.ts test/api/tensor.gpu.test.ts ;;
+    # GPU1_SHARD_LIMIT: each third's limit (session 19: gpu1a outran 300 s on an H200 and printed
+    # nothing, so the thirds report each test as it finishes).
+    gpu1a) run gpu1a "${GPU1_SHARD_LIMIT:-300}" env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=0/3 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts ;;
+    gpu1b) run gpu1b "${GPU1_SHARD_LIMIT:-300}" env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=1/3 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts ;;
+    gpu1c) run gpu1c "${GPU1_SHARD_LIMIT:-300}" env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_VARIANT_SHARD=2/3 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts test/api/tensor.gpu.test.ts ;;
     gpu2) run gpu2 "${GPU2_LIMIT:-330}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts test/api/reference.gpu.test.ts \
       test/runtime/gpu.test.ts test/runtime/async.gpu.test.ts ;;
     suite) echo "acceptance: suite is now gpu1 and gpu2 (the GPU test files; CPU tests run in CI)"; exit 2 ;;
@@ -164,6 +166,7 @@ for step in $steps; do
     # Session 18: AB_CFGS at AB_SHAPES (B,H,N,D,causal ...), AB_ROUNDS interleaved rounds, cuDNN beside with AB_CUDNN=1.
     cfgab) run cfgab "${AB_LIMIT:-300}" bash bench/dev/cfg_ab.sh "$out/cfgab-table.txt" ${AB_SHAPES:?AB_SHAPES} ;;
     # Session 17-18: the conditional-rescaling GPU test (rows whose max jumps past the slack).
+    persistdefault) run persistdefault 120 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts -t "persistent by default" ;;
     lazytest) run lazytest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "lazyRescale" ;;
     # Knob sets on general problems through the tensor API (bench/dev/problem_sweep.mjs): PS_SHAPES, PS_SETS, PS_ROUNDS.
     problems) run problems "${PS_LIMIT:-300}" node bench/dev/problem_sweep.mjs "${PS_SHAPES:?PS_SHAPES}" "${PS_SETS:?PS_SETS}" "${PS_ROUNDS:-4}" ;;
