@@ -45,9 +45,16 @@ export class CompletionQueue {
   #event: Pollable | undefined;
   /** Waits started, for the tests and the overhead bench. */
   waits = 0;
+  readonly #pollMs: number;
 
-  constructor(stream: Waitable) {
+  /**
+   * `pollMs`: how long a wait polls before the worker takes it (POLL_BEFORE_WORKER_MS; the tests
+   * pass a long one where they count polls, so a slow event loop cannot move the wait early).
+   */
+  constructor(stream: Waitable, pollMs: number = POLL_BEFORE_WORKER_MS) {
+    if (!(pollMs >= 0)) throw new RangeError(`CompletionQueue: pollMs must be a number >= 0, got ${pollMs}`);
     this.#stream = stream;
+    this.#pollMs = pollMs;
   }
 
   /** Resolves once everything launched on the stream before this call has finished. */
@@ -83,7 +90,7 @@ export class CompletionQueue {
     const s = this.#stream;
     if (!s.record) return s.synchronizeAsync();
     const ev = (this.#event = s.record(this.#event));
-    const deadline = performance.now() + POLL_BEFORE_WORKER_MS;
+    const deadline = performance.now() + this.#pollMs;
     return new Promise<void>((resolve, reject) => {
       const poll = (): void => {
         try {

@@ -124,7 +124,9 @@ describe('CompletionQueue: polling before the worker', () => {
   it('short work: settled by polling, without a worker wait; the event is reused', async () => {
     const ev = new FakeEvent(3);
     const s = new PollStream(ev);
-    const q = new CompletionQueue(s);
+    // A 10 s budget: four event-loop turns never outlast it, however loaded the machine (with the
+    // default 0.25 ms a busy CI host once handed this wait to the worker after fewer polls).
+    const q = new CompletionQueue(s, 10_000);
     await q.done();
     expect(ev.queries).toBe(4);
     expect(ev.waited).toBe(0);
@@ -144,6 +146,16 @@ describe('CompletionQueue: polling before the worker', () => {
     finish();
     await flush();
     expect(t.state).toBe('resolved');
+  });
+  it('the poll budget is checked: a negative or NaN one is refused', () => {
+    expect(() => new CompletionQueue(new PollStream(new FakeEvent(0)), -1)).toThrow(/pollMs must be a number >= 0, got -1/);
+    expect(() => new CompletionQueue(new PollStream(new FakeEvent(0)), Number.NaN)).toThrow(/pollMs/);
+  });
+  it('a zero budget hands the wait to the worker after one poll (negative control for the budget)', async () => {
+    const ev = new FakeEvent(Infinity);
+    const q = new CompletionQueue(new PollStream(ev), 0);
+    await q.done();
+    expect(ev.waited).toBe(1);
   });
   it('a fault seen by a poll rejects the batch with its error', async () => {
     const fault = new Error('CUDA_ERROR_ILLEGAL_ADDRESS');
