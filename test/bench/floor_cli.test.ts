@@ -14,13 +14,20 @@ const CI_KEYS = [
 ].flatMap((s) => [`f16 non-causal ${s}`, `f16 causal ${s}`]);
 
 describe('--preset ci', () => {
-  it("is the issue's 14 configs: 7 shapes, f16, non-causal and causal, every named schedule and load, peers on", () => {
+  it("is the issue's 14 configs: 7 shapes, f16, non-causal and causal, every named schedule on TMA loads, peers on", () => {
     const options = parseBenchArgs(['--preset', 'ci']);
-    expect(options).toMatchObject({ ci: true, peers: true, presets: [], dtypes: ['f16'], causal: [false, true], updateFloor: false, floor: undefined });
+    expect(options).toMatchObject({ ci: true, peers: true, presets: [], dtypes: ['f16'], causal: [false, true], updateFloor: false, floor: undefined, loads: ['tma'] });
     const configs = buildSweep(options);
     expect(peerShapes(configs).map(peerShapeKey).sort()).toEqual([...CI_KEYS].sort());
-    expect(configs).toHaveLength(14 * DEFAULT_SCHEDULES.length * LOADS.length);
+    expect(configs).toHaveLength(14 * DEFAULT_SCHEDULES.length);
     expect(new Set(configs.map((c) => c.schedule))).toEqual(new Set(DEFAULT_SCHEDULES));
+    expect(new Set(configs.map((c) => c.load))).toEqual(new Set(['tma']));
+  });
+
+  it('times every load kind when --loads asks (the sweep without the preset still times both by default)', () => {
+    const all = buildSweep(parseBenchArgs(['--preset', 'ci', '--loads', LOADS.join(',')]));
+    expect(all).toHaveLength(14 * DEFAULT_SCHEDULES.length * LOADS.length);
+    expect(parseBenchArgs(['--quick']).loads).toEqual([...LOADS]);
   });
 
   it('parses --update-floor, --floor and the sweep flags it leaves open', () => {
