@@ -52,3 +52,32 @@ SW_HOST_DEVICE TileCoord decodePairTile(const TileWork& w, int t) {
   const TileCoord p = decodeTile(pairs, t >> 1, false);
   return {p.bh, 2 * p.qBlock + (t & 1)};
 }
+
+// ---- the last round split along the keys (the plan's splitTail; scheduler.ts tailSplit) ----------------
+// The static scheduler hands CTA i the units i, i + G, ... (a unit: a tile, or under KV_SHARE 2 a pair
+// of tiles run by one cluster; G units per round). When the units do not fill the last round, its
+// R = units % G units run alone while the other CTAs idle for a whole tile. With splitTail each of
+// those units becomes P pieces, each over a contiguous share of the unit's KV tiles, so the last
+// round runs R * P <= G pieces side by side; the last piece of a tile to finish merges the others'
+// partial results (attention.cuh mergeTail). P = min(G / R, the KV tiles, TAIL_MAX_PIECES); below 2
+// nothing is split. Work items 0 .. fullUnits - 1 are whole units, the rest pieces, piece-major
+// within each unit: items fullUnits + u * P + k is piece k of tail unit u.
+constexpr int TAIL_MAX_PIECES = 4;
+struct TailSplit { int items, fullUnits, pieces; };
+SW_HOST_DEVICE TailSplit tailSplit(int units, int gridUnits, int kvTiles) {
+  const int tail = units % gridUnits;
+  int p = tail == 0 ? 1 : gridUnits / tail;
+  p = p < kvTiles ? p : kvTiles;
+  p = p < TAIL_MAX_PIECES ? p : TAIL_MAX_PIECES;
+  if (p < 2) return {units, units, 1};
+  return {units - tail + tail * p, units - tail, p};
+}
+// Work item -> its unit and piece (piece 0 of 1 for a whole unit).
+struct WorkItem { int unit, piece; };
+SW_HOST_DEVICE WorkItem decodeItem(const TailSplit& s, int item) {
+  if (item < s.fullUnits) return {item, 0};
+  const int q = item - s.fullUnits, u = q / s.pieces;
+  return {s.fullUnits + u, q - u * s.pieces};
+}
+// Piece k of P over T KV tiles: [T k / P, T (k + 1) / P), never empty for P <= T.
+SW_HOST_DEVICE int pieceStart(int kvTiles, int piece, int pieces) { return static_cast<int>((static_cast<long long>(kvTiles) * piece) / pieces); }

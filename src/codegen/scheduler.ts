@@ -177,3 +177,61 @@ export function dynamicTiles(s: TileSpace, grid: number, pick: (running: number[
 export function gridFor(scheduler: TileScheduler, s: TileSpace, smCount: number, clusterSize: 1 | 2 = 1): [number, number, number] {
   return scheduler === 'grid' ? [s.qBlocks, s.batchHeads, 1] : [persistentGrid(s.numTiles, smCount, clusterSize), 1, 1];
 }
+
+/** The most pieces a tail unit is split into (kernels/tiles.cuh TAIL_MAX_PIECES; the mirror test checks both). */
+export const TAIL_MAX_PIECES = 4;
+
+export interface TailSplit {
+  /** Work items: whole units, then every piece of the tail units. */
+  items: number;
+  /** Units before the last round (a multiple of the grid's units). */
+  fullUnits: number;
+  /** Pieces per tail unit; 1: nothing is split. */
+  pieces: number;
+}
+
+/**
+ * The plan's splitTail (mirrors tailSplit in kernels/tiles.cuh): the last round's R = units % gridUnits
+ * units each split into P = min(gridUnits / R, kvTiles, TAIL_MAX_PIECES) pieces along the keys, so
+ * the R * P pieces run side by side in one round; P < 2 splits nothing. A unit is a tile, or a pair
+ * of tiles under kvShare 2 (gridUnits is then half the grid).
+ */
+export function tailSplit(units: number, gridUnits: number, kvTiles: number): TailSplit {
+  const tail = units % gridUnits;
+  const p = tail === 0 ? 1 : Math.min(Math.floor(gridUnits / tail), kvTiles, TAIL_MAX_PIECES);
+  if (p < 2) return { items: units, fullUnits: units, pieces: 1 };
+  return { items: units - tail + tail * p, fullUnits: units - tail, pieces: p };
+}
+
+/** Work item -> unit and piece (mirrors decodeItem in kernels/tiles.cuh). */
+export function decodeItem(s: TailSplit, item: number): { unit: number; piece: number } {
+  if (item < s.fullUnits) return { unit: item, piece: 0 };
+  const q = item - s.fullUnits;
+  const u = Math.floor(q / s.pieces);
+  return { unit: s.fullUnits + u, piece: q - u * s.pieces };
+}
+
+/** The first KV tile of piece k of P over kvTiles (pieceStart in kernels/tiles.cuh). */
+export function pieceStart(kvTiles: number, piece: number, pieces: number): number {
+  return Math.floor((kvTiles * piece) / pieces);
+}
+
+/**
+ * What CTA `cta` of a static launch computes with splitTail: for each of its work items the tile, the
+ * KV tiles [kvBegin, kvEnd) and the piece (of `pieces`). Items are walked as the kernel walks them:
+ * t = cta, cta + grid, ... over items (x2 for kvShare 2: rank t & 1 of unit item t >> 1).
+ */
+export function staticTailWork(s: TileSpace, grid: number, kvTiles: number, kvShare: 1 | 2 = 1): Array<{ tile: number; kvBegin: number; kvEnd: number; piece: number; pieces: number }>[] {
+  const split = tailSplit(s.numTiles / kvShare, grid / kvShare, kvTiles);
+  return Array.from({ length: grid }, (_, cta) => {
+    const out: Array<{ tile: number; kvBegin: number; kvEnd: number; piece: number; pieces: number }> = [];
+    for (let t = cta; t < split.items * kvShare; t += grid) {
+      const it = decodeItem(split, kvShare === 2 ? t >> 1 : t);
+      const tile = kvShare === 2 ? 2 * it.unit + (t & 1) : it.unit;
+      const whole = it.unit < split.fullUnits;
+      const pieces = whole ? 1 : split.pieces;
+      out.push({ tile, kvBegin: pieceStart(kvTiles, it.piece, pieces), kvEnd: pieceStart(kvTiles, it.piece + 1, pieces), piece: it.piece, pieces });
+    }
+    return out;
+  });
+}

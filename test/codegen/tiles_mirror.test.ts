@@ -4,7 +4,7 @@
 // differ from the kernel's arguments is caught.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodePairTile, decodeTile, fastDivide, fastDivisor, tileDivisors, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+import { decodeItem, decodePairTile, decodeTile, fastDivide, fastDivisor, pieceStart, TAIL_MAX_PIECES, tailSplit, tileDivisors, tileSpace, type TileSpace } from '../../src/codegen/index.js';
 import { buildHost, hostCxx } from '../host_cxx.js';
 
 const hasCxx = await hostCxx('tiles.cuh matches scheduler.ts');
@@ -97,4 +97,61 @@ describe('fastDivisor: n / d by a multiply-high and a shift (the tile decode\'s 
     expect([3, 7, 100, 12345].some((d) => ns(d).some((n) => fastDivide(n, bad(d)) !== Math.floor(n / d)))).toBe(true);
     expect(() => fastDivisor(0)).toThrow(/divisor must be an integer in 1\.\.2\^31 - 1/);
   });
+});
+
+// splitTail's work items (tiles.cuh tailSplit, decodeItem, pieceStart) against scheduler.ts: reads
+// "units gridUnits kvTiles" lines, prints the split, then "unit piece begin end" for every item.
+const TAIL_HOST = `
+#define SW_HOST_DEVICE inline
+#include <cstdio>
+#include "tiles.cuh"
+int main() {
+  std::printf("max %d\\n", TAIL_MAX_PIECES);
+  int u, g, t;
+  while (std::scanf("%d %d %d", &u, &g, &t) == 3) {
+    const TailSplit s = tailSplit(u, g, t);
+    std::printf("%d %d %d\\n", s.items, s.fullUnits, s.pieces);
+    for (int i = 0; i < s.items; ++i) {
+      const WorkItem w = decodeItem(s, i);
+      const int p = w.unit < s.fullUnits ? 1 : s.pieces;
+      std::printf("%d %d %d %d\\n", w.unit, w.piece, pieceStart(t, w.piece, p), pieceStart(t, w.piece + 1, p));
+    }
+  }
+  return 0;
+}
+`;
+
+describe.skipIf(!hasCxx)('tiles.cuh splitTail matches scheduler.ts', () => {
+  const cases = (): Array<[number, number, number]> => {
+    const out: Array<[number, number, number]> = [];
+    for (const u of [1, 5, 66, 67, 133, 200, 4096, 8192]) for (const g of [1, 2, 7, 66, 132]) for (const t of [1, 2, 3, 8, 13]) out.push([u, g, t]);
+    return out;
+  };
+  const expected = (list: Array<[number, number, number]>) =>
+    [`max ${TAIL_MAX_PIECES}`, ...list.flatMap(([u, g, t]) => {
+      const s = tailSplit(u, g, t);
+      return [`${s.items} ${s.fullUnits} ${s.pieces}`, ...Array.from({ length: s.items }, (_, i) => {
+        const w = decodeItem(s, i);
+        const p = w.unit < s.fullUnits ? 1 : s.pieces;
+        return `${w.unit} ${w.piece} ${pieceStart(t, w.piece, p)} ${pieceStart(t, w.piece + 1, p)}`;
+      })];
+    })].join('\n') + '\n';
+  async function kernelItems(list: Array<[number, number, number]>): Promise<string> {
+    const exe = await buildHost('tail', TAIL_HOST, '-O1');
+    const child = execFile(exe, { maxBuffer: 64 << 20 });
+    const out = new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout!.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`tail host program exited ${code}`))));
+    });
+    child.stdin!.end(list.map((c) => c.join(' ')).join('\n') + '\n');
+    return out;
+  }
+  it('splits and decodes every item of many launches as the TypeScript mirror does (negative control: other KV tile counts differ)', async () => {
+    const list = cases();
+    expect(await kernelItems(list)).toBe(expected(list));
+    const other = list.map(([u, g, t]): [number, number, number] => [u, g, t + 1]);
+    expect((await kernelItems(other)) === expected(list)).toBe(false);
+  }, 60_000);
 });
