@@ -287,6 +287,69 @@ SW_DEVICE void finishOutput(const Ctx& c, const float lseRow[2], float* lse, con
   storeLse(c, lseRow, lse);
 }
 
+// ---- the last round split along the keys (SPLIT_TAIL; tiles.cuh tailSplit) --------------------------
+// The workspace (the launch's tileCounter argument, workspace.ts tailWorkspace): TAIL_COUNTERS ints,
+// one arrival count per split tile of the last round (zero between launches: the last piece resets
+// its own), then one slot per piece of (O_REGS + 4) x NUM_THREADS floats: consumer thread tid's
+// value i at [i * NUM_THREADS + tid] (O registers, then m[0..1], then l[0..1]), so each warp's stores
+// and loads are whole 128-byte lines.
+constexpr int TAIL_COUNTERS = 1024;
+constexpr int TAIL_SLOT_FLOATS = (O_REGS + 4) * NUM_THREADS;
+
+// Every piece stores its partial state; the last of its tile to arrive merges the others' into its
+// registers (the same fragment layout: thread tid of every piece holds the same rows and columns) and
+// returns true, so it stores O and LSE; the others return false and store nothing. With m the
+// reference each partial was accumulated against (the running max, or under LAZY_RESCALE a max up to
+// 2^8 stale), merging with m' = max(m_a, m_b) scales O and l of each side by 2^(m - m'), which is
+// exact whichever reference each side kept. l stays thread-partial (outputScale reduces it).
+SW_DEVICE bool mergeTail(const Ctx& c, Regs& r, int* ws, const TailPiece& tp) {
+  float* const slots = reinterpret_cast<float*>(ws + TAIL_COUNTERS);
+  float* const mine = slots + static_cast<long long>(tp.tailTile * tp.pieces + tp.piece) * TAIL_SLOT_FLOATS + c.tid;
+#pragma unroll
+  for (int i = 0; i < O_REGS; ++i) __stcg(mine + i * NUM_THREADS, r.o[i]);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    __stcg(mine + (O_REGS + h) * NUM_THREADS, r.m[h]);
+    __stcg(mine + (O_REGS + 2 + h) * NUM_THREADS, r.l[h]);
+  }
+  // Hazard (RAW across CTAs on the slots): every consumer thread's stores are device-visible (its own
+  // fence) before the barrier, and the barrier before the one arrival; the last arrival's fence
+  // orders its reads of the other slots after every other piece's arrival.
+  __threadfence();
+  namedBarSync(BAR_TAIL, NUM_THREADS);
+  bool last = false;
+  if (c.tid == 0) last = atomicAdd(ws + tp.tailTile, 1) == tp.pieces - 1;
+  if (!namedBarOr(BAR_TAIL, NUM_THREADS, last)) return false;
+  __threadfence();
+  // One piece at a time, and O in chunks of 16 registers with a compiler barrier between them: with
+  // every load hoisted ahead of its FMAs the 168-register consumer spilled (ptxas, baseline hd128).
+#pragma unroll 1
+  for (int k = 0; k < tp.pieces; ++k) {
+    if (k == tp.piece) continue;
+    const float* const other = slots + static_cast<long long>(tp.tailTile * tp.pieces + k) * TAIL_SLOT_FLOATS + c.tid;
+    float a[2], b[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const float mOther = __ldcg(other + (O_REGS + h) * NUM_THREADS), lOther = __ldcg(other + (O_REGS + 2 + h) * NUM_THREADS);
+      const float mNew = fmaxf(r.m[h], mOther);
+      const float ref = mNew == NEG_INF ? 0.f : mNew;  // both -inf: no key seen on either side, no NaN
+      a[h] = ex2(r.m[h] - ref);
+      b[h] = ex2(mOther - ref);
+      r.m[h] = mNew;
+      r.l[h] = fmaf(r.l[h], a[h], lOther * b[h]);
+    }
+#pragma unroll
+    for (int i0 = 0; i0 < O_REGS; i0 += 16) {
+#pragma unroll
+      for (int i = i0; i < i0 + 16; ++i) r.o[i] = fmaf(r.o[i], a[(i >> 1) & 1], __ldcg(other + i * NUM_THREADS) * b[(i >> 1) & 1]);
+      asm volatile("" ::: "memory");
+    }
+  }
+  // The count back to zero for the next launch on this workspace: every piece of this tile arrived.
+  if (c.tid == 0) atomicExch(ws + tp.tailTile, 0);
+  return true;
+}
+
 // A CTA whose rows see no key at all (a window or causal mask past the keys, a sequence with no
 // keys): O = 0 and LSE = -inf for its rows, written by every thread, before any barrier exists.
 // Written by the consumer threads (a persistent CTA's producer is elsewhere by then).
@@ -315,32 +378,39 @@ SW_DEVICE void producerLoop(const Ctx& c) {
 // tail), then each warpgroup's Q block once that warpgroup released it (warpgroup 0, first in the
 // ping-pong, first), then V(0), K(1), V(1), ... The rings run on across tiles (ring0), so slot
 // reuse stays ordered by the same empty barriers.
-template <typename SetTile>
-SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
+// SPLIT_TAIL: the loop takes the whole tiles (items below `wholeItems`) and a CTA's piece of a split
+// tile, always its last item, is set up after it by `setPiece`: decoded inside the loop, the piece
+// spilled the producer's 24 registers (ptxas, kvShare 2).
+template <typename SetTile, typename SetPiece>
+SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile, int wholeItems, SetPiece setPiece) {
   int qUses = 0;
   c.ring0 = 0;
+  const auto loadTile = [&]() {
+    Loads::loadK(c, 0);
+    c.qUse = qUses;
+    for (int w = 0; w < NUM_WG; ++w) {
+      // The fill before in this buffer released (a fresh barrier reports parity 1 complete).
+      mbarWait(emptyQ(c, w, qUses), qFillParity(qUses) ^ 1);
+      Loads::loadQBlock(c, w);
+    }
+    Loads::loadV(c, 0);
+    for (int j = 1; j < c.tiles; ++j) {
+      Loads::loadK(c, j);
+      Loads::loadV(c, j);
+    }
+    c.ring0 += c.tiles;
+    ++qUses;
+  };
   int t = static_cast<int>(blockIdx.x);
   for (int n = 0;; ++n) {
     Tiles::publish(c, n, t);
-    if (t >= w.numTiles) break;
+    if (t >= wholeItems) break;
     const int next = Tiles::next(c, w, t);
-    if (setTile(t) && c.tiles > 0) {
-      Loads::loadK(c, 0);
-      c.qUse = qUses;
-      for (int w = 0; w < NUM_WG; ++w) {
-        // The fill before in this buffer released (a fresh barrier reports parity 1 complete).
-        mbarWait(emptyQ(c, w, qUses), qFillParity(qUses) ^ 1);
-        Loads::loadQBlock(c, w);
-      }
-      Loads::loadV(c, 0);
-      for (int j = 1; j < c.tiles; ++j) {
-        Loads::loadK(c, j);
-        Loads::loadV(c, j);
-      }
-      c.ring0 += c.tiles;
-      ++qUses;
-    }
+    if (setTile(t) && c.tiles > 0) loadTile();
     t = next;
+  }
+  if constexpr (SPLIT_TAIL) {
+    if (t < w.numTiles && setPiece(t) && c.tiles > 0) loadTile();
   }
   Tiles::finish(w);
 }

@@ -123,6 +123,14 @@ SW_DEVICE void namedBarArrive(u32 id, u32 threads) {
   asm volatile("bar.arrive %0, %1;" :: "r"(id), "r"(threads) : "memory");
 }
 
+// A named barrier that also ORs a predicate over its threads: every thread gets the OR.
+SW_DEVICE bool namedBarOr(u32 id, u32 threads, bool v) {
+  u32 r;
+  asm volatile("{\n .reg .pred p, q;\n setp.ne.u32 p, %1, 0;\n barrier.red.or.pred q, %2, %3, p;\n selp.u32 %0, 1, 0, q;\n}"
+               : "=r"(r) : "r"(static_cast<u32>(v)), "r"(id), "r"(threads) : "memory");
+  return r != 0u;
+}
+
 // ---- shared-memory stores --------------------------------------------------------------------
 SW_DEVICE void stShared32(u32 addr, u32 v) { asm volatile("st.shared.b32 [%0], %1;" :: "r"(addr), "r"(v) : "memory"); }
 // Four 8x8 b16 matrices from a warp's mma-fragment registers: register j of every thread holds

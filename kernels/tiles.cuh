@@ -59,8 +59,8 @@ SW_HOST_DEVICE TileCoord decodePairTile(const TileWork& w, int t) {
 // R = units % G units run alone while the other CTAs idle for a whole tile. With splitTail each of
 // those units becomes P pieces, each over a contiguous share of the unit's KV tiles, so the last
 // round runs R * P <= G pieces side by side; the last piece of a tile to finish merges the others'
-// partial results (attention.cuh mergeTail). P = min(G / R, the KV tiles, TAIL_MAX_PIECES); below 2
-// nothing is split. Work items 0 .. fullUnits - 1 are whole units, the rest pieces, piece-major
+// partial results (attention.cuh mergeTail). P = min(G / R, the KV tiles, TAIL_MAX_PIECES) rounded
+// down to a power of two (the kernel divides by it with shifts); below 2 nothing is split. Work items 0 .. fullUnits - 1 are whole units, the rest pieces, piece-major
 // within each unit: items fullUnits + u * P + k is piece k of tail unit u.
 constexpr int TAIL_MAX_PIECES = 4;
 struct TailSplit { int items, fullUnits, pieces; };
@@ -68,7 +68,7 @@ SW_HOST_DEVICE TailSplit tailSplit(int units, int gridUnits, int kvTiles) {
   const int tail = units % gridUnits;
   int p = tail == 0 ? 1 : gridUnits / tail;
   p = p < kvTiles ? p : kvTiles;
-  p = p < TAIL_MAX_PIECES ? p : TAIL_MAX_PIECES;
+  p = p >= 4 ? 4 : p >= 2 ? 2 : 1;  // TAIL_MAX_PIECES, a power of two
   if (p < 2) return {units, units, 1};
   return {units - tail + tail * p, units - tail, p};
 }
@@ -79,5 +79,19 @@ SW_HOST_DEVICE WorkItem decodeItem(const TailSplit& s, int item) {
   const int q = item - s.fullUnits, u = q / s.pieces;
   return {s.fullUnits + u, q - u * s.pieces};
 }
-// Piece k of P over T KV tiles: [T k / P, T (k + 1) / P), never empty for P <= T.
-SW_HOST_DEVICE int pieceStart(int kvTiles, int piece, int pieces) { return static_cast<int>((static_cast<long long>(kvTiles) * piece) / pieces); }
+// What the kernel decodes (the host passes the split as launch arguments, tailFull = fullUnits x
+// kvShare and tailShift = log2 of the pieces, so nothing of it is held in a register and nothing is
+// divided: the producer's 24 registers spilled with the divisions, ptxas, kvShare 2): item `item` of
+// the static stride (tiles, not units) -> its tile, its piece of how many, and for a piece the tile's
+// index among the split tiles (its arrival counter; its slots follow).
+struct TailPiece { int tile, piece, pieces, tailTile; };
+SW_HOST_DEVICE TailPiece tailPiece(int tailFull, int tailShift, int kvShare, int item) {
+  if (item < tailFull) return {item, 0, 1, 0};
+  const int q = item - tailFull, unit = kvShare == 2 ? q >> 1 : q;
+  const int u = unit >> tailShift, piece = unit & ((1 << tailShift) - 1);
+  const int tailTile = kvShare == 2 ? 2 * u + (q & 1) : u;
+  return {tailFull + tailTile, piece, 1 << tailShift, tailTile};
+}
+// Piece k of P = 2^shift over T KV tiles: [T k / P, T (k + 1) / P), never empty for P <= T. In 32
+// bits (T k < 2^31: T <= 2^31 / 16 keys per tile, k <= TAIL_MAX_PIECES) and by a shift.
+SW_HOST_DEVICE int pieceStart(int kvTiles, int piece, int shift) { return (kvTiles * piece) >> shift; }

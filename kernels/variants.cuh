@@ -54,7 +54,7 @@ static_assert(Smem::LAUNCH_BYTES <= HOPPER_MAX_SHARED_BYTES, "the launch asks fo
 
 // Named barrier ids (id 0 is __syncthreads): one per consumer warpgroup (up to three) for each of
 // the ping-pong turn, the P publish and the O store; 16 exist.
-enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_P_WG0 = 5, BAR_O_WG0 = 8, BAR_END = 11 };
+enum NamedBarrier : u32 { BAR_CPASYNC_FULL = 1, BAR_PINGPONG_WG0 = 2, BAR_P_WG0 = 5, BAR_O_WG0 = 8, BAR_TAIL = 11, BAR_END = 12 };
 static_assert(NUM_WG <= 3 && BAR_END <= 16, "named barriers: three per consumer warpgroup, at most three warpgroups");
 
 // The producer warpgroup's register split (the plan's registerSplit; ptx.cuh).
@@ -149,6 +149,17 @@ SW_DEVICE void cpAsyncTile(const Ctx& c, u32 dst, const u16* src, long long stri
 SW_DEVICE int kvTileIndex(const Ctx& c, int j) { return MASKED ? c.kvTile0 + j : j; }
 SW_DEVICE int kvRow(const Ctx& c, int j) { return kvTileIndex(c, j) * BLOCK_N; }
 
+// SPLIT_TAIL: the producer's current item starts this many keys into its sequence (a piece of a
+// split tile; 0 for a whole one). Kept in the tile-id word the static scheduler does not use and read
+// at each load (volatile): held in a register through the producer's loop it spilled its 24
+// (ptxas, kvShare 2). The consumers count keys from the piece's first instead (seqK less the skip),
+// so their KV tile j is the producer's j.
+SW_DEVICE void setPieceKeys(const Ctx& c, int skip) { if constexpr (SPLIT_TAIL) stShared32(c.base + Smem::TILE_IDS, static_cast<u32>(skip)); }
+SW_DEVICE int pieceKeys(const Ctx& c) {
+  if constexpr (SPLIT_TAIL) return static_cast<int>(ldShared32(c.base + Smem::TILE_IDS));
+  else return 0;
+}
+
 // Every consumer thread copies part of each tile with cp.async where the schedule places the load;
 // completion is a cp.async group (its wait count is generated) and a CTA-wide barrier.
 struct CpAsyncLoads {
@@ -205,12 +216,12 @@ struct TmaLoads {
         const int half = static_cast<int>(c.rank) * (BLOCK_N / 2);
 #pragma unroll
         for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad4dMulticast(dst + b * BLOCK_N * 128 + half * 128, map, b * 64, c.kStart + kvRow(c, j) + half, c.hk, c.tmaBatch,
+          tmaLoad4dMulticast(dst + b * BLOCK_N * 128 + half * 128, map, b * 64, c.kStart + pieceKeys(c) + kvRow(c, j) + half, c.hk, c.tmaBatch,
                              c.base + fullOff + 8 * ring.slot, 0x3);
       } else {
 #pragma unroll
         for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
+          tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + pieceKeys(c) + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
       }
     }
   }

@@ -53,6 +53,8 @@ export interface AttentionConfig {
   softcapTanh?: SoftcapTanh | null;
   /** Conditional rescaling: O is rescaled only where a row's max rose by more than 2^8 (codegen plan lazyRescale); default: the plan's choice. */
   lazyRescale?: boolean;
+  /** The static persistent kernel's partial last round split along the keys (codegen plan splitTail); default off. */
+  splitTail?: boolean;
   /**
    * CTAs of a persistent launch; default the device's SM count. Fewer leave SMs to other work (and
    * make every CTA walk many tiles, which the tests use); more than the SMs only queue behind them.
@@ -232,7 +234,7 @@ export function launchConfig(c: CompiledAttention, cfg: AttentionConfig, b: Requ
     scale: cfg.scale ?? 1 / Math.sqrt(d),
     softcap: 0,
     ...(c.kernel.plan.scheduler !== 'grid'
-      ? { persistent: persistentArgs(b.q.device, undefined, cfg.persistentCtas, c.maxCtas) }
+      ? { persistent: persistentArgs(b.q.device, undefined, cfg.persistentCtas, c.maxCtas, c.kernel) }
       : {}),
   });
 }

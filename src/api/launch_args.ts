@@ -1,7 +1,7 @@
 // From a validated problem to the kernel's launch: the grid, the four TMA descriptors (O's for the store) (4-D: element,
 // token, head, batch, over the operands' own strides, so any layout is read without a copy) and the
 // argument list in the kernel's order (codegen/abi.ts).
-import { fastDivisor, gridFor, kernelParams, tileDivisors, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
+import { fastDivisor, gridFor, kernelParams, tailArgs, tileDivisors, tileSpace, type GeneratedKernel, type PtrArg } from '../codegen/index.js';
 import { encodeTensorMap, type DeviceBuffer, type LaunchConfig, type TensorMap } from '../runtime/index.js';
 import type { HalfDtype } from './half.js';
 
@@ -38,7 +38,7 @@ export interface LaunchProblem {
   /** 0 = none. */
   softcap: number;
   /** A persistent kernel's device (grid and L2 sections) and tile counter (the dynamic scheduler's). */
-  persistent?: { smCount: number; l2Bytes: number; tileCounter: DeviceBuffer };
+  persistent?: { smCount: number; l2Bytes: number; tileCounter: DeviceBuffer; tailWorkspace?: DeviceBuffer };
 }
 
 function tensorMap(p: LaunchProblem, x: Operand, rows: number, heads: number, boxRows: number): TensorMap {
@@ -105,9 +105,10 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
     kvShare: plan.kvShare,
   });
   if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
+  // kvShare 2: clusters of two CTAs on query blocks 2i, 2i + 1 of one head (kernels/tiles.cuh decodePairTile).
+  const grid = gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1, plan.kvShare);
   return {
-    // kvShare 2: clusters of two CTAs on query blocks 2i, 2i + 1 of one head (kernels/tiles.cuh decodePairTile).
-    grid: gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1, plan.kvShare),
+    grid,
     ...(plan.kvShare === 2 ? { cluster: [2, 1, 1] as [number, number, number] } : {}),
     block: [kernel.threads, 1, 1],
     sharedMemBytes: kernel.sharedMemBytes,
@@ -128,9 +129,27 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
       numTiles: space.numTiles, qBlocks: space.qBlocks, headGroup: space.headGroup,
       ...tileDivisors(space, plan.kvShare === 2),
       divHeadsQ: fastDivisor(p.headsQ), divGroupSize: fastDivisor(p.headsQ / p.headsKV),
-      tileCounter: plan.scheduler === 'dynamic' ? { ptr: p.persistent!.tileCounter, offsetBytes: 0 } : null,
+      ...tailArgs(space, grid[0], Math.ceil(p.seqK / plan.blockN), plan.kvShare, plan.splitTail && plan.scheduler === 'static'),
+      tileCounter: plan.scheduler === 'dynamic' ? { ptr: p.persistent!.tileCounter, offsetBytes: 0 } : plan.splitTail ? { ptr: tailArg(kernel, p, grid[0]), offsetBytes: 0 } : null,
     }),
   };
+}
+
+/**
+ * Bytes of splitTail's workspace for `grid` CTAs of `kernel` (kernels/attention.cuh mergeTail): 1024
+ * int32 arrival counts, then a slot per CTA of (headDim / 2 + 4) floats per consumer thread.
+ */
+export function tailWorkspaceBytes(kernel: GeneratedKernel, grid: number): number {
+  return 4096 + grid * (kernel.plan.headDim / 2 + 4) * 128 * kernel.plan.consumerWarpgroups * 4;
+}
+
+/** splitTail's workspace, checked against what the grid's pieces use (1024 counters and a slot per CTA). */
+function tailArg(kernel: GeneratedKernel, p: LaunchProblem, grid: number): DeviceBuffer {
+  const ws = p.persistent?.tailWorkspace;
+  const need = tailWorkspaceBytes(kernel, grid);
+  if (!ws || ws.bytes < need) throw new Error(`launchFor: splitTail needs a workspace of ${need} bytes for ${grid} CTAs (persistentArgs with the kernel), got ${ws ? ws.bytes : 'none'}`);
+  if (grid > 1024) throw new RangeError(`splitTail: ${grid} CTAs; its workspace counts at most 1024 split tiles`);
+  return ws;
 }
 
 /** [batch, heads, seqLen, headDim] contiguous (the buffer-level API's layout). */

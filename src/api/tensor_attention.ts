@@ -174,7 +174,7 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
         }
       : null,
     windowLeft: left, windowRight: right, scale: p.scale, softcap: p.softcap,
-    ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas, c.maxCtas) } : {}),
+    ...(c.kernel.plan.scheduler !== 'grid' ? { persistent: persistentArgs(p.device, stream, runOpts.ctas, c.maxCtas, c.kernel) } : {}),
   };
   // Hazard: the maps depend on the kernel through their boxes only, and the key must hold all of
   // them (mapBoxRows): keyed on blockN alone, a kvShare-2 kernel's half-tile K/V maps were reused
@@ -194,7 +194,7 @@ async function prepareRun(p: AttentionProblem, runOpts: RunOptions, outShape: re
   mapCache.set(p.q.tensor, { key: mapKey, oKey, maps });
   const launchKey = mapKey + JSON.stringify([
     out.ptr.toString(), oLayout.rowStride, oLayout.headStride, oLayout.batchStride, lseTarget.ptr.toString(),
-    lp.lse.headStride, lp.lse.batchStride, left, right, p.scale, p.softcap, lp.persistent ? [lp.persistent.smCount, lp.persistent.tileCounter.ptr.toString()] : null,
+    lp.lse.headStride, lp.lse.batchStride, left, right, p.scale, p.softcap, lp.persistent ? [lp.persistent.smCount, lp.persistent.tileCounter.ptr.toString(), lp.persistent.tailWorkspace?.ptr.toString() ?? null] : null,
     p.varlen ? [p.varlen.cuSeqlensQ.ptr.toString(), p.varlen.cuSeqlensK.ptr.toString()] : null,
   ]);
   return { fn: c.fn, launch: () => launchFor(c.kernel, lp, maps), launchKey, stream, out, ...(lse ? { lse } : {}) };

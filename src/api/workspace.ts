@@ -2,7 +2,7 @@
 // grid and the scheduler's head sections) and the dynamic scheduler's tile counter.
 import type { GeneratedKernel } from '../codegen/index.js';
 import { DeviceBuffer, devices, Module, type KernelFunction, type Stream } from '../runtime/index.js';
-import type { LaunchProblem } from './launch_args.js';
+import { tailWorkspaceBytes, type LaunchProblem } from './launch_args.js';
 
 export interface DeviceShape {
   smCount: number;
@@ -74,12 +74,39 @@ export function loadKernel(cubin: Uint8Array, kernel: GeneratedKernel, device?: 
   return { fn, ...(maxCtas !== undefined ? { maxCtas } : {}) };
 }
 
+// splitTail's workspace (kernels/attention.cuh mergeTail): 1024 int32 arrival counts, zero between
+// launches (each launch's last pieces reset theirs), then one slot per piece of the last round, at
+// most one per CTA. Per stream like the counter pair, for the same reason. Never freed while the
+// process may still launch on it: a larger need allocates a larger one and keeps the old alive.
+const tailPerStream = new WeakMap<Stream, DeviceBuffer[]>();
+const tailPerDevice = new Map<number, DeviceBuffer[]>();
+
+
+/** A zeroed splitTail workspace of at least `bytes` on the stream (or the device's, without one). */
+export function tailWorkspace(device: number, bytes: number, stream?: Stream): DeviceBuffer {
+  let list = stream ? tailPerStream.get(stream) : tailPerDevice.get(device);
+  if (!list) {
+    list = [];
+    if (stream) tailPerStream.set(stream, list);
+    else tailPerDevice.set(device, list);
+  }
+  const have = list[list.length - 1];
+  if (have && !have.disposed && have.bytes >= bytes) return have;
+  const b = DeviceBuffer.alloc(bytes, { device });
+  b.memset32(0);
+  list.push(b);
+  return b;
+}
+
 /**
  * A persistent launch's arguments: the device's shape (its SM count capped by `ctas`, and by
- * `cap`, clusterCtaCap's bound) and the stream's tile counter.
+ * `cap`, clusterCtaCap's bound), the stream's tile counter and, for a splitTail kernel, its workspace
+ * (sized for a grid of the SM count: the grid never exceeds it).
  */
-export function persistentArgs(device: number, stream?: Stream, ctas?: number, cap?: number): NonNullable<LaunchProblem['persistent']> {
+export function persistentArgs(device: number, stream?: Stream, ctas?: number, cap?: number, kernel?: GeneratedKernel): NonNullable<LaunchProblem['persistent']> {
   const shape = deviceShape(device);
   const counter = tileCounter(device, stream);
-  return { smCount: Math.min(ctas ?? shape.smCount, cap ?? Infinity), l2Bytes: shape.l2Bytes, tileCounter: counter };
+  const smCount = Math.min(ctas ?? shape.smCount, cap ?? Infinity);
+  const tail = kernel?.plan.splitTail ? tailWorkspace(device, tailWorkspaceBytes(kernel, Math.max(smCount, shape.smCount)), stream) : undefined;
+  return { smCount, l2Bytes: shape.l2Bytes, tileCounter: counter, ...(tail ? { tailWorkspace: tail } : {}) };
 }

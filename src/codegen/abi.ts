@@ -48,7 +48,11 @@ const PARAMS = [
   ['divLastGroup', 'i64', 'unsigned long long'],
   ['divHeadsQ', 'i64', 'unsigned long long'],
   ['divGroupSize', 'i64', 'unsigned long long'],
-  /** The dynamic scheduler's two counters (zero between launches on a stream); null otherwise. */
+  // splitTail (kernels/tiles.cuh tailPiece): the first work item that is a piece (fullUnits x kvShare;
+  // numTiles when nothing is split) and log2 of the pieces per split unit (0 when nothing is split).
+  ['tailFull', 'i32', 'int'],
+  ['tailShift', 'i32', 'int'],
+  /** The dynamic scheduler's two counters (zero between launches on a stream); splitTail's workspace; null otherwise. */
   ['tileCounter', 'ptr', 'int* __restrict__'],
 ] as const satisfies ReadonlyArray<readonly [string, Kind, string]>;
 

@@ -54,6 +54,8 @@ export interface Knobs {
   softcapTanh?: SoftcapTanh | null;
   /** Conditional rescaling: MUL only where a row's max rose by more than 2^8 (plan.ts lazyRescale); default the plan's choice. */
   lazyRescale?: boolean;
+  /** The static scheduler's partial last round split along the keys (plan.ts splitTail); default off. */
+  splitTail?: boolean;
   /** Compile with the bounded mbarrier wait that traps instead of hanging. */
   hangTrap?: boolean;
 }
@@ -63,7 +65,7 @@ export interface Knobs {
  * so a knob added to Knobs cannot be dropped on the way (the `satisfies` check fails to compile
  * until it is listed here).
  */
-export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'lazyRescale', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
+export const KNOB_NAMES = ['load', 'blockM', 'blockN', 'warpSpecialized', 'pingpong', 'pShared', 'scheduler', 'oStore', 'peelMasks', 'kvShare', 'qBuffers', 'crossTile', 'softcapTanh', 'lazyRescale', 'splitTail', 'hangTrap'] as const satisfies ReadonlyArray<keyof Knobs>;
 type MissingKnob = Exclude<keyof Knobs, (typeof KNOB_NAMES)[number]>;
 /** Whether `key` names a knob (KNOB_NAMES): the one test behind choose()'s, the tensor API's and bench --knobs' checks. */
 export function isKnobName(key: string): key is keyof Knobs {
@@ -148,6 +150,7 @@ interface Checked {
   crossTile?: boolean;
   softcapTanh?: SoftcapTanh;
   lazyRescale?: boolean;
+  splitTail?: boolean;
   seqQ?: number;
   hangTrap: boolean;
 }
@@ -214,7 +217,8 @@ function checkInput(problem: Problem, knobs: Knobs): Checked {
   }
   if (softcapTanh !== undefined && !softcap) throw new RangeError(`softcapTanh '${softcapTanh}' needs softcap: without a cap no tanh is computed`);
   const lazyRescale = checkBoolean(knobs.lazyRescale, 'lazyRescale');
-  return { ...(lazyRescale !== undefined ? { lazyRescale } : {}), ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
+  const splitTail = checkBoolean(knobs.splitTail, 'splitTail');
+  return { ...(splitTail !== undefined ? { splitTail } : {}), ...(lazyRescale !== undefined ? { lazyRescale } : {}), ...(softcapTanh !== undefined ? { softcapTanh } : {}), ...(kvShare !== undefined ? { kvShare } : {}), ...(qBuffers !== undefined ? { qBuffers } : {}), ...(crossTile !== undefined ? { crossTile } : {}), headDim, dtype, causal, window, softcap, varlen, load, ...(blockM !== undefined ? { blockM } : {}), blockN, warpSpecialized, pingpong, pShared, ...(scheduler ? { scheduler } : {}), ...(oStore ? { oStore } : {}), ...(peelMasks !== undefined ? { peelMasks } : {}), ...(seqQ !== undefined ? { seqQ } : {}), hangTrap };
 }
 
 /** Checked input with blockM decided. */
@@ -589,6 +593,33 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
 }
 
 /**
+ * The splitTail knob (default off: written in session 19 and not yet run on a GPU; bench/NOTES.md
+ * session 19 estimates +0.8% at 1k non-causal, where 8192 tiles on 132 CTAs leave a last round of 8),
+ * checked: the split pieces share one KV range per tile, so the kernel must be the static persistent
+ * one (its rounds are fixed by the grid) over tiles that all see every key (no mask, window or
+ * packed sequences); the merge holds two consumer warpgroups' partial O in a workspace sized for
+ * hd128 (workspace.ts TAIL_WORKSPACE_BYTES_PER_CTA) and runs in the plain tile loop (not the rotated one).
+ */
+function chooseSplitTail(c: Sized, v: Variant, scheduler: TileScheduler, kvShare: 1 | 2, crossTile: boolean, decisions: string[]): boolean {
+  if (c.splitTail !== true) {
+    if (scheduler === 'static' && !c.causal && !c.window && !c.varlen) decisions.push('splitTail off: the last round\'s key split has not run on a GPU yet (NOTES 2026-11-29 session 19)');
+    return false;
+  }
+  const why = [
+    scheduler !== 'static' ? "scheduler 'static'" : null,
+    v.loads !== 'tma-producer' ? 'the producer warpgroup (its TMA loads read the piece\'s first key)' : null,
+    c.causal || c.window || c.varlen ? 'no causal mask, window or packed sequences' : null,
+    c.blockM !== 128 ? 'blockM 128 (two consumer warpgroups)' : null,
+    c.headDim > 128 ? 'head dim 64 or 128' : null,
+    crossTile ? 'the plain tile loop (not crossTile)' : null,
+    // The producer's 24 registers: hd64 with K/V shared spills 8 B without the split and 8-20 B with it.
+    c.headDim === 64 && kvShare === 2 ? 'kvShare 1 at head dim 64 (ptxas spills the producer with K/V shared there)' : null,
+  ].filter((x): x is string => x !== null);
+  if (why.length) throw new RangeError(`splitTail needs ${why.join(', ')}`);
+  return true;
+}
+
+/**
  * The crossTile knob (default off: correct on an H200 at every length but measured no faster, -2.3% at
  * 1k with K/V shared, -8..-9% at 2k; bench/NOTES.md session 13), checked:
  * the rotated loop (emit.ts crossTileConsumers) is written for a one-stage body MMA0, Softmax, MUL,
@@ -633,6 +664,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     decisions.push('qBuffers 1: two Q buffers measured -2.3..-3.8% with O staged in them and -1.0..+0.5% with O from registers at hd128 1k-2k (NOTES 2026-11-28 session 12)');
   }
   const crossTile = chooseCrossTile(c, v, pipeline, scheduler, oStore, qBuffers);
+  const splitTail = chooseSplitTail(c, v, scheduler, kvShare, crossTile, decisions);
   // Timed on an H100 at causal 1k-4k: -6%..+5% per config, no consistent sign, the best per shape flat.
   const peelMasks = c.peelMasks ?? false;
   if (c.peelMasks === undefined) decisions.push('peelMasks off: the peeled loop measured -6%..+5% at causal 1k-4k, no gain (NOTES 2026-11-27 session 7)');
@@ -662,6 +694,7 @@ export function choose(schedule: Schedule, problem: Problem, knobs: Knobs = {}):
     kvShare,
     qBuffers,
     crossTile,
+    splitTail,
     pipeline,
     smem: layoutOf(c, v, pipeline, blockN, oStore, scheduler),
     registers: {

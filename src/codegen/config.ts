@@ -55,6 +55,8 @@ export interface KernelConfig {
   qBuffers: 1 | 2;
   /** The rotated tile loop (plan.ts crossTile). */
   crossTile: boolean;
+  /** The last round's key split (plan.ts splitTail). */
+  splitTail: boolean;
   /** How tanh is computed with a softcap (plan.ts SoftcapTanh); null without one. */
   softcapTanh: SoftcapTanh | null;
   /** Conditional rescaling (plan.ts lazyRescale). */
@@ -90,6 +92,7 @@ export function configOf(plan: KernelPlan): KernelConfig {
     kvShare: plan.kvShare,
     qBuffers: plan.qBuffers,
     crossTile: plan.crossTile,
+    splitTail: plan.splitTail,
     softcapTanh: plan.softcapTanh,
     lazyRescale: plan.lazyRescale,
   };

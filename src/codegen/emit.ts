@@ -176,6 +176,7 @@ function configBlock(plan: KernelPlan): string[] {
     `constexpr bool PERSISTENT = ${plan.scheduler !== 'grid'};  // scheduler ${plan.scheduler}`,
     `constexpr bool CROSS_TILE = ${plan.crossTile};  // the rotated tile loop (crossTileConsumers)`,
     `constexpr bool LAZY_RESCALE = ${plan.lazyRescale};  // MUL only where a row's max moved (plan lazyRescale)`,
+    `constexpr bool SPLIT_TAIL = ${plan.splitTail};  // the last round split along the keys (plan splitTail)`,
     `constexpr int TILE_SLOTS = ${TILE_SLOTS};`,
     `constexpr u32 ALIGNMENT_SLACK = ${ALIGNMENT_SLACK_BYTES};`,
     `constexpr u32 HOPPER_MAX_SHARED_BYTES = ${HOPPER_MAX_SHARED_BYTES};`,
@@ -265,9 +266,19 @@ function persistentBody(plan: KernelPlan): string[] {
     '  c.qRow = qRow; c.kRow = kRow; c.vRow = vRow;',
     '  c.ring0 = 0; c.qUse = 0;',
     `  c.rank = ${plan.kvShare === 2 ? 'clusterCtaRank()' : '0'};`,
-    '  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter, divSection, divGroup, divLastGroup};',
+    ...(plan.splitTail
+      ? [
+          // The last round's units split along the keys (tiles.cuh tailSplit): the items, not the
+          // tiles, are what the static stride walks. Every tile sees every key here (no mask, no
+          // packed sequences: choose.ts chooseSplitTail), so one KV tile count serves all.
+          // Items: whole tiles up to tailFull, then 2^tailShift pieces per tile after it (launch arguments,
+          // launch_args.ts from scheduler.ts tailSplit).
+          '  const TileWork w{numTiles + (numTiles - tailFull) * ((1 << tailShift) - 1), numTiles / qBlocks, qBlocks, headGroup, tileCounter, divSection, divGroup, divLastGroup};',
+          '  const auto pieceOf = [&](int item) { return tailPiece(tailFull, tailShift, KV_SHARE, item); };',
+        ]
+      : ['  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter, divSection, divGroup, divLastGroup};']),
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
-    '  const auto setTile = [&](int t) -> bool {',
+    '  const auto setWhole = [&](int t) -> bool {',
     `    const TileCoord tc = ${plan.kvShare === 2 ? 'decodePairTile(w, t)' : 'decodeTile(w, t, MASKED)'};`,
     '    c.batch = fastDiv(tc.bh, divHeadsQ); c.hq = tc.bh - c.batch * headsQ; c.hk = fastDiv(c.hq, divGroupSize);',
     '    c.tmaBatch = VARLEN ? 0 : c.batch;',
@@ -287,13 +298,43 @@ function persistentBody(plan: KernelPlan): string[] {
     '    tileRange(c);',
     '    return true;',
     '  };',
+    ...(plan.splitTail
+      ? [
+          '  const auto setTile = [&](int item) -> bool {',
+          '    const TailPiece tp = pieceOf(item);',
+          '    if (!setWhole(tp.tile)) return false;',
+          // This piece's share of the KV tiles (never empty: pieces <= tiles), as a sequence of keys that
+          // starts at its first: the keys' start, pointers and count move, so KV tile j stays j (an
+          // offset held through the loop spilled the consumers) and the last partial tile is still
+          // the one the seqK mask clips.
+          // The producer keeps the skip in shared memory (pieceKeys), not in a register of its 24.
+          '    int skip = 0;',
+          '    if (tp.pieces > 1) {',
+          '      const int lo = pieceStart(c.tiles, tp.piece, tailShift), hi = pieceStart(c.tiles, tp.piece + 1, tailShift);',
+          '      skip = lo * BLOCK_N;',
+          '      c.tiles = hi - lo;',
+          '    }',
+          '    if (c.wg == NUM_WG) setPieceKeys(c, skip);',
+          '    else c.seqK -= skip;',
+          '    return true;',
+          '  };',
+        ]
+      : ['  const auto& setTile = setWhole;']),
     '  const auto outRows = [&]() { return o + c.batch * oBatch + c.hq * oHead + c.qStart * oRow; };',
     '  const auto lseRows = [&]() { return lse + c.batch * lseBatch + c.hq * lseHead + c.qStart; };',
     '  c.base = (smemAddr(smemRaw) + 1023u) & ~1023u;',
     '  initBarriers(c);',
     '  if (c.wg == NUM_WG) {',
     '    producerRegisters();',
-    '    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setTile);',
+    // The producer's whole tiles need no piece decode: items below tailFull are tiles.
+    ...(plan.splitTail
+      ? [
+          '    if (c.tid == Loads::ISSUER_TID) {',
+          '      setPieceKeys(c, 0);  // whole tiles start at key 0; only the last item, a piece, moves it',
+          '      producerTiles(c, w, setWhole, tailFull, setTile);',
+          '    }',
+        ]
+      : ['    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setWhole, w.numTiles, setTile);']),
     // KV_SHARE 2: no CTA leaves while its peer may still arrive on its barriers (see the end).
     ...(plan.kvShare === 2 ? ['    clusterSync();'] : []),
     '    return;',
@@ -322,7 +363,14 @@ function persistentBody(plan: KernelPlan): string[] {
     // P V product retired, or the producer would wait for it forever in the next tile.
     '    releaseV(c, T - 1);',
     '    fenceO(r);',
-    '    storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);',
+    // A piece of a split tile: its partial O, m and l go to the workspace; the last piece of the
+    // tile to finish merges the others' into its registers and stores the tile as a whole one would.
+    ...(plan.splitTail
+      ? [
+          '    const TailPiece tp = pieceOf(t);',
+          '    if (tp.pieces == 1 || mergeTail(c, r, tileCounter, tp)) storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);',
+        ]
+      : ['    storeOutput(c, r, outRows(), oRow, lseRows(), &tmO);']),
     '    c.ring0 += T;',
     '    ++qUses;',
     '  }',

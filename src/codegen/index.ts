@@ -14,4 +14,4 @@ export {
 export { smemLayout, describeLayout, HOPPER_MAX_SHARED_BYTES, ALIGNMENT_SLACK_BYTES, MBARRIER_BYTES } from './smem.js';
 export type { Dtype } from './wgmma.js';
 export { kernelParams, kernelSignature, type KernelArgs, type KernelArgName, type PtrArg } from './abi.js';
-export { tileSpace, decodeTile, decodePairTile, fastDivisor, fastDivide, tileDivisors, staticTiles, dynamicTiles, persistentGrid, gridFor, L2_SHARE, TAIL_MAX_PIECES, tailSplit, decodeItem, pieceStart, staticTailWork, type TileSpace, type TileSpaceInput, type TailSplit } from './scheduler.js';
+export { tileSpace, decodeTile, decodePairTile, fastDivisor, fastDivide, tileDivisors, staticTiles, dynamicTiles, persistentGrid, gridFor, L2_SHARE, TAIL_MAX_PIECES, tailSplit, decodeItem, pieceStart, tailPiece, tailArgs, staticTailWork, type TileSpace, type TileSpaceInput, type TailSplit } from './scheduler.js';

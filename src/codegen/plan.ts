@@ -235,6 +235,13 @@ export interface KernelPlan {
    * packed batch (every tile then has a KV tile). bench/NOTES.md session 12.
    */
   crossTile: boolean;
+  /**
+   * The static scheduler's partial last round split along the keys (kernels/tiles.cuh tailSplit):
+   * each of its tiles is computed as up to TAIL_MAX_PIECES pieces on otherwise idle CTAs, and the
+   * last piece to finish merges the others' partial O, m and l from a workspace (attention.cuh
+   * mergeTail). The launch passes the workspace as tileCounter. Default off (choose.ts chooseSplitTail).
+   */
+  splitTail: boolean;
   pipeline: Pipeline;
   smem: SmemLayout;
   /** Registers per consumer thread for the tiles the schedule keeps live, and the budget for them. */
@@ -431,5 +438,5 @@ export function pipelineOf(nest: LoopNest, res: Resources, options: PipelineOpti
 /** One line naming the kernel a plan emits: "tma-producer n128 K2/V3 turn step P registers static" ("tma-producer m192 n128 ..." for 192 query rows). */
 export function planSummary(plan: KernelPlan): string {
   const p = plan.pipeline;
-  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}${plan.lazyRescale ? ' lazy-mul' : ''}`;
+  return `${plan.loads}${plan.blockM !== 128 ? ` m${plan.blockM}` : ''} n${plan.blockN} K${p.kBuffers}/V${p.vBuffers} turn ${plan.turn} P ${plan.pOperand} ${plan.scheduler}${plan.oStore === 'tma' ? ' O tma' : ''}${plan.peelMasks ? ' peeled' : ''}${plan.kvShare === 2 ? ' kv/2' : ''}${plan.qBuffers === 2 ? ' Q2' : ''}${plan.crossTile ? ' x-tile' : ''}${plan.softcapTanh !== null ? ` tanh ${plan.softcapTanh}` : ''}${plan.lazyRescale ? ' lazy-mul' : ''}${plan.splitTail ? ' split-tail' : ''}`;
 }

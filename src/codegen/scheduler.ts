@@ -192,13 +192,14 @@ export interface TailSplit {
 
 /**
  * The plan's splitTail (mirrors tailSplit in kernels/tiles.cuh): the last round's R = units % gridUnits
- * units each split into P = min(gridUnits / R, kvTiles, TAIL_MAX_PIECES) pieces along the keys, so
+ * units each split into P = min(gridUnits / R, kvTiles, TAIL_MAX_PIECES) rounded down to a power of two pieces along the keys, so
  * the R * P pieces run side by side in one round; P < 2 splits nothing. A unit is a tile, or a pair
  * of tiles under kvShare 2 (gridUnits is then half the grid).
  */
 export function tailSplit(units: number, gridUnits: number, kvTiles: number): TailSplit {
   const tail = units % gridUnits;
-  const p = tail === 0 ? 1 : Math.min(Math.floor(gridUnits / tail), kvTiles, TAIL_MAX_PIECES);
+  const m = tail === 0 ? 1 : Math.min(Math.floor(gridUnits / tail), kvTiles);
+  const p = m >= TAIL_MAX_PIECES ? TAIL_MAX_PIECES : m >= 2 ? 2 : 1; // a power of two: the kernel divides by shifts
   if (p < 2) return { items: units, fullUnits: units, pieces: 1 };
   return { items: units - tail + tail * p, fullUnits: units - tail, pieces: p };
 }
@@ -211,9 +212,29 @@ export function decodeItem(s: TailSplit, item: number): { unit: number; piece: n
   return { unit: s.fullUnits + u, piece: q - u * s.pieces };
 }
 
-/** The first KV tile of piece k of P over kvTiles (pieceStart in kernels/tiles.cuh). */
-export function pieceStart(kvTiles: number, piece: number, pieces: number): number {
-  return Math.floor((kvTiles * piece) / pieces);
+/** The first KV tile of piece k of P = 2^shift over kvTiles (pieceStart in kernels/tiles.cuh). */
+export function pieceStart(kvTiles: number, piece: number, shift: number): number {
+  return (kvTiles * piece) >> shift;
+}
+
+/** Item -> tile, piece, pieces and split-tile index from the launch's tailFull and tailShift (mirrors tailPiece in kernels/tiles.cuh). */
+export function tailPiece(tailFull: number, tailShift: number, kvShare: 1 | 2, item: number): { tile: number; piece: number; pieces: number; tailTile: number } {
+  if (item < tailFull) return { tile: item, piece: 0, pieces: 1, tailTile: 0 };
+  const q = item - tailFull;
+  const unit = kvShare === 2 ? q >> 1 : q;
+  const u = unit >> tailShift;
+  const tailTile = kvShare === 2 ? 2 * u + (q & 1) : u;
+  return { tile: tailFull + tailTile, piece: unit & ((1 << tailShift) - 1), pieces: 1 << tailShift, tailTile };
+}
+
+/**
+ * The launch's tailFull and tailShift arguments (kernels/tiles.cuh tailPiece) for a static grid; no
+ * split: numTiles and 0. Keys past 2^16 KV tiles are never split (the kernel's piece bounds stay in 32 bits).
+ */
+export function tailArgs(s: TileSpace, grid: number, kvTiles: number, kvShare: 1 | 2, splitTail: boolean): { tailFull: number; tailShift: number } {
+  if (!splitTail || kvTiles >= 1 << 16) return { tailFull: s.numTiles, tailShift: 0 };
+  const split = tailSplit(s.numTiles / kvShare, grid / kvShare, kvTiles);
+  return { tailFull: split.fullUnits * kvShare, tailShift: Math.log2(split.pieces) };
 }
 
 /**
@@ -222,15 +243,15 @@ export function pieceStart(kvTiles: number, piece: number, pieces: number): numb
  * t = cta, cta + grid, ... over items (x2 for kvShare 2: rank t & 1 of unit item t >> 1).
  */
 export function staticTailWork(s: TileSpace, grid: number, kvTiles: number, kvShare: 1 | 2 = 1): Array<{ tile: number; kvBegin: number; kvEnd: number; piece: number; pieces: number }>[] {
-  const split = tailSplit(s.numTiles / kvShare, grid / kvShare, kvTiles);
+  const { tailFull, tailShift } = tailArgs(s, grid, kvTiles, kvShare, true);
+  // The kernel's item count (emit.ts persistentBody): whole tiles, then 2^tailShift pieces per split tile.
+  const items = s.numTiles + (s.numTiles - tailFull) * ((1 << tailShift) - 1);
   return Array.from({ length: grid }, (_, cta) => {
     const out: Array<{ tile: number; kvBegin: number; kvEnd: number; piece: number; pieces: number }> = [];
-    for (let t = cta; t < split.items * kvShare; t += grid) {
-      const it = decodeItem(split, kvShare === 2 ? t >> 1 : t);
-      const tile = kvShare === 2 ? 2 * it.unit + (t & 1) : it.unit;
-      const whole = it.unit < split.fullUnits;
-      const pieces = whole ? 1 : split.pieces;
-      out.push({ tile, kvBegin: pieceStart(kvTiles, it.piece, pieces), kvEnd: pieceStart(kvTiles, it.piece + 1, pieces), piece: it.piece, pieces });
+    for (let t = cta; t < items; t += grid) {
+      const it = tailPiece(tailFull, tailShift, kvShare, t);
+      const shift = Math.log2(it.pieces);
+      out.push({ tile: it.tile, kvBegin: pieceStart(kvTiles, it.piece, shift), kvEnd: pieceStart(kvTiles, it.piece + 1, shift), piece: it.piece, pieces: it.pieces });
     }
     return out;
   });

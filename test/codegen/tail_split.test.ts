@@ -3,7 +3,7 @@
 // last item), a cluster's two CTAs take the same piece of a pair, and a unit is split only when its
 // round is partial. Negative controls: a split that forgot a piece, and one that splits a full round.
 import { describe, expect, it } from 'vitest';
-import { decodeItem, persistentGrid, pieceStart, staticTailWork, TAIL_MAX_PIECES, tailSplit, tileSpace } from '../../src/codegen/index.js';
+import { decodeItem, persistentGrid, pieceStart, staticTailWork, TAIL_MAX_PIECES, tailArgs, tailPiece, tailSplit, tileSpace } from '../../src/codegen/index.js';
 
 type Work = ReturnType<typeof staticTailWork>;
 
@@ -57,7 +57,8 @@ describe('splitTail: the last round of the static scheduler split along the keys
     expect(tailSplit(133, 132, 8).pieces).toBe(TAIL_MAX_PIECES);
     expect(tailSplit(133, 132, 1).pieces).toBe(1); // one KV tile cannot split
     expect(tailSplit(130 + 132, 132, 8).pieces).toBe(1); // 130 tail units: 132 / 130 = 1
-    expect(tailSplit(40 + 132, 132, 8)).toEqual({ items: 132 + 40 * 3, fullUnits: 132, pieces: 3 });
+    expect(tailSplit(40 + 132, 132, 8)).toEqual({ items: 132 + 40 * 2, fullUnits: 132, pieces: 2 }); // 3 fit: rounded down to a power of two
+    expect(tailSplit(133, 132, 3).pieces).toBe(2); // 3 KV tiles: 2 pieces
     for (let units = 1; units < 600; units += 7) {
       for (const g of [1, 3, 66, 132]) {
         const s = tailSplit(units, g, 8);
@@ -75,12 +76,29 @@ describe('splitTail: the last round of the static scheduler split along the keys
 
   it('pieces of one unit tile its KV range: contiguous, in order, none empty', () => {
     for (let T = 1; T <= 40; T++) {
-      for (let P = 1; P <= Math.min(T, TAIL_MAX_PIECES); P++) {
-        expect(pieceStart(T, 0, P)).toBe(0);
-        expect(pieceStart(T, P, P)).toBe(T);
-        for (let k = 0; k < P; k++) expect(pieceStart(T, k + 1, P)).toBeGreaterThan(pieceStart(T, k, P));
+      for (const shift of [0, 1, 2]) {
+        const P = 1 << shift;
+        if (P > T) continue;
+        expect(pieceStart(T, 0, shift)).toBe(0);
+        expect(pieceStart(T, P, shift)).toBe(T);
+        for (let k = 0; k < P; k++) expect(pieceStart(T, k + 1, shift)).toBeGreaterThan(pieceStart(T, k, shift));
       }
     }
+  });
+
+  it("the launch's arguments: no split without the knob, past 2^16 KV tiles or on a full round; the kernel's decode matches the split", () => {
+    const s = tileSpace({ batch: 64, headsQ: 16, headsKV: 16, headDim: 128, seqQ: 1024, seqK: 1024, blockM: 128, masked: false, l2Bytes: 50 << 20, ctas: 132, kvShare: 2 });
+    expect(tailArgs(s, 132, 8, 2, false)).toEqual({ tailFull: s.numTiles, tailShift: 0 });
+    expect(tailArgs(s, 132, 1 << 16, 2, true)).toEqual({ tailFull: s.numTiles, tailShift: 0 });
+    expect(tailArgs(s, 128, 8, 2, true)).toEqual({ tailFull: s.numTiles, tailShift: 0 }); // 4096 pairs on 64 clusters: no partial round
+    const a = tailArgs(s, 132, 8, 2, true);
+    expect(a).toEqual({ tailFull: 8184, tailShift: 2 });
+    // Items past tailFull: pairs (2 tiles) x 4 pieces each, the cluster's two CTAs on one piece of one pair.
+    expect(tailPiece(a.tailFull, a.tailShift, 2, 8184)).toEqual({ tile: 8184, piece: 0, pieces: 4, tailTile: 0 });
+    expect(tailPiece(a.tailFull, a.tailShift, 2, 8185)).toEqual({ tile: 8185, piece: 0, pieces: 4, tailTile: 1 });
+    expect(tailPiece(a.tailFull, a.tailShift, 2, 8186)).toEqual({ tile: 8184, piece: 1, pieces: 4, tailTile: 0 });
+    expect(tailPiece(a.tailFull, a.tailShift, 2, 8184 + 8)).toEqual({ tile: 8186, piece: 0, pieces: 4, tailTile: 2 });
+    expect(tailPiece(a.tailFull, a.tailShift, 2, 100)).toEqual({ tile: 100, piece: 0, pieces: 1, tailTile: 0 });
   });
 
   it('negative controls: a lost piece and a split full round are both caught', () => {

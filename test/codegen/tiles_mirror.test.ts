@@ -4,7 +4,7 @@
 // differ from the kernel's arguments is caught.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodeItem, decodePairTile, decodeTile, fastDivide, fastDivisor, pieceStart, TAIL_MAX_PIECES, tailSplit, tileDivisors, tileSpace, type TileSpace } from '../../src/codegen/index.js';
+import { decodeItem, decodePairTile, decodeTile, fastDivide, fastDivisor, pieceStart, TAIL_MAX_PIECES, tailPiece, tailSplit, tileDivisors, tileSpace, type TileSpace } from '../../src/codegen/index.js';
 import { buildHost, hostCxx } from '../host_cxx.js';
 
 const hasCxx = await hostCxx('tiles.cuh matches scheduler.ts');
@@ -113,8 +113,16 @@ int main() {
     std::printf("%d %d %d\\n", s.items, s.fullUnits, s.pieces);
     for (int i = 0; i < s.items; ++i) {
       const WorkItem w = decodeItem(s, i);
-      const int p = w.unit < s.fullUnits ? 1 : s.pieces;
-      std::printf("%d %d %d %d\\n", w.unit, w.piece, pieceStart(t, w.piece, p), pieceStart(t, w.piece + 1, p));
+      const int sh = w.unit < s.fullUnits ? 0 : s.pieces == 4 ? 2 : s.pieces == 2 ? 1 : 0;
+      std::printf("%d %d %d %d\\n", w.unit, w.piece, pieceStart(t, w.piece, sh), pieceStart(t, w.piece + 1, sh));
+    }
+    // The kernel's decode from the launch's arguments, both K/V sharings.
+    for (int kv = 1; kv <= 2; ++kv) {
+      const int sh = s.pieces == 4 ? 2 : s.pieces == 2 ? 1 : 0;
+      for (int i = 0; i < s.items * kv; ++i) {
+        const TailPiece tp = tailPiece(s.fullUnits * kv, sh, kv, i);
+        std::printf("%d %d %d %d\\n", tp.tile, tp.piece, tp.pieces, tp.tailTile);
+      }
     }
   }
   return 0;
@@ -132,9 +140,12 @@ describe.skipIf(!hasCxx)('tiles.cuh splitTail matches scheduler.ts', () => {
       const s = tailSplit(u, g, t);
       return [`${s.items} ${s.fullUnits} ${s.pieces}`, ...Array.from({ length: s.items }, (_, i) => {
         const w = decodeItem(s, i);
-        const p = w.unit < s.fullUnits ? 1 : s.pieces;
-        return `${w.unit} ${w.piece} ${pieceStart(t, w.piece, p)} ${pieceStart(t, w.piece + 1, p)}`;
-      })];
+        const sh = w.unit < s.fullUnits ? 0 : Math.log2(s.pieces);
+        return `${w.unit} ${w.piece} ${pieceStart(t, w.piece, sh)} ${pieceStart(t, w.piece + 1, sh)}`;
+      }), ...([1, 2] as const).flatMap((kv) => Array.from({ length: s.items * kv }, (_, i) => {
+        const tp = tailPiece(s.fullUnits * kv, Math.log2(s.pieces), kv, i);
+        return `${tp.tile} ${tp.piece} ${tp.pieces} ${tp.tailTile}`;
+      }))];
     })].join('\n') + '\n';
   async function kernelItems(list: Array<[number, number, number]>): Promise<string> {
     const exe = await buildHost('tail', TAIL_HOST, '-O1');
