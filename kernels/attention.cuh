@@ -306,11 +306,11 @@ SW_DEVICE bool mergeTail(const Ctx& c, Regs& r, int* ws, const TailPiece& tp) {
   float* const slots = reinterpret_cast<float*>(ws + TAIL_COUNTERS);
   float* const mine = slots + static_cast<long long>(tp.tailTile * tp.pieces + tp.piece) * TAIL_SLOT_FLOATS + c.tid;
 #pragma unroll
-  for (int i = 0; i < O_REGS; ++i) __stcg(mine + i * NUM_THREADS, r.o[i]);
+  for (int i = 0; i < O_REGS; ++i) stGlobalCg(mine + i * NUM_THREADS, r.o[i]);
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    __stcg(mine + (O_REGS + h) * NUM_THREADS, r.m[h]);
-    __stcg(mine + (O_REGS + 2 + h) * NUM_THREADS, r.l[h]);
+    stGlobalCg(mine + (O_REGS + h) * NUM_THREADS, r.m[h]);
+    stGlobalCg(mine + (O_REGS + 2 + h) * NUM_THREADS, r.l[h]);
   }
   // Hazard (RAW across CTAs on the slots): every consumer thread's stores are device-visible (its own
   // fence) before the barrier, and the barrier before the one arrival; the last arrival's fence
@@ -330,7 +330,7 @@ SW_DEVICE bool mergeTail(const Ctx& c, Regs& r, int* ws, const TailPiece& tp) {
     float a[2], b[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const float mOther = __ldcg(other + (O_REGS + h) * NUM_THREADS), lOther = __ldcg(other + (O_REGS + 2 + h) * NUM_THREADS);
+      const float mOther = ldGlobalCg(other + (O_REGS + h) * NUM_THREADS), lOther = ldGlobalCg(other + (O_REGS + 2 + h) * NUM_THREADS);
       const float mNew = fmaxf(r.m[h], mOther);
       const float ref = mNew == NEG_INF ? 0.f : mNew;  // both -inf: no key seen on either side, no NaN
       a[h] = ex2(r.m[h] - ref);
@@ -341,7 +341,7 @@ SW_DEVICE bool mergeTail(const Ctx& c, Regs& r, int* ws, const TailPiece& tp) {
 #pragma unroll
     for (int i0 = 0; i0 < O_REGS; i0 += 16) {
 #pragma unroll
-      for (int i = i0; i < i0 + 16; ++i) r.o[i] = fmaf(r.o[i], a[(i >> 1) & 1], __ldcg(other + i * NUM_THREADS) * b[(i >> 1) & 1]);
+      for (int i = i0; i < i0 + 16; ++i) r.o[i] = fmaf(r.o[i], a[(i >> 1) & 1], ldGlobalCg(other + i * NUM_THREADS) * b[(i >> 1) & 1]);
       asm volatile("" ::: "memory");
     }
   }
@@ -378,11 +378,42 @@ SW_DEVICE void producerLoop(const Ctx& c) {
 // tail), then each warpgroup's Q block once that warpgroup released it (warpgroup 0, first in the
 // ping-pong, first), then V(0), K(1), V(1), ... The rings run on across tiles (ring0), so slot
 // reuse stays ordered by the same empty barriers.
-// SPLIT_TAIL: the loop takes the whole tiles (items below `wholeItems`) and a CTA's piece of a split
-// tile, always its last item, is set up after it by `setPiece`: decoded inside the loop, the piece
-// spilled the producer's 24 registers (ptxas, kvShare 2).
+template <typename SetTile>
+SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile) {
+  int qUses = 0;
+  c.ring0 = 0;
+  int t = static_cast<int>(blockIdx.x);
+  for (int n = 0;; ++n) {
+    Tiles::publish(c, n, t);
+    if (t >= w.numTiles) break;
+    const int next = Tiles::next(c, w, t);
+    if (setTile(t) && c.tiles > 0) {
+      Loads::loadK(c, 0);
+      c.qUse = qUses;
+      for (int w = 0; w < NUM_WG; ++w) {
+        // The fill before in this buffer released (a fresh barrier reports parity 1 complete).
+        mbarWait(emptyQ(c, w, qUses), qFillParity(qUses) ^ 1);
+        Loads::loadQBlock(c, w);
+      }
+      Loads::loadV(c, 0);
+      for (int j = 1; j < c.tiles; ++j) {
+        Loads::loadK(c, j);
+        Loads::loadV(c, j);
+      }
+      c.ring0 += c.tiles;
+      ++qUses;
+    }
+    t = next;
+  }
+  Tiles::finish(w);
+}
+
+// SPLIT_TAIL (static tiles only): the same walk, but the loop takes only the whole tiles (items
+// below `wholeItems`) and a CTA's piece of a split tile, always its last item, is set up after the
+// loop by `setPiece`: decoded inside the loop, the piece spilled the producer's 24 registers (ptxas,
+// kvShare 2). Kept apart from producerTiles so that the kernels without the split are unchanged.
 template <typename SetTile, typename SetPiece>
-SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile, int wholeItems, SetPiece setPiece) {
+SW_DEVICE void producerTilesSplit(Ctx& c, const TileWork& w, SetTile setTile, int wholeItems, SetPiece setPiece) {
   int qUses = 0;
   c.ring0 = 0;
   const auto loadTile = [&]() {
@@ -409,8 +440,6 @@ SW_DEVICE void producerTiles(Ctx& c, const TileWork& w, SetTile setTile, int who
     if (setTile(t) && c.tiles > 0) loadTile();
     t = next;
   }
-  if constexpr (SPLIT_TAIL) {
-    if (t < w.numTiles && setPiece(t) && c.tiles > 0) loadTile();
-  }
+  if (t < w.numTiles && setPiece(t) && c.tiles > 0) loadTile();
   Tiles::finish(w);
 }

@@ -123,6 +123,15 @@ SW_DEVICE void namedBarArrive(u32 id, u32 threads) {
   asm volatile("bar.arrive %0, %1;" :: "r"(id), "r"(threads) : "memory");
 }
 
+// Global f32 stores and loads cached in L2 only (.cg): splitTail's partial results, written by one
+// SM and read by another, never from a stale L1 line. Inline PTX, so NVRTC needs no CUDA header.
+SW_DEVICE void stGlobalCg(float* p, float v) { asm volatile("st.global.cg.f32 [%0], %1;" :: "l"(p), "f"(v) : "memory"); }
+SW_DEVICE float ldGlobalCg(const float* p) {
+  float v;
+  asm volatile("ld.global.cg.f32 %0, [%1];" : "=f"(v) : "l"(p) : "memory");
+  return v;
+}
+
 // A named barrier that also ORs a predicate over its threads: every thread gets the OR.
 SW_DEVICE bool namedBarOr(u32 id, u32 threads, bool v) {
   u32 r;

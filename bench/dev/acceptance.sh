@@ -21,7 +21,8 @@
 # (session 15: the hd128 variants whose O leaves by TMA by default); tanh (session 16: the softcap's tanh forms,
 # their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS, TANH_FORMS); varlen (session 16: O by TMA for packed
 # sequences, its GPU tests and timings; VL_CASES, VL_SETS, VL_ROUNDS); cfgab (session 18: any configs at
-# several shapes, bench/dev/cfg_ab.sh; AB_CFGS, AB_SHAPES, AB_ROUNDS, AB_CUDNN), lazytest (the lazyRescale GPU test).
+# several shapes, bench/dev/cfg_ab.sh; AB_CFGS, AB_SHAPES, AB_ROUNDS, AB_CUDNN), lazytest (the lazyRescale GPU test);
+# splittail and splitab (session 19: splitTail's GPU test, and its A/B at 1k-1.5k, bench/dev/split_ab.sh).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -169,6 +170,9 @@ for step in $steps; do
     cfgab) run cfgab "${AB_LIMIT:-300}" bash bench/dev/cfg_ab.sh "$out/cfgab-table.txt" ${AB_SHAPES:?AB_SHAPES} ;;
     # Session 17-18: the conditional-rescaling GPU test (rows whose max jumps past the slack).
     persistdefault) run persistdefault 120 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts -t "persistent by default" ;;
+    # Session 19: splitTail's GPU test (every case splits its last round; twice each) and its A/B.
+    splittail) run splittail 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/split_tail.gpu.test.ts ;;
+    splitab) run splitab "${AB_LIMIT:-300}" bash bench/dev/split_ab.sh "$out/splitab-table.txt" ${AB_SHAPES:-} ;;
     lazytest) run lazytest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "lazyRescale" ;;
     # Knob sets on general problems through the tensor API (bench/dev/problem_sweep.mjs): PS_SHAPES, PS_SETS, PS_ROUNDS.
     problems) run problems "${PS_LIMIT:-300}" node bench/dev/problem_sweep.mjs "${PS_SHAPES:?PS_SHAPES}" "${PS_SETS:?PS_SETS}" "${PS_ROUNDS:-4}" ;;

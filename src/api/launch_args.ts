@@ -104,7 +104,8 @@ export function launchFor(kernel: GeneratedKernel, p: LaunchProblem, maps: Launc
     blockM: plan.blockM, masked: plan.causal || plan.window, l2Bytes: p.persistent?.l2Bytes ?? 0, ctas: p.persistent?.smCount ?? 1,
     kvShare: plan.kvShare,
   });
-  if (space.numTiles > 0x7fffffff - (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
+  // 4x the CTAs: splitTail's pieces (at most 4 per tile of the last round) are items past the tiles.
+  if (space.numTiles > 0x7fffffff - 4 * (p.persistent?.smCount ?? 0)) throw new RangeError(`the problem has ${space.numTiles} query tiles; the kernel indexes at most 2^31 - 1`);
   // kvShare 2: clusters of two CTAs on query blocks 2i, 2i + 1 of one head (kernels/tiles.cuh decodePairTile).
   const grid = gridFor(plan.scheduler, space, p.persistent?.smCount ?? 1, plan.kvShare);
   return {

@@ -278,7 +278,7 @@ function persistentBody(plan: KernelPlan): string[] {
         ]
       : ['  const TileWork w{numTiles, numTiles / qBlocks, qBlocks, headGroup, tileCounter, divSection, divGroup, divLastGroup};']),
     // Everything one tile needs, from its index; false when the block lies past its sequence's end.
-    '  const auto setWhole = [&](int t) -> bool {',
+    `  const auto ${plan.splitTail ? 'setWhole' : 'setTile'} = [&](int t) -> bool {`,
     `    const TileCoord tc = ${plan.kvShare === 2 ? 'decodePairTile(w, t)' : 'decodeTile(w, t, MASKED)'};`,
     '    c.batch = fastDiv(tc.bh, divHeadsQ); c.hq = tc.bh - c.batch * headsQ; c.hk = fastDiv(c.hq, divGroupSize);',
     '    c.tmaBatch = VARLEN ? 0 : c.batch;',
@@ -319,7 +319,7 @@ function persistentBody(plan: KernelPlan): string[] {
           '    return true;',
           '  };',
         ]
-      : ['  const auto& setTile = setWhole;']),
+      : []),
     '  const auto outRows = [&]() { return o + c.batch * oBatch + c.hq * oHead + c.qStart * oRow; };',
     '  const auto lseRows = [&]() { return lse + c.batch * lseBatch + c.hq * lseHead + c.qStart; };',
     '  c.base = (smemAddr(smemRaw) + 1023u) & ~1023u;',
@@ -331,10 +331,10 @@ function persistentBody(plan: KernelPlan): string[] {
       ? [
           '    if (c.tid == Loads::ISSUER_TID) {',
           '      setPieceKeys(c, 0);  // whole tiles start at key 0; only the last item, a piece, moves it',
-          '      producerTiles(c, w, setWhole, tailFull, setTile);',
+          '      producerTilesSplit(c, w, setWhole, tailFull, setTile);',
           '    }',
         ]
-      : ['    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setWhole, w.numTiles, setTile);']),
+      : ['    if (c.tid == Loads::ISSUER_TID) producerTiles(c, w, setTile);']),
     // KV_SHARE 2: no CTA leaves while its peer may still arrive on its barriers (see the end).
     ...(plan.kvShare === 2 ? ['    clusterSync();'] : []),
     '    return;',

@@ -110,6 +110,12 @@ const CASES: Array<[keyof typeof NAMED, KernelConfigInput]> = [
   ['baseline', { headDim: 128, seqQ: 8192, causal: true, window: true, varlen: true, dtype: 'bf16' }],
   ['secondDot', { headDim: 64, seqQ: 8192, causal: true, window: true, softcap: true, varlen: true, dtype: 'bf16' }],
   ['baseline', { headDim: 64, seqQ: 8192, causal: true, window: true, softcap: true, varlen: true }],
+  // The last round split along the keys (splitTail, a knob): the 1k defaults with it, K/V shared or
+  // not, and hd64 (its producer took the piece decode out of its loop to stay within 24 registers).
+  ['baseline', { headDim: 128, seqQ: 1024, splitTail: true }],
+  ['secondDot', { headDim: 128, seqQ: 1024, splitTail: true, kvShare: 2 }],
+  ['baseline', { headDim: 128, seqQ: 1024, splitTail: true, kvShare: 1, dtype: 'bf16' }],
+  ['secondDot', { headDim: 64, seqQ: 1024, splitTail: true }],
 ];
 
 describe.skipIf(!hasNvcc)('emitted kernels compile with nvcc for sm_90a without spills', () => {
