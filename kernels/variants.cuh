@@ -155,9 +155,13 @@ SW_DEVICE int kvRow(const Ctx& c, int j) { return kvTileIndex(c, j) * BLOCK_N; }
 // (ptxas, kvShare 2). The consumers count keys from the piece's first instead (seqK less the skip),
 // so their KV tile j is the producer's j.
 SW_DEVICE void setPieceKeys(const Ctx& c, int skip) { if constexpr (SPLIT_TAIL) stShared32(c.base + Smem::TILE_IDS, static_cast<u32>(skip)); }
-SW_DEVICE int pieceKeys(const Ctx& c) {
-  if constexpr (SPLIT_TAIL) return static_cast<int>(ldShared32(c.base + Smem::TILE_IDS));
-  else return 0;
+SW_DEVICE int pieceKeys(const Ctx& c) { return static_cast<int>(ldShared32(c.base + Smem::TILE_IDS)); }
+// The K/V row a TMA load of KV tile j starts at. Without the split exactly the expression it always
+// was: `c.kStart + 0 + kvRow` with the zero folded still moved ptxas to spill 24 B in firstDot hd128
+// with every feature (nvcc.test, session 19).
+SW_DEVICE int keyRow(const Ctx& c, int j) {
+  if constexpr (SPLIT_TAIL) return c.kStart + pieceKeys(c) + kvRow(c, j);
+  else return c.kStart + kvRow(c, j);
 }
 
 // Every consumer thread copies part of each tile with cp.async where the schedule places the load;
@@ -216,12 +220,12 @@ struct TmaLoads {
         const int half = static_cast<int>(c.rank) * (BLOCK_N / 2);
 #pragma unroll
         for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad4dMulticast(dst + b * BLOCK_N * 128 + half * 128, map, b * 64, c.kStart + pieceKeys(c) + kvRow(c, j) + half, c.hk, c.tmaBatch,
+          tmaLoad4dMulticast(dst + b * BLOCK_N * 128 + half * 128, map, b * 64, keyRow(c, j) + half, c.hk, c.tmaBatch,
                              c.base + fullOff + 8 * ring.slot, 0x3);
       } else {
 #pragma unroll
         for (int b = 0; b < HEAD_DIM / 64; ++b)
-          tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, c.kStart + pieceKeys(c) + kvRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
+          tmaLoad4d(dst + b * BLOCK_N * 128, map, b * 64, keyRow(c, j), c.hk, c.tmaBatch, c.base + fullOff + 8 * ring.slot);
       }
     }
   }

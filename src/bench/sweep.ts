@@ -133,7 +133,7 @@ options:
                         (explicit --shape/--dtype/--causal still win)
   --shape B,H,N,D       a shape to time instead of the default sweep (repeatable; D is 64, 128 or 256)
   --schedules a,b       schedules to time (default ${DEFAULT_SCHEDULES.join(',')}; known: ${KNOWN_SCHEDULES.join(', ')})
-  --loads tma,cp.async  load kinds to time (default both)
+  --loads tma,cp.async  load kinds to time (default both; tma with --preset ci)
   --dtype f16|bf16|both (default both)
   --causal yes|no|both  (default both)
   --iterations N        timed launches per config, median reported (default ${DEFAULT_ITERATIONS}, minimum ${MIN_ITERATIONS})
