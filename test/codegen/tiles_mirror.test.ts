@@ -53,12 +53,17 @@ async function kernelDecode(list: TileSpace[]): Promise<string> {
     const d = tileDivisors(s, paired(s));
     return `${s.batchHeads} ${s.qBlocks} ${s.headGroup} ${paired(s) ? 2 : s.reversed ? 1 : 0} ${d.divSection} ${d.divGroup} ${d.divLastGroup}`;
   }).join('\n');
+  return runHost(exe, 'tiles', input);
+}
+
+/** Runs a host program built by buildHost on `input` (stdin) and resolves with its stdout. */
+function runHost(exe: string, name: string, input: string): Promise<string> {
   const child = execFile(exe, { maxBuffer: 64 << 20 });
   const out = new Promise<string>((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (d) => (text += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`tiles host program exited ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`${name} host program exited ${code}`))));
   });
   child.stdin!.end(input + '\n');
   return out;
@@ -149,15 +154,7 @@ describe.skipIf(!hasCxx)('tiles.cuh splitTail matches scheduler.ts', () => {
     })].join('\n') + '\n';
   async function kernelItems(list: Array<[number, number, number]>): Promise<string> {
     const exe = await buildHost('tail', TAIL_HOST, '-O1');
-    const child = execFile(exe, { maxBuffer: 64 << 20 });
-    const out = new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout!.on('data', (d) => (text += d));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`tail host program exited ${code}`))));
-    });
-    child.stdin!.end(list.map((c) => c.join(' ')).join('\n') + '\n');
-    return out;
+    return runHost(exe, 'tail', list.map((c) => c.join(' ')).join('\n'));
   }
   it('splits and decodes every item of many launches as the TypeScript mirror does (negative control: other KV tile counts differ)', async () => {
     const list = cases();
