@@ -22,7 +22,8 @@
 # their GPU test and timings; TANH_SHAPES128, TANH_SHAPES256, TANH_ROUNDS, TANH_FORMS); varlen (session 16: O by TMA for packed
 # sequences, its GPU tests and timings; VL_CASES, VL_SETS, VL_ROUNDS); cfgab (session 18: any configs at
 # several shapes, bench/dev/cfg_ab.sh; AB_CFGS, AB_SHAPES, AB_ROUNDS, AB_CUDNN), lazytest (the lazyRescale GPU test);
-# splittail and splitab (session 19: splitTail's GPU test, and its A/B at 1k-1.5k, bench/dev/split_ab.sh).
+# splittail and splitab (session 19: splitTail's GPU test, and its A/B at 1k-1.5k, bench/dev/split_ab.sh);
+# checkgpu (session 20: the check's NaN count and row gather on the GPU, then a file of whole checks).
 # The device tool returns at most 8 files from OUT (session 7 lost a step's JSON to that limit), so
 # every log and JSON is written to a scratch folder and OUT receives one archive, results.tgz
 # (`tar -xzf results.tgz -C DIR` here), updated after each step so a killed call keeps the steps
@@ -61,7 +62,7 @@ for step in $steps; do
     # Session 19 (H200): with both load kinds (84 configs) and every peer this ran past 560 s in its
     # second round; the preset now times TMA only (42 configs), which is not yet timed here either.
     ci)
-      run ci 560 node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
+      run ci "${CI_FULL_LIMIT:-560}" node dist/cli/main.js bench --preset ci --peers --rounds 3 --json "$out/bench-ci.json" "${floor[@]}" ;;
     llama) run llama "${LLAMA_LIMIT:-300}" node dist/cli/main.js bench --preset llama3-8b --peers --rounds "${LLAMA_ROUNDS:-1}" --json "$out/llama.json" ;;
     overhead) run overhead 120 node bench/dev/overhead.mjs 2000 ;;
     inq) run inq 200 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention.gpu.test.ts -t "O by TMA in Q" ;;
@@ -171,6 +172,8 @@ for step in $steps; do
     # Session 17-18: the conditional-rescaling GPU test (rows whose max jumps past the slack).
     persistdefault) run persistdefault 120 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/attention.gpu.test.ts -t "persistent by default" ;;
     # Session 19: splitTail's GPU test (every case splits its last round; twice each) and its A/B.
+    # Session 20: the check's GPU passes (NaN count, row gather) against their CPU statement.
+    checkgpu) run checkgpu 120 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/check_gpu.gpu.test.ts test/api/split_tail.gpu.test.ts || exit 1 ;;
     splittail) run splittail 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/split_tail.gpu.test.ts ;;
     splitab) run splitab "${AB_LIMIT:-300}" bash bench/dev/split_ab.sh "$out/splitab-table.txt" ${AB_SHAPES:-} ;;
     lazytest) run lazytest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "lazyRescale" ;;

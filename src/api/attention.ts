@@ -12,6 +12,7 @@ import { NAMED, validate, type Schedule } from '../schedule/index.js';
 import { fillRandom, freshSeed } from './fill.js';
 import { F32_NAN_BITS, halfTable, NAN_BITS, type HalfDtype } from './half.js';
 import { launchReference } from './reference_gpu.js';
+import { queueGatherRows, queueNanCount, readCount } from './check_gpu.js';
 import { contiguousBhnd, launchFor } from './launch_args.js';
 import { loadKernel, persistentArgs } from './workspace.js';
 import type { AttentionOptions } from './problem.js';
@@ -351,7 +352,7 @@ function hex(seed: number): string {
   return `0x${seed.toString(16).padStart(8, '0')}`;
 }
 
-/** What checkSet compares: the kernel's whole O (16-bit bits) and LSE, the reference's checked rows. */
+/** What compareOutputs takes: the kernel's whole O (16-bit bits) and LSE, the reference's checked rows. */
 export interface CompareInput {
   /** [heads][n][d] 16-bit bits of `dtype`: the whole output. */
   oBits: Uint16Array;
@@ -368,45 +369,89 @@ export interface CompareInput {
   dtype: HalfDtype;
 }
 
+/** What compareRows takes: the checked rows only, gathered as the reference lays them out. */
+export interface RowsInput {
+  /** [heads][rows.length][d] 16-bit bits of `dtype`. */
+  oRows: Uint16Array;
+  /** [heads][rows.length] natural-log LSE. */
+  lseRows: Float32Array;
+  /** [heads][rows.length][d] float32. */
+  refO: Float32Array;
+  /** [heads][rows.length]. */
+  refLse: Float32Array;
+  rows: readonly number[];
+  heads: number;
+  d: number;
+  dtype: HalfDtype;
+}
+
 /**
- * Pure: every output element scanned for NaN (the poison left in place or one the kernel computed),
- * and the checked rows against the reference: relative L2 of O, the largest element and LSE errors,
- * and each (head, row) whose error passes 0.05 (NaN scores Infinity), for the message.
+ * Pure: the NaN elements of a whole O (16-bit bits) and LSE: the poison a kernel left in place, or
+ * a NaN it computed. The CPU statement of check_gpu.ts count_nan16/count_nan32.
  */
-export function compareOutputs(c: CompareInput): { unwritten: number; relL2: number; maxAbs: number; lseMaxErr: number; bad: Array<{ head: number; row: number; err: number }> } {
-  const { oBits, lseAll, refO, refLse, rows, heads, n, d, dtype } = c;
+export function countPoison(oBits: Uint16Array, lseAll: Float32Array, dtype: HalfDtype): number {
   const infBits = dtype === 'f16' ? 0x7c00 : 0x7f80;
   let unwritten = 0;
   for (let i = 0; i < oBits.length; i++) if ((oBits[i] & 0x7fff) > infBits) unwritten++;
   for (let i = 0; i < lseAll.length; i++) if (Number.isNaN(lseAll[i])) unwritten++;
-  // Only the checked rows are compared, each element through the bits-to-float table: per-element
-  // conversion calls were 2.9 of a 1k check's 3.4 s (bench/NOTES.md session 10).
+  return unwritten;
+}
+
+/** Pure: the checked rows of [heads][n][d] O and [heads][n] LSE, as [heads][rows][d] and [heads][rows] (check_gpu.ts gather_rows16/32). */
+export function gatherRows(oBits: Uint16Array, lseAll: Float32Array, rows: readonly number[], heads: number, n: number, d: number): { oRows: Uint16Array; lseRows: Float32Array } {
+  const oRows = new Uint16Array(heads * rows.length * d);
+  const lseRows = new Float32Array(heads * rows.length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < rows.length; i++) {
+      oRows.set(oBits.subarray((h * n + rows[i]) * d, (h * n + rows[i] + 1) * d), (h * rows.length + i) * d);
+      lseRows[h * rows.length + i] = lseAll[h * n + rows[i]];
+    }
+  }
+  return { oRows, lseRows };
+}
+
+/**
+ * Pure: the checked rows against the reference: relative L2 of O, the largest element and LSE
+ * errors, and each (head, row) whose error passes 0.05 (NaN scores Infinity), for the message.
+ */
+export function compareRows(c: RowsInput): { relL2: number; maxAbs: number; lseMaxErr: number; bad: Array<{ head: number; row: number; err: number }> } {
+  const { oRows, lseRows, refO, refLse, rows, heads, d, dtype } = c;
+  // Each element through the bits-to-float table: per-element conversion calls were 2.9 of a 1k
+  // check's 3.4 s (bench/NOTES.md session 10).
   const table = halfTable(dtype);
   let errSq = 0, refSq = 0, maxAbs = 0, lseMaxErr = 0;
   const bad: Array<{ head: number; row: number; err: number }> = [];
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      const got = (h * n + r) * d;
-      const want = (h * rows.length + i) * d;
+      const at = (h * rows.length + i) * d;
       let rowErr = 0;
       for (let x = 0; x < d; x++) {
-        const w = refO[want + x];
-        const diff = table[oBits[got + x]] - w;
+        const w = refO[at + x];
+        const diff = table[oRows[at + x]] - w;
         errSq += diff * diff;
         refSq += w * w;
         // As Math.max (a NaN sticks), without a call per element: `!(a <= rowErr)` also takes a NaN a.
         const a = Math.abs(diff);
         if (rowErr === rowErr && !(a <= rowErr)) rowErr = a;
       }
-      const lseErr = Math.abs(lseAll[h * n + r] - refLse[h * rows.length + i]);
+      const lseErr = Math.abs(lseRows[h * rows.length + i] - refLse[h * rows.length + i]);
       lseMaxErr = Math.max(lseMaxErr, lseErr);
       maxAbs = Math.max(maxAbs, rowErr);
       const score = Number.isNaN(rowErr) || Number.isNaN(lseErr) ? Infinity : Math.max(rowErr, lseErr);
-      if (score > 0.05) bad.push({ head: h, row: r, err: score });
+      if (score > 0.05) bad.push({ head: h, row: rows[i], err: score });
     }
   }
-  return { unwritten, relL2: Math.sqrt(errSq / refSq), maxAbs, lseMaxErr, bad };
+  return { relL2: Math.sqrt(errSq / refSq), maxAbs, lseMaxErr, bad };
+}
+
+/**
+ * Pure: every output element scanned for NaN, and the checked rows against the reference: what
+ * checkSet computes on the GPU (count and gather) and the host (compareRows), all on the host.
+ */
+export function compareOutputs(c: CompareInput): { unwritten: number; relL2: number; maxAbs: number; lseMaxErr: number; bad: Array<{ head: number; row: number; err: number }> } {
+  const unwritten = countPoison(c.oBits, c.lseAll, c.dtype);
+  const { oRows, lseRows } = gatherRows(c.oBits, c.lseAll, c.rows, c.heads, c.n, c.d);
+  return { unwritten, ...compareRows({ oRows, lseRows, refO: c.refO, refLse: c.refLse, rows: c.rows, heads: c.heads, d: c.d, dtype: c.dtype }) };
 }
 
 /**
@@ -420,33 +465,40 @@ async function checkSet(c: CompiledAttention, cfg: AttentionConfig, set: InputSe
   const { seqLen: n, headDim: d, dtype } = cfg;
   const bh = cfg.batch * cfg.heads;
   const rows = checkedRows(n, seed);
+  const R = rows.length;
   const made: DeviceBuffer[] = [];
-  let refO: Float32Array, refLse: Float32Array;
-  const oBits = new Uint16Array(elements(cfg));
-  const lseAll = new Float32Array(bh * n);
+  const refO = new Float32Array(bh * R * d);
+  const refLse = new Float32Array(bh * R);
+  const oRows = new Uint16Array(bh * R * d);
+  const lseRows = new Float32Array(bh * R);
+  let unwritten: number;
   try {
-    const rowBuf = DeviceBuffer.alloc(rows.length * 4);
-    made.push(rowBuf);
-    const ro = DeviceBuffer.alloc(bh * rows.length * d * 4);
-    made.push(ro);
-    const rl = DeviceBuffer.alloc(bh * rows.length * 4);
-    made.push(rl);
+    const alloc = (bytes: number) => { const b = DeviceBuffer.alloc(bytes); made.push(b); return b; };
+    const rowBuf = alloc(R * 4);
+    const ro = alloc(bh * R * d * 4);
+    const rl = alloc(bh * R * 4);
+    const go = alloc(bh * R * d * 2);
+    const gl = alloc(bh * R * 4);
+    const counter = alloc(8);
     rowBuf.upload(Int32Array.from(rows));
     await launchReference({
-      q: set.q, k: set.k, v: set.v, o: ro, lse: rl, rows: rowBuf, rowCount: rows.length, heads: bh, n, d,
+      q: set.q, k: set.k, v: set.v, o: ro, lse: rl, rows: rowBuf, rowCount: R, heads: bh, n, d,
       causal: cfg.causal, scale: cfg.scale ?? 1 / Math.sqrt(d), dtype,
     });
+    // The whole output is scanned for poison and the checked rows gathered on the GPU; only those
+    // rows and one counter come back (check_gpu.ts; the host scan was 1.36 s a gate check).
+    await queueNanCount({ o: { buffer: set.o, elements: elements(cfg), dtype }, lse: { buffer: set.lse, elements: bh * n }, counter });
+    await queueGatherRows({ o: set.o, lse: set.lse, rows: rowBuf, rowCount: R, heads: bh, n, d, oRows: go, lseRows: gl });
     synchronize();
-    refO = new Float32Array(bh * rows.length * d);
-    refLse = new Float32Array(bh * rows.length);
     ro.download(refO);
     rl.download(refLse);
-    set.o.download(oBits);
-    set.lse.download(lseAll);
+    go.download(oRows);
+    gl.download(lseRows);
+    unwritten = readCount(counter);
   } finally {
     made.forEach((b) => b.dispose());
   }
-  const { unwritten, relL2, maxAbs, lseMaxErr, bad } = compareOutputs({ oBits, lseAll, refO, refLse, rows, heads: bh, n, d, dtype });
+  const { relL2, maxAbs, lseMaxErr, bad } = compareRows({ oRows, lseRows, refO, refLse, rows, heads: bh, d, dtype });
   const nan = unwritten > 0 || !Number.isFinite(relL2) || Number.isNaN(lseMaxErr);
   const ok = !nan && relL2 <= REL_L2_TOLERANCE && lseMaxErr <= LSE_TOLERANCE;
   bad.sort((a, b) => b.err - a.err);

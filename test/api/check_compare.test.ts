@@ -2,7 +2,7 @@
 // through, the numbers it reports, the rows it names, and NaN wherever it hides. Session 10 moved
 // it off per-element conversion calls; the straightforward version below is what it must equal.
 import { describe, expect, it } from 'vitest';
-import { compareOutputs, type CompareInput } from '../../src/api/attention.js';
+import { compareOutputs, compareRows, countPoison, gatherRows, type CompareInput } from '../../src/api/attention.js';
 import { bf16ToFloat, f16ToFloat, floatToBf16Bits, floatToF16Bits, halfTable, toFloats, type HalfDtype } from '../../src/api/half.js';
 
 describe('halfTable', () => {
@@ -111,5 +111,29 @@ describe('compareOutputs (the bench check\'s comparison)', () => {
     expect(Number.isFinite(r.relL2)).toBe(true);
     expect(r.bad).toEqual([]);
     expect(r).toEqual(straightforward(c));
+  });
+});
+
+describe('the check\'s split (session 20): count and gather on the GPU, compareRows on the host', () => {
+  it('gatherRows lays the checked rows out as the reference does, and compareRows on them equals compareOutputs', () => {
+    const c = problem('bf16', 4, 33, 8, 11);
+    const at = (3 * c.n + 27) * c.d; // head 3, row 27 (not checked): must not appear
+    c.oBits[at] = 0x1234;
+    const g = gatherRows(c.oBits, c.lseAll, c.rows.filter((r) => r < c.n), c.heads, c.n, c.d);
+    const rows = c.rows.filter((r) => r < c.n);
+    for (let h = 0; h < c.heads; h++) rows.forEach((r, i) => {
+      expect(Array.from(g.oRows.subarray((h * rows.length + i) * c.d, (h * rows.length + i + 1) * c.d))).toEqual(Array.from(c.oBits.subarray((h * c.n + r) * c.d, (h * c.n + r + 1) * c.d)));
+      expect(g.lseRows[h * rows.length + i]).toBe(c.lseAll[h * c.n + r]);
+    });
+    const whole = compareOutputs({ ...c, rows });
+    const split = compareRows({ oRows: g.oRows, lseRows: g.lseRows, refO: c.refO, refLse: c.refLse, rows, heads: c.heads, d: c.d, dtype: c.dtype });
+    expect({ unwritten: countPoison(c.oBits, c.lseAll, c.dtype), ...split }).toEqual(whole);
+  });
+
+  it('countPoison counts NaN of both signs and every payload, never an infinity (negative control)', () => {
+    const o = Uint16Array.from([0x7c00, 0xfc00, 0x3c00, 0x7c01, 0xfe00, 0x7fff]);
+    expect(countPoison(o, new Float32Array([Infinity, -Infinity, 1]), 'f16')).toBe(3);
+    expect(countPoison(Uint16Array.from([0x7f80, 0xff80, 0x7f81, 0xffc0]), new Float32Array([NaN]), 'bf16')).toBe(3);
+    expect(countPoison(new Uint16Array(8), new Float32Array(2), 'f16')).toBe(0);
   });
 });
