@@ -5,6 +5,7 @@
 // 0, and one NaN more anywhere counts one more, so a count stuck at zero or at a constant fails.
 //
 // STAGEWISE_TEST_SEED fixes the data (printed at the start); a failure prints the case and seed.
+import { writeSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { countPoison, gatherRows } from '../../src/api/attention.js';
 import { queueGatherRows, queueNanCount, readCount } from '../../src/api/check_gpu.js';
@@ -14,6 +15,9 @@ import { describeGpu } from '../gpu.js';
 
 const SEED = Number(process.env.STAGEWISE_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`[stagewise] check_gpu.gpu.test seed ${SEED} (STAGEWISE_TEST_SEED=${SEED} reproduces the data)`);
+
+const T0 = performance.now();
+const trace = (s: string) => { if (process.env.STAGEWISE_TEST_TRACE === '1') writeSync(2, `[trace ${(performance.now() - T0).toFixed(0)} ms] ${s}\n`); };
 
 const NANS = { f16: [0x7e00, 0x7c01, 0xfe00, 0xffff, 0x7fff], bf16: [0x7fc0, 0x7f81, 0xffc0, 0xffff, 0x7fff] } as const;
 const INFS = { f16: [0x7c00, 0xfc00], bf16: [0x7f80, 0xff80] } as const;
@@ -46,8 +50,11 @@ async function gpuCount(o: Uint16Array, lse: Float32Array, dtype: 'f16' | 'bf16'
   return withBuffers([o.length * 2, lse.length * 4, 8], async ([ob, lb, counter]) => {
     ob.upload(o);
     lb.upload(lse);
+    trace(`count: uploaded ${o.length}`);
     await queueNanCount({ o: { buffer: ob, elements: o.length, dtype }, lse: { buffer: lb, elements: lse.length }, counter });
+    trace('count: queued');
     synchronize();
+    trace('count: synchronized');
     return readCount(counter);
   });
 }
@@ -90,21 +97,28 @@ describeGpu('the check\'s GPU passes match their CPU statement', () => {
       const lse = new Float32Array(c.heads * c.n).map(() => random() * 8 - 4);
       const rows = [...new Set([0, c.n - 1, ...Array.from({ length: 40 }, () => Math.floor(random() * c.n))])].sort((a, b) => a - b);
       const want = gatherRows(o, lse, rows, c.heads, c.n, c.d);
+      trace('gather: CPU statement done');
       const R = rows.length;
       const got = await withBuffers([o.length * 2, lse.length * 4, R * 4, c.heads * R * c.d * 2, c.heads * R * 4], async ([ob, lb, rb, gob, glb]) => {
+        trace(`gather: allocated, R ${R}`);
         ob.upload(o);
         lb.upload(lse);
         rb.upload(Int32Array.from(rows));
+        trace('gather: uploaded');
         gob.memset8(0xff); // poisoned: an element the gather skips cannot match
         glb.memset8(0xff);
         await queueGatherRows({ o: ob, lse: lb, rows: rb, rowCount: R, heads: c.heads, n: c.n, d: c.d, oRows: gob, lseRows: glb });
+        trace('gather: queued');
         synchronize();
+        trace('gather: synchronized');
         const oRows = new Uint16Array(c.heads * R * c.d);
         const lseRows = new Float32Array(c.heads * R);
         gob.download(oRows);
         glb.download(lseRows);
+        trace('gather: downloaded');
         return { oRows, lseRows };
       });
+      trace('gather: comparing');
       expect(Buffer.from(got.oRows.buffer).equals(Buffer.from(want.oRows.buffer)), `${where}: O rows`).toBe(true);
       expect(Buffer.from(got.lseRows.buffer).equals(Buffer.from(want.lseRows.buffer)), `${where}: LSE rows`).toBe(true);
     });
