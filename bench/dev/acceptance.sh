@@ -174,7 +174,7 @@ for step in $steps; do
     # Session 19: splitTail's GPU test (every case splits its last round; twice each) and its A/B.
     # Session 20: the check's GPU passes (NaN count, row gather) against their CPU statement.
     checkprobe) run checkprobe 40 node bench/dev/check_probe.mjs ;;
-    checkgpu) run checkgpu "${CHECKGPU_LIMIT:-120}" env STAGEWISE_REQUIRE_GPU=1 STAGEWISE_TEST_TRACE=1 npx vitest run --no-file-parallelism --reporter=verbose test/api/check_gpu.gpu.test.ts ;;
+    checkgpu) run checkgpu "${CHECKGPU_LIMIT:-120}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run --no-file-parallelism --reporter=verbose test/api/check_gpu.gpu.test.ts ;;
     splittail) run splittail "${SPLITTAIL_LIMIT:-240}" env STAGEWISE_REQUIRE_GPU=1 npx vitest run --reporter=verbose test/api/split_tail.gpu.test.ts ;;
     splitab) run splitab "${AB_LIMIT:-300}" bash bench/dev/split_ab.sh "$out/splitab-table.txt" ${AB_SHAPES:-} ;;
     lazytest) run lazytest 240 env STAGEWISE_REQUIRE_GPU=1 npx vitest run test/api/attention_tensor.gpu.test.ts -t "lazyRescale" ;;
