@@ -593,8 +593,8 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
 }
 
 /**
- * The splitTail knob (default off: written in session 19 and not yet run on a GPU; bench/NOTES.md
- * session 19 estimates +0.8% at 1k non-causal, where 8192 tiles on 132 CTAs leave a last round of 8),
+ * The splitTail knob (default off: correct on an H200 but 6-12% slower, on every tile and not only
+ * the last round, at 1k-1.3k non-causal: bench/NOTES.md session 20; session 19 had estimated +0.8%),
  * checked: the split pieces share one KV range per tile, so the kernel must be the static persistent
  * one (its rounds are fixed by the grid) over tiles that all see every key (no mask, window or
  * packed sequences); the merge holds two consumer warpgroups' partial O in a workspace sized for
@@ -602,7 +602,7 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
  */
 function chooseSplitTail(c: Sized, v: Variant, scheduler: TileScheduler, kvShare: 1 | 2, crossTile: boolean, decisions: string[]): boolean {
   if (c.splitTail !== true) {
-    if (scheduler === 'static' && !c.causal && !c.window && !c.varlen) decisions.push('splitTail off: the last round\'s key split has not run on a GPU yet (NOTES 2026-11-29 session 19)');
+    if (scheduler === 'static' && !c.causal && !c.window && !c.varlen) decisions.push('splitTail off: the last round\'s key split measured 6-12% slower (NOTES 2026-11-29 session 20)');
     return false;
   }
   const why = [
