@@ -5,6 +5,7 @@
 // 0, and one NaN more anywhere counts one more, so a count stuck at zero or at a constant fails.
 //
 // STAGEWISE_TEST_SEED fixes the data (printed at the start); a failure prints the case and seed.
+// STAGEWISE_TEST_TRACE=1 writes each GPU step to stderr as it happens (unbuffered: a hang shows where).
 import { writeSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { countPoison, gatherRows } from '../../src/api/attention.js';
