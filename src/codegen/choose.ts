@@ -598,7 +598,7 @@ function chooseKvShare(c: Sized, v: Variant, scheduler: TileScheduler, decisions
  * checked: the split pieces share one KV range per tile, so the kernel must be the static persistent
  * one (its rounds are fixed by the grid) over tiles that all see every key (no mask, window or
  * packed sequences); the merge holds two consumer warpgroups' partial O in a workspace sized for
- * hd128 (workspace.ts TAIL_WORKSPACE_BYTES_PER_CTA) and runs in the plain tile loop (not the rotated one).
+ * hd128 (launch_args.ts tailWorkspaceBytes) and runs in the plain tile loop (not the rotated one).
  */
 function chooseSplitTail(c: Sized, v: Variant, scheduler: TileScheduler, kvShare: 1 | 2, crossTile: boolean, decisions: string[]): boolean {
   if (c.splitTail !== true) {
